@@ -1,0 +1,1 @@
+"""loyalty_lake benchmarks: run with ``python -m benchmarks --help``."""

@@ -1,0 +1,54 @@
+"""Benchmark tasks, each run in its own process by the harness.
+
+Every task prints one JSON line: seconds, peak_rss_mib, rows.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+
+def _report(seconds: float, rows: int) -> None:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_rss_mib": peak, "rows": rows}))
+
+
+def generate(out: str, lines: str) -> None:
+    from loyalty_lake import GeneratorOptions, generate
+
+    target = Path(out)
+    shutil.rmtree(target, ignore_errors=True)
+    start = time.perf_counter()
+    dataset = generate(target, GeneratorOptions(lines=int(lines)))
+    seconds = time.perf_counter() - start
+    _report(seconds, sum(sum(b.rows.values()) for b in dataset.batches))
+
+
+def ingest(batch: str, lake: str) -> None:
+    from loyalty_lake import Lake, ingest
+
+    shutil.rmtree(lake, ignore_errors=True)
+    start = time.perf_counter()
+    report = ingest(batch, lake=Lake(Path(lake)))
+    seconds = time.perf_counter() - start
+    _report(seconds, report.rows_landed)
+
+
+def read_csv_floor(batch: str) -> None:
+    start = time.perf_counter()
+    rows = 0
+    for path in sorted(Path(batch).glob("[!_]*.csv")):
+        rows += pl.read_csv(path, infer_schema=False).height
+    _report(time.perf_counter() - start, rows)
+
+
+if __name__ == "__main__":
+    task, *args = sys.argv[1:]
+    {"generate": generate, "ingest": ingest, "read_csv_floor": read_csv_floor}[task](*args)

@@ -1,0 +1,72 @@
+"""loyalty_lake: a retail loyalty analytics lakehouse on Polars and Delta Lake.
+
+The medallion flow reads in the package tree::
+
+    landing/    synthetic landing batches (the generator)
+    bronze/     landed rows as text, with lineage
+    io/         lake paths, Delta tables, landing CSV files (all disk access)
+    pipeline/   runs each stage: ingest, build, demo, status
+    cli.py      the ``loyalty-lake`` command line
+
+Typical notebook use::
+
+    import loyalty_lake as ll
+
+    lake = ll.Lake("lake")
+    ll.generate("lake/landing", ll.GeneratorOptions(lines=50_000, batches=3))
+    ll.build(lake=lake)
+    ll.scan(lake, "bronze", "sales_lines").head().collect()
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from loyalty_lake.config import Config, load_config
+from loyalty_lake.errors import (
+    BadFileError,
+    ConfigError,
+    LakePathError,
+    LandingError,
+    LoyaltyLakeError,
+    TableNotFoundError,
+)
+from loyalty_lake.io import delta
+from loyalty_lake.io.lake import Lake
+from loyalty_lake.landing import AnomalyRates, GeneratorOptions, generate
+from loyalty_lake.pipeline import build, ingest, status
+from loyalty_lake.pipeline.demo import demo
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from loyalty_lake.io.lake import Layer
+
+__version__ = "0.1.0"
+
+
+def scan(lake: Lake, layer: Layer, name: str, *, version: int | None = None) -> pl.LazyFrame:
+    """A lazy scan of table ``name`` of ``layer`` (at ``version`` for time travel)."""
+    return delta.scan_table(lake.table(layer, name), version=version)
+
+
+__all__ = [
+    "AnomalyRates",
+    "BadFileError",
+    "Config",
+    "ConfigError",
+    "GeneratorOptions",
+    "Lake",
+    "LakePathError",
+    "LandingError",
+    "LoyaltyLakeError",
+    "TableNotFoundError",
+    "__version__",
+    "build",
+    "demo",
+    "generate",
+    "ingest",
+    "load_config",
+    "scan",
+    "status",
+]

@@ -1,0 +1,349 @@
+"""The ``loyalty-lake`` command line: each command parses options and calls the library."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from contextlib import contextmanager
+from dataclasses import fields, replace
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from loyalty_lake.config import Config, load_config
+from loyalty_lake.errors import ConfigError, LoyaltyLakeError
+from loyalty_lake.io.lake import Lake
+from loyalty_lake.landing import AnomalyRates, GeneratorOptions, generate
+from loyalty_lake.pipeline import FileStatus, build, ingest, status
+from loyalty_lake.pipeline.demo import demo as run_demo
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from loyalty_lake.pipeline import BuildReport, IngestReport, TableStatus
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    name="loyalty-lake",
+    help="Retail loyalty analytics lakehouse: landing CSV → bronze → silver → gold.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+LakeOption = Annotated[
+    Path | None,
+    typer.Option("--lake", help="Lake root folder [default: ./lake, or lake_root in config]."),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="TOML configuration file (see docs/configuration.md)."),
+]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Log each step; show tracebacks of internal errors.")
+]
+
+
+def _command(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run a command with logging set up and user errors shown as messages, not tracebacks."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        verbose = bool(kwargs.get("verbose"))
+        logging.basicConfig(
+            level=logging.INFO if verbose else logging.WARNING,
+            format="%(message)s",
+            handlers=[RichHandler(console=err_console, show_path=False)],
+            force=True,
+        )
+        try:
+            return fn(*args, **kwargs)
+        except LoyaltyLakeError as exc:
+            err_console.print(f"[bold red]Error:[/] {exc.message}", highlight=False)
+            if exc.hint:
+                err_console.print(f"[yellow]Hint:[/] {exc.hint}", highlight=False)
+            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if verbose:
+                raise
+            err_console.print(
+                f"[bold red]Internal error:[/] {type(exc).__name__}: {exc}", highlight=False
+            )
+            err_console.print(
+                "[yellow]Hint:[/] rerun with --verbose for the traceback and report it as a bug."
+            )
+            raise typer.Exit(2) from None
+
+    return run
+
+
+def _settings(lake: Path | None, config: Path | None) -> tuple[Config, Lake]:
+    settings = load_config(config, overrides={"lake_root": lake})
+    return settings, Lake(settings.lake_root)
+
+
+class _Bars:
+    """Turns the library's progress callbacks into rich progress bars."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[str, TaskID] = {}
+
+    def __call__(self, step: str, done: int, total: int | None) -> None:
+        if step not in self._tasks:
+            self._tasks[step] = self._progress.add_task(step, total=total)
+        self._progress.update(self._tasks[step], completed=done, total=total)
+
+
+@contextmanager
+def _progress_bars() -> Iterator[_Bars]:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        yield _Bars(progress)
+
+
+def _parse_anomalies(values: list[str], *, clean: bool) -> AnomalyRates:
+    rates = AnomalyRates.none() if clean else AnomalyRates()
+    kinds = {f.name for f in fields(AnomalyRates)}
+    changes: dict[str, float] = {}
+    for value in values:
+        kind, sep, rate = value.partition("=")
+        kind = kind.strip().replace("-", "_")
+        if not sep or kind not in kinds:
+            raise ConfigError(
+                f"--anomaly {value!r} is not KIND=RATE with a known kind.",
+                hint=f"Kinds: {', '.join(sorted(kinds))}; e.g. --anomaly duplicate_row=0.01.",
+            )
+        try:
+            changes[kind] = float(rate)
+        except ValueError:
+            raise ConfigError(
+                f"--anomaly {value!r}: {rate!r} is not a number.",
+                hint="Rates are shares of eligible rows, e.g. 0.01 for 1 %.",
+            ) from None
+    return replace(rates, **changes)
+
+
+@app.command("generate")
+@_command
+def generate_command(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the batches [default: <lake>/landing].")
+    ] = None,
+    lines: Annotated[int, typer.Option(help="Number of sales lines to generate.")] = 20_000,
+    days: Annotated[int, typer.Option(help="Days of history.")] = 120,
+    end_date: Annotated[
+        str | None, typer.Option("--end-date", help="Last day of history, YYYY-MM-DD.")
+    ] = None,
+    batches: Annotated[int, typer.Option(help="Initial load + (N-1) daily batches.")] = 1,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same files.")
+    ] = 42,
+    stores: Annotated[int, typer.Option(help="Number of stores.")] = 8,
+    products: Annotated[int, typer.Option(help="Number of products.")] = 300,
+    customers: Annotated[
+        int | None, typer.Option(help="Number of customers [default: from --lines].")
+    ] = None,
+    clean: Annotated[bool, typer.Option("--clean", help="Inject no anomalies.")] = False,
+    anomaly: Annotated[
+        list[str] | None,
+        typer.Option("--anomaly", help="Set one anomaly rate, KIND=RATE (repeatable)."),
+    ] = None,
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Generate realistic retail landing batches with injected anomalies.
+
+    Example: loyalty-lake generate --lines 3000000 --seed 7 --batches 3 --out data/landing
+    """
+    _, where = _settings(lake, config)
+    defaults = GeneratorOptions()
+    try:
+        end = date.fromisoformat(end_date) if end_date else defaults.end_date
+    except ValueError:
+        raise ConfigError(
+            f"--end-date {end_date!r} is not a date.", hint="Use YYYY-MM-DD, e.g. 2026-10-31."
+        ) from None
+    options = GeneratorOptions(
+        seed=seed,
+        lines=lines,
+        days=days,
+        end_date=end,
+        stores=stores,
+        products=products,
+        customers=customers,
+        batches=batches,
+        anomalies=_parse_anomalies(anomaly or [], clean=clean),
+    )
+    with _progress_bars() as bars:
+        dataset = generate(out or where.landing, options, progress=bars)
+    table = Table(title=f"Generated {len(dataset.batches)} batch(es) in {dataset.root}")
+    table.add_column("batch")
+    table.add_column("sales lines", justify="right")
+    table.add_column("transactions", justify="right")
+    table.add_column("anomalies", justify="right")
+    for batch in dataset.batches:
+        table.add_row(
+            batch.batch_id,
+            f"{batch.rows.get('sales_lines', 0):,}",
+            f"{batch.rows.get('sales_header', 0):,}",
+            f"{batch.anomalies:,}",
+        )
+    console.print(table)
+
+
+@app.command("ingest")
+@_command
+def ingest_command(
+    path: Annotated[Path, typer.Argument(help="A batch folder of CSV files, or one CSV file.")],
+    batch_id: Annotated[
+        str | None, typer.Option("--batch-id", help="Batch id [default: the folder's name].")
+    ] = None,
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Land a batch folder (or one file) into bronze; already landed files are skipped.
+
+    Example: loyalty-lake ingest lake/landing/2026-10-31
+    """
+    _, where = _settings(lake, config)
+    with _progress_bars() as bars:
+        report = ingest(path, lake=where, batch_id=batch_id, progress=bars)
+    _print_ingest(report)
+    if report.count(FileStatus.REJECTED):
+        raise typer.Exit(1)
+
+
+@app.command("build")
+@_command
+def build_command(
+    landing: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A landing folder (a batch or a folder of batches) [default: <lake>/landing]."
+        ),
+    ] = None,
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Land new batches, then build every layer. Running it twice changes nothing.
+
+    Example: loyalty-lake build            # everything new under lake/landing
+    """
+    _, where = _settings(lake, config)
+    with _progress_bars() as bars:
+        report = build(lake=where, landing=landing, progress=bars)
+    _print_build(report)
+
+
+@app.command("demo")
+@_command
+def demo_command(
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Generate sample data into <lake>/landing (if it has none), build everything, summarise.
+
+    Example: loyalty-lake demo --lake /tmp/demo-lake
+    """
+    _, where = _settings(lake, config)
+    with _progress_bars() as bars:
+        report = run_demo(lake=where, progress=bars)
+    if report.generated is not None:
+        console.print(
+            f"Generated {len(report.generated.batches)} sample batch(es) in {report.generated.root}"
+        )
+    _print_build(report.build)
+    _print_status(report.tables, where)
+
+
+@app.command("status")
+@_command
+def status_command(
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Show the lake's tables: version, rows, last batch, last update.
+
+    Example: loyalty-lake status --lake lake
+    """
+    _, where = _settings(lake, config)
+    tables = status(lake=where)
+    if not tables:
+        console.print(f"No tables in {where.root} yet. Run `loyalty-lake demo` to create some.")
+        return
+    _print_status(tables, where)
+
+
+def _print_ingest(report: IngestReport) -> None:
+    table = Table(title=f"Batch {report.batch_id}")
+    for column in ("file", "table", "status", "rows"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    table.add_column("detail", overflow="fold")
+    colours = {FileStatus.LANDED: "green", FileStatus.REJECTED: "red"}
+    for f in report.files:
+        colour = colours.get(f.status, "dim")
+        table.add_row(
+            f.source_file,
+            f.table or "",
+            f"[{colour}]{f.status.value}[/]",
+            f"{f.rows:,}" if f.status is FileStatus.LANDED else "",
+            f.message or "",
+        )
+    console.print(table)
+    for warning in report.warnings:
+        console.print(f"[yellow]Warning:[/] {warning}")
+
+
+def _print_build(report: BuildReport) -> None:
+    for ingest_report in report.ingests:
+        _print_ingest(ingest_report)
+    landed = sum(r.rows_landed for r in report.ingests)
+    rejected = sum(r.count(FileStatus.REJECTED) for r in report.ingests)
+    console.print(
+        f"Build {report.run_id[:8]}: {len(report.ingests)} batch(es), "
+        f"{landed:,} new bronze rows, {rejected} rejected file(s)."
+    )
+
+
+def _print_status(tables: list[TableStatus] | tuple[TableStatus, ...], lake: Lake) -> None:
+    table = Table(title=f"Lake {lake.root}")
+    for column in ("layer", "table", "version", "rows", "last batch", "updated (UTC)"):
+        table.add_column(column, justify="right" if column in {"version", "rows"} else "left")
+    for t in tables:
+        table.add_row(
+            t.layer,
+            t.name,
+            str(t.version),
+            f"{t.rows:,}",
+            t.last_batch or "",
+            t.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point of the ``loyalty-lake`` console script."""
+    app()

@@ -1,0 +1,267 @@
+"""Configuration: one frozen dataclass tree, loaded in one place.
+
+Precedence, lowest first: the defaults below, a TOML file
+(``--config PATH``, else ``$LOYALTY_LAKE_CONFIG``, else ``./loyalty_lake.toml``
+when present), environment variables, then explicit overrides (CLI options).
+
+Environment variables are named ``LOYALTY_LAKE_<KEY>`` for top-level keys and
+``LOYALTY_LAKE_<SECTION>__<KEY>`` inside a section, for example
+``LOYALTY_LAKE_LAKE_ROOT=/data/lake`` or ``LOYALTY_LAKE_LOYALTY__EXPIRY_MONTHS=6``.
+See ``docs/configuration.md`` for every key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from loyalty_lake.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+ENV_PREFIX = "LOYALTY_LAKE_"
+#: Environment variables with the prefix that are not configuration keys.
+RESERVED_ENV = frozenset({"LOYALTY_LAKE_CONFIG", "LOYALTY_LAKE_PII_KEY"})
+DEFAULT_CONFIG_FILE = Path("loyalty_lake.toml")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EarningRule:
+    """A points-earning rule used when no ``loyalty_rules`` file was ever landed."""
+
+    rule_id: str
+    rule_name: str
+    points_per_unit_spend: Decimal
+    min_spend_threshold: Decimal = Decimal(0)
+    bonus_points: int = 0
+    applicable_category: str = "ALL"
+
+
+def _default_rules() -> tuple[EarningRule, ...]:
+    # The retail specification's example: 1 point per currency unit, and 50
+    # bonus points for a purchase of 100 or more.
+    return (
+        EarningRule(rule_id="DEFAULT", rule_name="Standard", points_per_unit_spend=Decimal(1)),
+        EarningRule(
+            rule_id="DEFAULT_BONUS",
+            rule_name="Big basket bonus",
+            points_per_unit_spend=Decimal(1),
+            min_spend_threshold=Decimal(100),
+            bonus_points=50,
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TierThresholds:
+    """Points earned in the trailing 12 months needed for each tier."""
+
+    silver: int = 1000
+    gold: int = 3000
+    platinum: int = 5000
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LoyaltyConfig:
+    """Loyalty points settings (contract section 3.1)."""
+
+    expiry_months: int = 12
+    tiers: TierThresholds = field(default_factory=TierThresholds)
+    default_rules: tuple[EarningRule, ...] = field(default_factory=_default_rules)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SegmentConfig:
+    """Segmentation settings (contract section 3.3)."""
+
+    at_risk_days: int = 30
+    high_spender_share: Decimal = Decimal("0.10")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Config:
+    """The whole configuration of a loyalty_lake installation."""
+
+    lake_root: Path = Path("lake")
+    timezone: str = "UTC"
+    loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
+    segments: SegmentConfig = field(default_factory=SegmentConfig)
+
+    def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(
+                f"Unknown time zone {self.timezone!r} in setting 'timezone'.",
+                hint="Use an IANA name such as 'UTC' or 'Europe/London'.",
+            ) from exc
+        if self.loyalty.expiry_months < 0:
+            raise ConfigError(
+                "Setting 'loyalty.expiry_months' must be 0 (never) or more.",
+                hint="Points expire this many months after they were earned.",
+            )
+        if not Decimal(0) < self.segments.high_spender_share < Decimal(1):
+            raise ConfigError(
+                "Setting 'segments.high_spender_share' must lie between 0 and 1.",
+                hint="The default 0.10 makes the top 10 % by monetary High Spenders.",
+            )
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Return the configuration from defaults, a TOML file, the environment and overrides.
+
+    ``overrides`` maps dotted keys to values (``{"lake_root": "/data/lake"}``);
+    None values are ignored, so CLI options that were not given change nothing.
+    """
+    env = os.environ if env is None else env
+    merged: dict[str, Any] = {}
+    source = _config_file(path, env)
+    if source is not None:
+        _deep_update(merged, _read_toml(source))
+    for key, value in _env_settings(env).items():
+        _set_dotted(merged, key, value)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            _set_dotted(merged, key, value)
+    where = f"configuration file {source}" if source else "configuration"
+    return _build(Config, merged, prefix="", where=where)
+
+
+def _config_file(path: str | Path | None, env: Mapping[str, str]) -> Path | None:
+    if path is None and env.get("LOYALTY_LAKE_CONFIG"):
+        path = env["LOYALTY_LAKE_CONFIG"]
+    if path is None:
+        return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+    source = Path(path)
+    if not source.is_file():
+        raise ConfigError(
+            f"Configuration file {source} does not exist.",
+            hint="Pass the path of a TOML file to --config, or leave it out to use the defaults.",
+        )
+    return source
+
+
+def _read_toml(source: Path) -> dict[str, Any]:
+    try:
+        with source.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"Configuration file {source} is not valid TOML: {exc}.",
+            hint="See docs/configuration.md for an example file.",
+        ) from exc
+
+
+def _env_settings(env: Mapping[str, str]) -> dict[str, str]:
+    settings = {}
+    for name, value in env.items():
+        if name.startswith(ENV_PREFIX) and name not in RESERVED_ENV:
+            key = name.removeprefix(ENV_PREFIX).lower().replace("__", ".")
+            settings[key] = value
+    return settings
+
+
+def _set_dotted(target: dict[str, Any], key: str, value: Any) -> None:
+    *sections, leaf = key.split(".")
+    for section in sections:
+        target = target.setdefault(section, {})
+    target[leaf] = value
+
+
+def _deep_update(target: dict[str, Any], source: Mapping[str, Any]) -> None:
+    for key, value in source.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _deep_update(target[key], value)
+        else:
+            target[key] = value
+
+
+def _build(cls: type[Any], values: Mapping[str, Any], *, prefix: str, where: str) -> Any:
+    """Build dataclass ``cls`` from ``values``, converting and checking every key."""
+    if not isinstance(values, dict):
+        raise ConfigError(
+            f"Setting '{prefix.rstrip('.')}' in {where} must be a table of settings.",
+            hint="See docs/configuration.md for the layout.",
+        )
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(
+            f"Unknown setting '{prefix}{unknown[0]}' in {where}.",
+            hint=f"Known settings here: {', '.join(sorted(prefix + k for k in known))}.",
+        )
+    kwargs = {
+        name: _convert(hints[name], value, key=prefix + name, where=where)
+        for name, value in values.items()
+    }
+    return cls(**kwargs)
+
+
+def _convert(tp: Any, value: Any, *, key: str, where: str) -> Any:
+    """Convert a TOML or environment value to the annotated type ``tp``."""
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, prefix=key + ".", where=where)
+    if origin is tuple:
+        (item_type, _ellipsis) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise _bad_value(key, value, "a list", where)
+        return tuple(
+            _convert(item_type, item, key=f"{key}[{i}]", where=where)
+            for i, item in enumerate(value)
+        )
+    if origin in (typing.Union, types.UnionType):
+        (tp,) = (arg for arg in typing.get_args(tp) if arg is not type(None))
+    try:
+        return _convert_scalar(tp, value)
+    except (ValueError, InvalidOperation, TypeError) as exc:
+        raise _bad_value(key, value, getattr(tp, "__name__", str(tp)), where) from exc
+
+
+def _convert_scalar(tp: Any, value: Any) -> Any:
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text not in {"true", "false", "1", "0", "yes", "no"}:
+            raise ValueError(value)
+        return text in {"true", "1", "yes"}
+    if tp is int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError(value)
+        return int(value)
+    if tp is Decimal:
+        # str() first so that a TOML float such as 0.1 stays exactly 0.1.
+        return Decimal(str(value).strip())
+    if tp is Path:
+        return Path(str(value))
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return tp(str(value).strip().lower())
+    if tp is str:
+        if not isinstance(value, str):
+            raise TypeError(value)
+        return value
+    raise TypeError(tp)
+
+
+def _bad_value(key: str, value: Any, expected: str, where: str) -> ConfigError:
+    return ConfigError(
+        f"Setting '{key}' in {where} has the value {value!r}, which is not {expected}.",
+        hint="Fix the value in the file, the environment variable or the option.",
+    )

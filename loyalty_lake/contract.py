@@ -1,0 +1,172 @@
+"""The landing contract: which CSV files a batch may hold and their columns.
+
+This module is the single source of truth for contract section 1 (see
+``docs/data-contract.md``). The generator writes files that follow it, bronze
+ingestion checks landed files against it, and silver types its columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+
+@dataclass(frozen=True, slots=True)
+class LandingFile:
+    """One landing file of the contract.
+
+    ``name`` is the canonical table name (the bronze and silver table are
+    called the same); ``aliases`` are other file stems accepted for it;
+    ``columns`` lists every contract column in canonical order and
+    ``required`` the ones a file must have.
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    required: frozenset[str]
+    key: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+    is_fact: bool = False
+
+    @property
+    def filename(self) -> str:
+        """The canonical file name, e.g. ``sales_lines.csv``."""
+        return f"{self.name}.csv"
+
+    @property
+    def optional(self) -> tuple[str, ...]:
+        """Contract columns a file may leave out."""
+        return tuple(c for c in self.columns if c not in self.required)
+
+
+def _file(
+    name: str,
+    columns: str,
+    required: str,
+    key: str,
+    *,
+    aliases: tuple[str, ...] = (),
+    is_fact: bool = False,
+) -> LandingFile:
+    return LandingFile(
+        name=name,
+        columns=tuple(columns.split()),
+        required=frozenset(required.split()),
+        key=tuple(key.split()),
+        aliases=aliases,
+        is_fact=is_fact,
+    )
+
+
+STORES = _file(
+    "stores",
+    "store_id store_name store_city store_region opening_date",
+    "store_id",
+    "store_id",
+)
+PRODUCTS = _file(
+    "products",
+    "product_id product_name product_category unit_price current_stock_level",
+    "product_id product_category unit_price",
+    "product_id",
+)
+CUSTOMERS = _file(
+    "customers",
+    "customer_id first_name last_name email phone enrollment_date loyalty_status",
+    "customer_id",
+    "customer_id",
+    aliases=("customer_details",),
+)
+PROMOTIONS = _file(
+    "promotions",
+    "promotion_id promotion_name start_date end_date discount_percentage "
+    "applicable_category points_multiplier",
+    "promotion_id start_date end_date",
+    "promotion_id",
+    aliases=("promotion_details",),
+)
+LOYALTY_RULES = _file(
+    "loyalty_rules",
+    "rule_id rule_name points_per_unit_spend min_spend_threshold bonus_points "
+    "applicable_category valid_from valid_to days_of_week",
+    "rule_id points_per_unit_spend",
+    "rule_id",
+)
+SALES_HEADER = _file(
+    "sales_header",
+    "transaction_id customer_id store_id transaction_date total_amount "
+    "transaction_type original_transaction_id",
+    "transaction_id store_id transaction_date total_amount",
+    "transaction_id",
+    aliases=("store_sales_header",),
+    is_fact=True,
+)
+SALES_LINES = _file(
+    "sales_lines",
+    "line_item_id transaction_id product_id promotion_id quantity line_item_amount",
+    "line_item_id transaction_id product_id quantity line_item_amount",
+    "transaction_id line_item_id",
+    aliases=("store_sales_line_items", "sales_line_items"),
+    is_fact=True,
+)
+REDEMPTIONS = _file(
+    "redemptions",
+    "redemption_id customer_id redemption_date points_redeemed store_id",
+    "redemption_id customer_id redemption_date points_redeemed",
+    "redemption_id",
+    is_fact=True,
+)
+INVENTORY = _file(
+    "inventory",
+    "snapshot_date store_id product_id stock_level",
+    "snapshot_date store_id product_id stock_level",
+    "snapshot_date store_id product_id",
+    is_fact=True,
+)
+
+#: Every landing file of the contract, by canonical name, in load order
+#: (masters before the facts that reference them).
+LANDING_FILES: Mapping[str, LandingFile] = MappingProxyType(
+    {
+        f.name: f
+        for f in (
+            STORES,
+            PRODUCTS,
+            CUSTOMERS,
+            PROMOTIONS,
+            LOYALTY_RULES,
+            SALES_HEADER,
+            SALES_LINES,
+            REDEMPTIONS,
+            INVENTORY,
+        )
+    }
+)
+
+#: Files every batch must contain.
+REQUIRED_FILES: frozenset[str] = frozenset({"sales_header", "sales_lines"})
+
+_BY_STEM: Mapping[str, LandingFile] = MappingProxyType(
+    {stem: f for f in LANDING_FILES.values() for stem in (f.name, *f.aliases)}
+)
+
+
+def landing_file_for(filename: str) -> LandingFile | None:
+    """The contract file a landed file name stands for, or None if unknown.
+
+    Matching is case-insensitive and accepts the canonical name or an alias:
+    ``Customer_Details.CSV`` is the ``customers`` file.
+    """
+    stem, dot, ext = filename.strip().rpartition(".")
+    if not dot or ext.lower() != "csv":
+        return None
+    return _BY_STEM.get(stem.lower())
+
+
+def normalise_column(name: str) -> str:
+    """Column names are matched case-insensitively after trimming."""
+    return name.strip().lower()

@@ -1,0 +1,51 @@
+"""Status: the lake's tables with their versions, row counts and last batch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from loyalty_lake.io import delta
+from loyalty_lake.io.lake import LAYERS
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from loyalty_lake.io.lake import Lake, Layer
+
+
+@dataclass(frozen=True, slots=True)
+class TableStatus:
+    """One Delta table of the lake."""
+
+    layer: Layer
+    name: str
+    version: int
+    rows: int
+    last_batch: str | None
+    updated_at: datetime
+
+
+def status(*, lake: Lake) -> list[TableStatus]:
+    """Every Delta table of the lake, layer by layer, sorted by name."""
+    tables = []
+    for layer in LAYERS:
+        folder = lake.layer(layer)
+        if not folder.is_dir():
+            continue
+        for path in sorted(p for p in folder.iterdir() if delta.table_exists(p)):
+            (last,) = delta.table_history(path, limit=1)
+            rows = delta.scan_table(path).select(pl.len()).collect().item()
+            tables.append(
+                TableStatus(
+                    layer=layer,
+                    name=path.name,
+                    version=last.version,
+                    rows=rows,
+                    last_batch=last.metadata.get("batch_id"),
+                    updated_at=last.timestamp,
+                )
+            )
+    return tables

@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from loyalty_lake.errors import LakePathError, LandingError
+from loyalty_lake.io import delta
+from loyalty_lake.pipeline import FileStatus, ingest
+from tests.conftest import HEADER, LINES, write_batch
+
+
+def bronze(lake, name: str) -> pl.DataFrame:
+    return delta.scan_table(lake.table("bronze", name)).collect().sort("_row_number")
+
+
+def test_round_trip_keeps_text_and_lineage(lake, small_batch):
+    report = ingest(small_batch, lake=lake)
+
+    assert report.batch_id == "2026-10-31"
+    assert report.count(FileStatus.LANDED) == 3
+    assert report.rows_landed == 6
+    header = bronze(lake, "sales_header")
+    assert header["transaction_id"].to_list() == ["T1", "T2"]
+    assert header["customer_id"].to_list() == ["C1", ""]  # empty stays empty text
+    assert header["original_transaction_id"].to_list() == [None, None]  # absent column
+    assert header["total_amount"].to_list() == ["12.50", "7.00"]
+    assert header["_row_number"].to_list() == [1, 2]
+    assert set(header["_batch_id"]) == {"2026-10-31"}
+    assert set(header["_source_file"]) == {"sales_header.csv"}
+    sha = hashlib.sha256((small_batch / "sales_header.csv").read_bytes()).hexdigest()
+    assert set(header["_file_sha256"]) == {sha}
+    assert header["_ingested_at"].null_count() == 0
+
+
+def test_landing_the_same_content_again_adds_nothing(lake, small_batch, tmp_path):
+    ingest(small_batch, lake=lake)
+    versions = {n: delta.table_version(lake.table("bronze", n)) for n in ("sales_lines",)}
+
+    again = ingest(small_batch, lake=lake)
+    copy = write_batch(
+        tmp_path / "other" / "2026-11-01",
+        {p.name: p.read_bytes() for p in small_batch.iterdir()},
+    )
+    renamed = ingest(copy, lake=lake)
+
+    for report in (again, renamed):
+        assert report.count(FileStatus.ALREADY_LANDED) == 3
+        assert report.rows_landed == 0
+    assert bronze(lake, "sales_lines").height == 3
+    assert delta.table_version(lake.table("bronze", "sales_lines")) == versions["sales_lines"]
+
+
+def test_bronze_is_the_truth_when_the_manifest_missed_a_file(lake, small_batch):
+    ingest(small_batch, lake=lake)
+    manifest = lake.table("bronze", "landed_files")
+    # Simulate a crash between the bronze commit and the manifest commit.
+    import shutil
+
+    shutil.rmtree(manifest)
+    report = ingest(small_batch, lake=lake)
+    assert report.count(FileStatus.ALREADY_LANDED) == 3
+    assert bronze(lake, "sales_header").height == 2
+
+
+def test_a_bad_file_is_recorded_and_the_good_ones_still_land(lake, tmp_path):
+    batch = write_batch(
+        tmp_path / "b1",
+        {
+            "sales_header.csv": HEADER + "T1,C1,S1,2026-10-30,1.00,SALE\n",
+            "sales_lines.csv": LINES + "1,T1,P1,,1,1.00\n1,T1\n",  # ragged
+            "weather.csv": "day,temp\n1,2\n",  # unknown name
+            "stores.csv": "store_name\nDowntown\n",  # missing store_id
+            "products.csv": b"product_id,product_category,unit_price\nP1,Caf\xe9,1.00\n",
+            "customers.csv": "",  # empty
+            "promotions.csv": "promotion_id,start_date,end_date\n",  # header only: fine
+        },
+    )
+    report = ingest(batch, lake=lake)
+    by_file = {f.source_file: f for f in report.files}
+
+    assert by_file["sales_header.csv"].status is FileStatus.LANDED
+    assert by_file["promotions.csv"].status is FileStatus.LANDED
+    assert by_file["promotions.csv"].rows == 0
+    reasons = {
+        name: by_file[name].reason
+        for name in (
+            "sales_lines.csv",
+            "weather.csv",
+            "stores.csv",
+            "products.csv",
+            "customers.csv",
+        )
+    }
+    assert reasons == {
+        "sales_lines.csv": "RAGGED_ROWS",
+        "weather.csv": "UNKNOWN_FILE",
+        "stores.csv": "MISSING_COLUMNS",
+        "products.csv": "UNDECODABLE",
+        "customers.csv": "EMPTY_FILE",
+    }
+    assert not delta.table_exists(lake.table("bronze", "sales_lines"))  # nothing half-written
+    assert any("sales_lines" in w for w in report.warnings)
+
+    manifest = delta.scan_table(lake.table("bronze", "landed_files")).collect()
+    assert manifest.filter(pl.col("status") == "REJECTED").height == 5
+    assert "store_id" in manifest.filter(pl.col("source_file") == "stores.csv")["message"].item()
+
+    # Landing the batch again records nothing twice.
+    ingest(batch, lake=lake)
+    assert (
+        delta.scan_table(lake.table("bronze", "landed_files")).collect().height == manifest.height
+    )
+
+
+def test_ragged_file_after_many_good_rows_commits_nothing(lake, tmp_path):
+    body = "".join(f"{i},T{i},P1,,1,1.00\n" for i in range(200_000))
+    batch = write_batch(tmp_path / "b2", {"sales_lines.csv": LINES + body + "1,T1,P1\n"})
+    report = ingest(batch, lake=lake)
+    assert report.files[0].status is FileStatus.REJECTED
+    assert not delta.table_exists(lake.table("bronze", "sales_lines"))
+
+
+def test_aliases_and_extra_columns(lake, tmp_path):
+    batch = write_batch(
+        tmp_path / "b3",
+        {"Customer_Details.csv": "Customer_ID,First_Name,Shoe Size\nC1,Ada,38\n"},
+    )
+    report = ingest(batch, lake=lake)
+    assert report.files[0].table == "customers"
+    rows = bronze(lake, "customers")
+    assert rows["first_name"].to_list() == ["Ada"]
+    assert rows["_extra"].to_list() == ['{"Shoe Size":"38"}']
+
+
+def test_single_file_and_batch_id(lake, small_batch):
+    report = ingest(small_batch / "customers.csv", lake=lake, batch_id="manual-1")
+    assert report.batch_id == "manual-1"
+    assert set(bronze(lake, "customers")["_batch_id"]) == {"manual-1"}
+
+
+@pytest.mark.parametrize("batch_id", ["../evil", "a/b", "", ".hidden", "x" * 200])
+def test_unsafe_batch_ids_are_refused(lake, small_batch, batch_id):
+    with pytest.raises(LakePathError):
+        ingest(small_batch, lake=lake, batch_id=batch_id)
+
+
+def test_missing_or_empty_paths_are_clear_errors(lake, tmp_path):
+    with pytest.raises(LandingError, match="does not exist"):
+        ingest(tmp_path / "nope", lake=lake)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LandingError, match="no CSV files"):
+        ingest(tmp_path / "empty", lake=lake)
+
+
+def test_every_commit_carries_lineage_metadata(lake, small_batch):
+    ingest(small_batch, lake=lake, run_id="run-1")
+    (commit,) = delta.table_history(lake.table("bronze", "sales_lines"))
+    assert commit.metadata["run_id"] == "run-1"
+    assert commit.metadata["batch_id"] == "2026-10-31"
+    assert commit.metadata["layer"] == "bronze"
+    assert commit.rows_added == 3
+
+
+def test_progress_is_reported(lake, small_batch):
+    calls: list[tuple[str, int, int | None]] = []
+    ingest(small_batch, lake=lake, progress=lambda *a: calls.append(a))
+    assert ("Landing batch 2026-10-31", 3, 3) in calls
+    assert any(step.strip() == "sales_lines.csv" for step, _, _ in calls)
+
+
+def test_folder_name_is_the_default_batch_id(lake, tmp_path: Path, small_batch):
+    assert ingest(small_batch, lake=lake).batch_id == small_batch.name

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from loyalty_lake.cli import app
+from loyalty_lake.io import delta
+from loyalty_lake.io.lake import Lake
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_help_lists_commands_with_examples():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("generate", "ingest", "build", "demo", "status"):
+        assert command in result.output
+        sub = invoke(command, "--help")
+        assert sub.exit_code == 0
+        assert "Example" in sub.output
+        assert "--lake" in sub.output
+
+
+def test_generate_ingest_status(tmp_path: Path):
+    landing = tmp_path / "landing"
+    lake = tmp_path / "lake"
+    result = invoke(
+        "generate", "--out", str(landing), "--lines", "2000", "--seed", "3", "--lake", str(lake)
+    )
+    assert result.exit_code == 0, result.output
+    (batch,) = [p for p in landing.iterdir() if p.is_dir()]
+
+    result = invoke("ingest", str(batch), "--lake", str(lake))
+    assert result.exit_code == 0, result.output
+    assert "LANDED" in result.output
+    lines = delta.scan_table(Lake(lake).table("bronze", "sales_lines")).select(pl.len())
+    count = lines.collect().item()
+
+    again = invoke("ingest", str(batch), "--lake", str(lake))
+    assert again.exit_code == 0
+    assert "ALREADY_LANDED" in again.output
+    assert lines.collect().item() == count
+
+    status = invoke("status", "--lake", str(lake))
+    assert status.exit_code == 0
+    assert "sales_lines" in status.output
+    assert batch.name in status.output
+
+
+def test_bad_file_exits_non_zero_with_the_reason(tmp_path: Path):
+    batch = tmp_path / "b1"
+    batch.mkdir()
+    (batch / "sales_header.csv").write_text("transaction_id\nT1\n")
+    result = invoke("ingest", str(batch), "--lake", str(tmp_path / "lake"))
+    assert result.exit_code == 1
+    assert "MISSING_COLUMNS" in result.output or "REJECTED" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("ingest", "does-not-exist"), "does not exist"),
+        (("ingest", ".", "--batch-id", "../x"), "not a valid batch id"),
+        (("generate", "--lines", "0"), "lines"),
+        (("generate", "--end-date", "31/10/2026"), "--end-date"),
+        (("generate", "--anomaly", "bogus=0.1"), "--anomaly"),
+        (("status", "--config", "missing.toml"), "does not exist"),
+    ],
+)
+def test_user_errors_are_messages_not_tracebacks(tmp_path: Path, args, message):
+    result = runner.invoke(app, [*args, "--lake", str(tmp_path / "lake")])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Hint:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_status_of_an_empty_lake_suggests_the_demo(tmp_path: Path):
+    result = invoke("status", "--lake", str(tmp_path / "lake"))
+    assert result.exit_code == 0
+    assert "loyalty-lake demo" in result.output
+
+
+def test_demo_builds_and_is_idempotent(tmp_path: Path):
+    lake = tmp_path / "lake"
+    first = invoke("demo", "--lake", str(lake))
+    assert first.exit_code == 0, first.output
+    assert "Generated" in first.output
+    tables = {p.name for p in (lake / "bronze").iterdir()}
+    assert {"sales_header", "sales_lines", "customers", "landed_files"} <= tables
+    rows = delta.scan_table(Lake(lake).table("bronze", "sales_lines")).select(pl.len())
+    before = rows.collect().item()
+
+    second = invoke("demo", "--lake", str(lake))
+    assert second.exit_code == 0
+    assert "Generated" not in second.output
+    assert rows.collect().item() == before
