@@ -318,14 +318,24 @@ def _print_ingest(report: IngestReport) -> None:
 
 
 def _print_build(report: BuildReport) -> None:
-    for ingest_report in report.ingests:
-        _print_ingest(ingest_report)
-    landed = sum(r.rows_landed for r in report.ingests)
-    rejected = sum(r.count(FileStatus.REJECTED) for r in report.ingests)
-    console.print(
-        f"Build {report.run_id[:8]}: {len(report.ingests)} batch(es), "
-        f"{landed:,} new bronze rows, {rejected} rejected file(s)."
-    )
+    table = Table(title=f"Build {report.run_id[:8]}: landing → bronze")
+    for column in ("batch", "landed", "already landed", "rejected", "new rows"):
+        table.add_column(column, justify="left" if column == "batch" else "right")
+    for r in report.ingests:
+        table.add_row(
+            r.batch_id,
+            str(r.count(FileStatus.LANDED)),
+            str(r.count(FileStatus.ALREADY_LANDED)),
+            f"[red]{n}[/]" if (n := r.count(FileStatus.REJECTED)) else "0",
+            f"{r.rows_landed:,}",
+        )
+    console.print(table)
+    for r in report.ingests:
+        for f in r.files:
+            if f.status is FileStatus.REJECTED:
+                console.print(f"[red]Rejected[/] {r.batch_id}/{f.source_file}: {f.message}")
+        for warning in r.warnings:
+            console.print(f"[yellow]Warning:[/] {warning}")
 
 
 def _print_status(tables: list[TableStatus] | tuple[TableStatus, ...], lake: Lake) -> None:

@@ -216,7 +216,7 @@ def _build(cls: type[Any], values: Mapping[str, Any], *, prefix: str, where: str
 def _convert(tp: Any, value: Any, *, key: str, where: str) -> Any:
     """Convert a TOML or environment value to the annotated type ``tp``."""
     origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _build(tp, value, prefix=key + ".", where=where)
     if origin is tuple:
         (item_type, _ellipsis) = typing.get_args(tp)

@@ -1,0 +1,19 @@
+"""Landing: the CSV batches loyalty_lake ingests, and a synthetic generator for them."""
+
+from __future__ import annotations
+
+from loyalty_lake.landing.synthetic import (
+    AnomalyRates,
+    GeneratedBatch,
+    GeneratedDataset,
+    GeneratorOptions,
+    generate,
+)
+
+__all__ = [
+    "AnomalyRates",
+    "GeneratedBatch",
+    "GeneratedDataset",
+    "GeneratorOptions",
+    "generate",
+]
