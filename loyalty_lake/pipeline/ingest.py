@@ -222,7 +222,7 @@ def _land_file(
             FileStatus.ALREADY_LANDED,
             size_bytes=size,
             file_sha256=sha256,
-            message="same content already landed; skipped",
+            message="content landed before",
         )
     if (file.name, sha256) in known.rejected:
         return FileOutcome(
