@@ -17,17 +17,18 @@ import os
 import tomllib
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from loyalty_lake.contract import Reason  # noqa: TC001 - get_type_hints needs it
 from loyalty_lake.errors import ConfigError
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
+from loyalty_lake.silver.checks import CONFIGURABLE, Severity
 
 ENV_PREFIX = "LOYALTY_LAKE_"
 #: Environment variables with the prefix that are not configuration keys.
@@ -89,6 +90,16 @@ class SegmentConfig:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class DataQualityConfig:
+    """Data quality settings (silver layer)."""
+
+    future_tolerance_days: int = 1
+    earliest_date: date = date(2000, 1, 1)
+    outlier_threshold: float = 10.0
+    severity: Mapping[Reason, Severity] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Config:
     """The whole configuration of a loyalty_lake installation."""
 
@@ -96,6 +107,7 @@ class Config:
     timezone: str = "UTC"
     loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
     segments: SegmentConfig = field(default_factory=SegmentConfig)
+    dq: DataQualityConfig = field(default_factory=DataQualityConfig)
 
     def __post_init__(self) -> None:
         try:
@@ -109,6 +121,13 @@ class Config:
             raise ConfigError(
                 "Setting 'loyalty.expiry_months' must be 0 (never) or more.",
                 hint="Points expire this many months after they were earned.",
+            )
+        fixed = sorted(set(self.dq.severity) - CONFIGURABLE)
+        if fixed:
+            raise ConfigError(
+                f"Setting 'dq.severity.{fixed[0]}' cannot be changed: that rule guards the "
+                "silver contract and always rejects.",
+                hint=f"Configurable: {', '.join(sorted(CONFIGURABLE))}.",
             )
         if not Decimal(0) < self.segments.high_spender_share < Decimal(1):
             raise ConfigError(
@@ -226,6 +245,16 @@ def _convert(tp: Any, value: Any, *, key: str, where: str) -> Any:
             _convert(item_type, item, key=f"{key}[{i}]", where=where)
             for i, item in enumerate(value)
         )
+    if origin in (dict, Mapping):
+        key_type, value_type = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise _bad_value(key, value, "a table", where)
+        return {
+            _convert(key_type, k, key=f"{key}.{k}", where=where): _convert(
+                value_type, v, key=f"{key}.{k}", where=where
+            )
+            for k, v in value.items()
+        }
     if origin in (typing.Union, types.UnionType):
         (tp,) = (arg for arg in typing.get_args(tp) if arg is not type(None))
     try:
@@ -249,10 +278,16 @@ def _convert_scalar(tp: Any, value: Any) -> Any:
     if tp is Decimal:
         # str() first so that a TOML float such as 0.1 stays exactly 0.1.
         return Decimal(str(value).strip())
+    if tp is date:
+        return value if isinstance(value, date) else date.fromisoformat(str(value).strip())
     if tp is Path:
         return Path(str(value))
     if isinstance(tp, type) and issubclass(tp, Enum):
-        return tp(str(value).strip().lower())
+        text = str(value).strip()
+        members = {m.value.lower(): m for m in tp}
+        if text.lower() not in members:
+            raise ValueError(value)
+        return members[text.lower()]
     if tp is str:
         if not isinstance(value, str):
             raise TypeError(value)

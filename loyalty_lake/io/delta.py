@@ -18,7 +18,7 @@ from deltalake import CommitProperties, DeltaTable, write_deltalake
 from loyalty_lake.errors import TableNotFoundError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
 
     import pyarrow as pa
@@ -64,16 +64,83 @@ def write_table(
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     arrow = data.to_arrow() if isinstance(data, pl.DataFrame) else data
-    custom = {METADATA_PREFIX + key: str(value) for key, value in metadata.items()}
-    write_deltalake(
-        str(path),
-        arrow,
-        mode=mode,
-        commit_properties=CommitProperties(custom_metadata=custom),
-    )
+    write_deltalake(str(path), arrow, mode=mode, commit_properties=_commit_properties(metadata))
     version = DeltaTable(str(path)).version()
     log.debug("Wrote %s version %s (%s)", path, version, mode)
     return version
+
+
+def replace_where(
+    path: Path,
+    data: pl.DataFrame,
+    *,
+    column: str,
+    values: Sequence[str],
+    metadata: Mapping[str, str],
+) -> int | None:
+    """Replace the rows whose ``column`` is one of ``values`` by ``data``, in one commit.
+
+    Idempotent: writing the same ``data`` for the same ``values`` twice leaves
+    one copy. ``data`` must only hold rows with those values. Returns the new
+    version, or None when there was nothing to write or replace.
+    """
+    if not values:
+        return None
+    if not table_exists(path):
+        if data.is_empty():
+            return None
+        return write_table(path, data, mode="append", metadata=metadata)
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_deltalake(
+        str(path),
+        data.to_arrow(),
+        mode="overwrite",
+        predicate=f"{column} IN ({quoted})",
+        commit_properties=_commit_properties(metadata),
+    )
+    return DeltaTable(str(path)).version()
+
+
+def merge(
+    path: Path,
+    source: pl.DataFrame,
+    *,
+    on: Sequence[str],
+    update: Mapping[str, str] | None = None,
+    insert: bool = False,
+    metadata: Mapping[str, str],
+) -> None:
+    """Merge ``source`` into the table at ``path`` on the ``on`` columns, in one commit.
+
+    Matched rows get ``update`` (column → SQL expression over ``s.`` source
+    columns); unmatched source rows are inserted when ``insert`` is true.
+    Both are idempotent when repeated.
+    """
+    if source.is_empty():
+        return
+    if not table_exists(path):
+        if insert:
+            write_table(path, source, mode="append", metadata=metadata)
+        return
+    merger = DeltaTable(str(path)).merge(
+        source.to_arrow(),
+        predicate=" AND ".join(f"t.{c} = s.{c}" for c in on),
+        source_alias="s",
+        target_alias="t",
+        commit_properties=_commit_properties(metadata),
+    )
+    if update:
+        merger = merger.when_matched_update(updates=dict(update))
+    if insert:
+        merger = merger.when_not_matched_insert_all()
+    merger.execute()
+
+
+def _commit_properties(metadata: Mapping[str, str]) -> CommitProperties:
+    return CommitProperties(
+        custom_metadata={METADATA_PREFIX + key: str(value) for key, value in metadata.items()}
+    )
 
 
 @dataclass(frozen=True, slots=True)

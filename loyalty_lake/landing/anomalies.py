@@ -26,12 +26,13 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field, fields, replace
-from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import polars as pl
+
+from loyalty_lake.contract import Reason
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -52,23 +53,6 @@ _TEXT_PREFIX: Final = "_text_"
 
 #: Largest share of rows any single anomaly kind may corrupt.
 MAX_RATE: Final = 0.2
-
-
-class ExpectedReason(StrEnum):
-    """The reject reason the DQ engine is expected to give an injected anomaly."""
-
-    NULL_REQUIRED = "NULL_REQUIRED"
-    DUPLICATE = "DUPLICATE"
-    UNKNOWN_PRODUCT = "UNKNOWN_PRODUCT"
-    UNKNOWN_STORE = "UNKNOWN_STORE"
-    UNKNOWN_CUSTOMER = "UNKNOWN_CUSTOMER"
-    UNKNOWN_PROMOTION = "UNKNOWN_PROMOTION"
-    NEGATIVE_OR_ZERO = "NEGATIVE_OR_ZERO"
-    INVALID_TYPE = "INVALID_TYPE"
-    INVALID_DATE = "INVALID_DATE"
-    TOTAL_MISMATCH = "TOTAL_MISMATCH"
-    OUTLIER = "OUTLIER"
-    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -107,22 +91,22 @@ class AnomalyRates:
 
 
 #: The reject reason each anomaly kind must produce.
-EXPECTED_REASON: Mapping[str, ExpectedReason] = MappingProxyType(
+EXPECTED_REASON: Mapping[str, Reason] = MappingProxyType(
     {
-        "missing_required": ExpectedReason.NULL_REQUIRED,
-        "duplicate_row": ExpectedReason.DUPLICATE,
-        "duplicate_key": ExpectedReason.DUPLICATE,
-        "unknown_product": ExpectedReason.UNKNOWN_PRODUCT,
-        "unknown_store": ExpectedReason.UNKNOWN_STORE,
-        "unknown_customer": ExpectedReason.UNKNOWN_CUSTOMER,
-        "unknown_promotion": ExpectedReason.UNKNOWN_PROMOTION,
-        "nonpositive_value": ExpectedReason.NEGATIVE_OR_ZERO,
-        "unparseable_number": ExpectedReason.INVALID_TYPE,
-        "unparseable_date": ExpectedReason.INVALID_TYPE,
-        "future_date": ExpectedReason.INVALID_DATE,
-        "total_mismatch": ExpectedReason.TOTAL_MISMATCH,
-        "outlier": ExpectedReason.OUTLIER,
-        "redemption_over_balance": ExpectedReason.INSUFFICIENT_POINTS,
+        "missing_required": Reason.NULL_REQUIRED,
+        "duplicate_row": Reason.DUPLICATE,
+        "duplicate_key": Reason.DUPLICATE,
+        "unknown_product": Reason.UNKNOWN_PRODUCT,
+        "unknown_store": Reason.UNKNOWN_STORE,
+        "unknown_customer": Reason.UNKNOWN_CUSTOMER,
+        "unknown_promotion": Reason.UNKNOWN_PROMOTION,
+        "nonpositive_value": Reason.NEGATIVE_OR_ZERO,
+        "unparseable_number": Reason.INVALID_TYPE,
+        "unparseable_date": Reason.INVALID_TYPE,
+        "future_date": Reason.INVALID_DATE,
+        "total_mismatch": Reason.TOTAL_MISMATCH,
+        "outlier": Reason.OUTLIER,
+        "redemption_over_balance": Reason.INSUFFICIENT_POINTS,
     }
 )
 

@@ -515,6 +515,8 @@ class _Stock:
     phase: np.ndarray
     stores: int
     products: int
+    #: Products on the shelves; catalogue-only products (never sold) have no stock rows.
+    stocked: np.ndarray
 
     def levels(self, days: Sequence[int]) -> np.ndarray:
         """Returns stock levels, shape (len(days), stores × products), all ≥ 0."""
@@ -534,18 +536,25 @@ def _stock(rng: np.random.Generator, stores: _Stores, products: _Products) -> _S
     capacity = np.round(4 + base * store_scale[:, None] * popular[None, :]).ravel()
     usage = capacity * rng.uniform(0.05, 0.2, capacity.size)
     phase = rng.integers(0, 7, capacity.size)
-    return _Stock(capacity, usage, phase, stores.weight.size, products.count)
+    return _Stock(
+        capacity, usage, phase, stores.weight.size, products.count, products.popularity > 0
+    )
 
 
 def _inventory_table(stock: _Stock, days: Sequence[int], cal: _Calendar) -> LandingTable:
-    """Returns one stock snapshot per day × store × product."""
+    """Returns one stock snapshot per day × store × stocked product."""
     cells = stock.stores * stock.products
+    on_shelf = np.tile(stock.stocked, stock.stores * len(days))
     frame = pl.DataFrame(
         {
-            DAY: np.repeat(np.asarray(days, dtype=np.int32), cells),
-            "_store": np.tile(np.repeat(np.arange(1, stock.stores + 1), stock.products), len(days)),
-            "_product": np.tile(np.arange(1, stock.products + 1), stock.stores * len(days)),
-            "_level": stock.levels(days).ravel(),
+            DAY: np.repeat(np.asarray(days, dtype=np.int32), cells)[on_shelf],
+            "_store": np.tile(np.repeat(np.arange(1, stock.stores + 1), stock.products), len(days))[
+                on_shelf
+            ],
+            "_product": np.tile(np.arange(1, stock.products + 1), stock.stores * len(days))[
+                on_shelf
+            ],
+            "_level": stock.levels(days).ravel()[on_shelf],
         }
     )
     text = {

@@ -8,23 +8,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from loyalty_lake.config import load_config
 from loyalty_lake.errors import LandingError
 from loyalty_lake.io.landing import landing_files
 from loyalty_lake.pipeline.ingest import IngestReport, ingest
+from loyalty_lake.pipeline.silver import build_silver
 from loyalty_lake.progress import Progress, no_progress
 
 if TYPE_CHECKING:
+    from loyalty_lake.config import Config
     from loyalty_lake.io.lake import Lake
+    from loyalty_lake.pipeline.silver import SilverReport
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class BuildReport:
-    """What a build did: one ingest report per landing batch."""
+    """What a build did: one ingest report per landing batch, then each layer's report."""
 
     run_id: str
     ingests: tuple[IngestReport, ...]
+    silver: SilverReport | None = None
 
 
 def batch_folders(landing: Path) -> list[Path]:
@@ -46,6 +51,7 @@ def batch_folders(landing: Path) -> list[Path]:
 def build(
     *,
     lake: Lake,
+    config: Config | None = None,
     landing: str | Path | None = None,
     progress: Progress = no_progress,
 ) -> BuildReport:
@@ -60,4 +66,9 @@ def build(
     if not batches:
         log.warning("No landing batches in %s", folder)
     reports = tuple(ingest(batch, lake=lake, run_id=run_id, progress=progress) for batch in batches)
-    return BuildReport(run_id=run_id, ingests=reports)
+    if not lake.layer("bronze").is_dir():
+        return BuildReport(run_id=run_id, ingests=reports)
+    progress("Building silver", 0, 1)
+    silver = build_silver(lake=lake, config=config or load_config(), run_id=run_id)
+    progress("Building silver", 1, 1)
+    return BuildReport(run_id=run_id, ingests=reports, silver=silver)

@@ -1,0 +1,566 @@
+"""Bronze → silver: check new bronze files, write silver, rejects and warnings.
+
+Incremental and idempotent: a bronze file (table, SHA-256) is processed once,
+recorded in ``silver/processed_files`` after everything else it produced was
+committed. Each write replaces exactly the rows of the files being processed
+(or, for master data, the whole small table), so a run stopped half-way and
+started again converges to the same tables.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pandera.errors
+import polars as pl
+
+from loyalty_lake.bronze import bronze_schema
+from loyalty_lake.contract import LANDING_FILES, LandingFile, Reason
+from loyalty_lake.errors import LoyaltyLakeError
+from loyalty_lake.io import delta
+from loyalty_lake.silver.checks import ARRIVAL, REASONS
+from loyalty_lake.silver.checks import WARNINGS as WARNED
+from loyalty_lake.silver.models import SILVER_MODELS, Rejects, Warnings, schema
+from loyalty_lake.silver.split import OPEN, REPROCESSED, reject_rows, silver_rows, warning_rows
+from loyalty_lake.silver.tables import (
+    Checks,
+    Known,
+    checked_customers,
+    checked_inventory,
+    checked_loyalty_rules,
+    checked_products,
+    checked_promotions,
+    checked_redemptions,
+    checked_sales,
+    checked_stores,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from loyalty_lake.config import Config
+    from loyalty_lake.io.lake import Lake
+
+log = logging.getLogger(__name__)
+
+PROCESSED = "processed_files"
+REJECTS = "rejects"
+WARNINGS = "warnings"
+MASTERS = ("stores", "products", "customers", "promotions", "loyalty_rules")
+FACTS = ("sales_header", "sales_lines", "redemptions", "inventory")
+#: Reasons that a later batch can cure (a master that arrives late).
+CURABLE = frozenset(
+    {
+        Reason.UNKNOWN_CUSTOMER,
+        Reason.UNKNOWN_STORE,
+        Reason.UNKNOWN_PRODUCT,
+        Reason.UNKNOWN_PROMOTION,
+        Reason.UNKNOWN_ORIGINAL_TRANSACTION,
+        Reason.ORPHAN_LINE,
+        Reason.PARENT_REJECTED,
+    }
+)
+PROCESSED_SCHEMA = pl.Schema(
+    {
+        "table": pl.String(),
+        "batch_id": pl.String(),
+        "source_file": pl.String(),
+        "file_sha256": pl.String(),
+        "bronze_rows": pl.Int64(),
+        "accepted": pl.Int64(),
+        "rejected": pl.Int64(),
+        "warned": pl.Int64(),
+        "run_id": pl.String(),
+        "processed_at": pl.Datetime("us", "UTC"),
+    }
+)
+
+_MASTER_CHECKS: Mapping[str, Callable[..., pl.LazyFrame]] = {
+    "stores": checked_stores,
+    "products": checked_products,
+    "customers": checked_customers,
+    "promotions": checked_promotions,
+    "loyalty_rules": checked_loyalty_rules,
+}
+
+
+class ContractViolation(LoyaltyLakeError):
+    """Rows about to be written break their table's pandera contract (a bug, not bad data)."""
+
+
+class ConservationError(LoyaltyLakeError):
+    """Bronze rows are missing from (or counted twice in) silver plus rejects."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableOutcome:
+    """What one silver run did to one table."""
+
+    table: str
+    bronze_rows: int
+    accepted: int
+    rejected: int
+    warned: int
+
+
+@dataclass(frozen=True, slots=True)
+class SilverReport:
+    """What one silver run did."""
+
+    run_id: str
+    files: int
+    tables: tuple[TableOutcome, ...]
+    reprocessed: int
+
+
+def build_silver(
+    *, lake: Lake, config: Config, run_id: str, now: datetime | None = None
+) -> SilverReport:
+    """Process every bronze file silver has not seen, then retry curable rejects."""
+    now = now or datetime.now(UTC)
+    checks = Checks.from_config(config, now=now)
+    pending = _pending_files(lake)
+    outcomes: list[TableOutcome] = []
+    if pending.height:
+        outcomes = _process(lake, pending, checks=checks, run_id=run_id)
+    promoted = reprocess(lake=lake, config=config, run_id=run_id, now=now)
+    check_conservation(lake=lake)
+    return SilverReport(
+        run_id=run_id, files=pending.height, tables=tuple(outcomes), reprocessed=promoted
+    )
+
+
+# --- which bronze rows are new -------------------------------------------------------
+
+
+def _pending_files(lake: Lake) -> pl.DataFrame:
+    """(table, file_sha256, batch_id, source_file) of bronze files silver has not processed."""
+    done = _scan_or_empty(lake, "silver", PROCESSED, PROCESSED_SCHEMA).select(
+        "table", "file_sha256"
+    )
+    files = [
+        delta.scan_table(lake.table("bronze", name))
+        .select("_file_sha256", "_batch_id", "_source_file")
+        .unique()
+        .with_columns(pl.lit(name).alias("table"))
+        for name in LANDING_FILES
+        if delta.table_exists(lake.table("bronze", name))
+    ]
+    if not files:
+        return pl.DataFrame(schema={"table": pl.String, "file_sha256": pl.String})
+    return (
+        pl.concat(files)
+        .rename(
+            {"_file_sha256": "file_sha256", "_batch_id": "batch_id", "_source_file": "source_file"}
+        )
+        .join(done, on=["table", "file_sha256"], how="anti")
+        .collect()
+    )
+
+
+def _scan_or_empty(lake: Lake, layer: str, name: str, empty: pl.Schema) -> pl.LazyFrame:
+    path = lake.table(layer, name)  # type: ignore[arg-type]
+    return delta.scan_table(path) if delta.table_exists(path) else pl.LazyFrame(schema=empty)
+
+
+def _bronze(lake: Lake, spec: LandingFile, shas: list[str]) -> pl.LazyFrame:
+    """Bronze rows of the given files (an empty frame if there are none)."""
+    path = lake.table("bronze", spec.name)
+    if not shas or not delta.table_exists(path):
+        return pl.LazyFrame(schema=bronze_schema(spec))
+    return delta.scan_table(path).filter(pl.col("_file_sha256").is_in(shas))
+
+
+def _silver(lake: Lake, name: str) -> pl.LazyFrame:
+    return _scan_or_empty(lake, "silver", name, schema(SILVER_MODELS[name]))
+
+
+# --- one run ---------------------------------------------------------------------------
+
+
+def _process(
+    lake: Lake, pending: pl.DataFrame, *, checks: Checks, run_id: str
+) -> list[TableOutcome]:
+    shas = {
+        name: pending.filter(pl.col("table") == name)["file_sha256"].to_list()
+        for name in LANDING_FILES
+    }
+    meta = {"run_id": run_id, "layer": "silver"}
+    checked: dict[str, pl.DataFrame] = {}
+    current: dict[str, pl.DataFrame] = {}
+    for name in MASTERS:
+        spec = LANDING_FILES[name]
+        checked[name] = _MASTER_CHECKS[name](
+            _bronze(lake, spec, shas[name]), checks=checks
+        ).collect()
+        current[name] = _latest_versions(
+            _silver(lake, name), silver_rows(checked[name].lazy(), spec), spec
+        )
+    known = Known(
+        stores=current["stores"].lazy().select("store_id"),
+        products=current["products"].lazy().select("product_id", "product_category"),
+        customers=current["customers"].lazy().select("customer_id"),
+        promotions=current["promotions"].lazy().select("promotion_id"),
+    )
+    existing = {
+        name: _silver(lake, name).filter(pl.col("_file_sha256").is_in(shas[name]).not_())
+        for name in FACTS
+    }
+    header, lines = checked_sales(
+        _bronze(lake, LANDING_FILES["sales_header"], shas["sales_header"]),
+        _bronze(lake, LANDING_FILES["sales_lines"], shas["sales_lines"]),
+        known=known,
+        existing_header=existing["sales_header"],
+        existing_lines=existing["sales_lines"],
+        checks=checks,
+    )
+    redemptions = checked_redemptions(
+        _bronze(lake, LANDING_FILES["redemptions"], shas["redemptions"]),
+        known=known,
+        existing=existing["redemptions"],
+        checks=checks,
+    )
+    inventory = checked_inventory(
+        _bronze(lake, LANDING_FILES["inventory"], shas["inventory"]),
+        known=known,
+        existing=existing["inventory"],
+        checks=checks,
+    )
+    frames = pl.collect_all([header, lines, redemptions, inventory])
+    checked |= dict(zip(FACTS, frames, strict=True))
+
+    for name in MASTERS:
+        if shas[name]:
+            _write_master(lake, name, current[name], meta)
+    for name in FACTS:
+        rows = silver_rows(checked[name].lazy(), LANDING_FILES[name]).collect()
+        _validated(name, rows)
+        delta.replace_where(
+            lake.table("silver", name),
+            rows,
+            column="_file_sha256",
+            values=shas[name],
+            metadata=meta,
+        )
+    every_sha = pending["file_sha256"].unique().to_list()
+    rejects = pl.concat(
+        [
+            reject_rows(frame.lazy(), LANDING_FILES[name], run_id=run_id, now=checks.now)
+            for name, frame in checked.items()
+        ]
+    ).collect()
+    warnings = pl.concat(
+        [
+            warning_rows(frame.lazy(), LANDING_FILES[name], run_id=run_id, now=checks.now)
+            for name, frame in checked.items()
+        ]
+    ).collect()
+    _validate(Rejects, rejects, "rejects")
+    _validate(Warnings, warnings, "warnings")
+    delta.replace_where(
+        lake.table("silver", REJECTS),
+        rejects,
+        column="file_sha256",
+        values=every_sha,
+        metadata=meta,
+    )
+    delta.replace_where(
+        lake.table("silver", WARNINGS),
+        warnings,
+        column="file_sha256",
+        values=every_sha,
+        metadata=meta,
+    )
+    processed = _processed_files(checked, now=checks.now, run_id=run_id)
+    delta.write_table(lake.table("silver", PROCESSED), processed, mode="append", metadata=meta)
+    return [
+        TableOutcome(
+            table=name,
+            bronze_rows=frame.height,
+            accepted=int(processed.filter(pl.col("table") == name)["accepted"].sum()),
+            rejected=int(processed.filter(pl.col("table") == name)["rejected"].sum()),
+            warned=int(processed.filter(pl.col("table") == name)["warned"].sum()),
+        )
+        for name, frame in checked.items()
+        if frame.height
+    ]
+
+
+def _latest_versions(
+    existing: pl.LazyFrame, accepted: pl.LazyFrame, spec: LandingFile
+) -> pl.DataFrame:
+    """Master data: the latest accepted version of each key (last to arrive wins)."""
+    return (
+        pl.concat([existing, accepted])
+        .sort(list(ARRIVAL))
+        .unique(subset=list(spec.key), keep="last", maintain_order=True)
+        .collect()
+    )
+
+
+def _write_master(lake: Lake, name: str, rows: pl.DataFrame, meta: Mapping[str, str]) -> None:
+    _validated(name, rows)
+    delta.write_table(lake.table("silver", name), rows, mode="overwrite", metadata=meta)
+
+
+def _validated(name: str, rows: pl.DataFrame) -> pl.DataFrame:
+    return _validate(SILVER_MODELS[name], rows, name)
+
+
+def _validate(model: type, rows: pl.DataFrame, name: str) -> pl.DataFrame:
+    try:
+        return model.validate(rows, lazy=True)  # type: ignore[attr-defined, no-any-return]
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases.head(5)
+        raise ContractViolation(
+            f"Silver table {name} would break its contract ({len(exc.failure_cases)} failures), "
+            f"e.g. {cases.select('column', 'check', 'failure_case').rows()}. Nothing was written.",
+            hint="This is a bug in loyalty_lake's checks; please report it with the batch.",
+        ) from exc
+
+
+def _processed_files(
+    checked: Mapping[str, pl.DataFrame], *, now: datetime, run_id: str
+) -> pl.DataFrame:
+    """One row per processed bronze file: its rows accepted, rejected and warned."""
+    per_file = [
+        frame.lazy()
+        .group_by("_batch_id", "_source_file", "_file_sha256")
+        .agg(
+            pl.len().cast(pl.Int64).alias("bronze_rows"),
+            (pl.col(REASONS).list.len() == 0).sum().cast(pl.Int64).alias("accepted"),
+            (pl.col(REASONS).list.len() > 0).sum().cast(pl.Int64).alias("rejected"),
+            ((pl.col(REASONS).list.len() == 0) & (pl.col(WARNED).list.len() > 0))
+            .sum()
+            .cast(pl.Int64)
+            .alias("warned"),
+        )
+        .with_columns(pl.lit(name).alias("table"))
+        for name, frame in checked.items()
+        if frame.height
+    ]
+    return (
+        pl.concat(per_file)
+        .select(
+            "table",
+            pl.col("_batch_id").alias("batch_id"),
+            pl.col("_source_file").alias("source_file"),
+            pl.col("_file_sha256").alias("file_sha256"),
+            "bronze_rows",
+            "accepted",
+            "rejected",
+            "warned",
+            pl.lit(run_id).alias("run_id"),
+            pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("processed_at"),
+        )
+        .sort("table", "batch_id", "source_file")
+        .collect()
+    )
+
+
+# --- reprocessing --------------------------------------------------------------------
+
+
+def reprocess(*, lake: Lake, config: Config, run_id: str, now: datetime | None = None) -> int:
+    """Retry open rejects whose only reasons a later master can cure; return rows promoted.
+
+    A transaction is retried whole. Rows that now pass move into silver and
+    their rejects are marked REPROCESSED; the others stay open.
+    """
+    path = lake.table("silver", REJECTS)
+    if not delta.table_exists(path):
+        return 0
+    now = now or datetime.now(UTC)
+    checks = Checks.from_config(config, now=now)
+    meta = {"run_id": run_id, "layer": "silver", "operation": "reprocess"}
+    open_rejects = delta.scan_table(path).filter(pl.col("status") == OPEN)
+    curable = [r.value for r in CURABLE]
+    cured_rows = open_rejects.with_columns(
+        pl.col("reason_codes")
+        .list.set_difference(pl.lit(curable))
+        .list.len()
+        .eq(0)
+        .alias("_curable")
+    )
+    blocked_transactions = (
+        cured_rows.filter(pl.col("transaction_id").is_not_null())
+        .group_by("transaction_id", "batch_id")
+        .agg(pl.col("_curable").all().alias("_all_curable"))
+    )
+    candidates = (
+        cured_rows.join(blocked_transactions, on=["transaction_id", "batch_id"], how="left")
+        .filter(pl.col("_curable") & pl.col("_all_curable").fill_null(True))
+        .select("table", "file_sha256", "row_number")
+        .collect()
+    )
+    if candidates.is_empty():
+        return 0
+    known = Known(
+        stores=_silver(lake, "stores").select("store_id"),
+        products=_silver(lake, "products").select("product_id", "product_category"),
+        customers=_silver(lake, "customers").select("customer_id"),
+        promotions=_silver(lake, "promotions").select("promotion_id"),
+    )
+
+    def retried(name: str) -> pl.LazyFrame:
+        rows = candidates.filter(pl.col("table") == name).select(
+            pl.col("file_sha256").alias("_file_sha256"), pl.col("row_number").alias("_row_number")
+        )
+        spec = LANDING_FILES[name]
+        return _bronze(lake, spec, rows["_file_sha256"].unique().to_list()).join(
+            rows.lazy(), on=["_file_sha256", "_row_number"], how="semi"
+        )
+
+    header, lines = checked_sales(
+        retried("sales_header"),
+        retried("sales_lines"),
+        known=known,
+        existing_header=_silver(lake, "sales_header"),
+        existing_lines=_silver(lake, "sales_lines"),
+        checks=checks,
+        outlier_reference=_silver(lake, "sales_lines"),
+    )
+    redemptions = checked_redemptions(
+        retried("redemptions"), known=known, existing=_silver(lake, "redemptions"), checks=checks
+    )
+    inventory = checked_inventory(
+        retried("inventory"), known=known, existing=_silver(lake, "inventory"), checks=checks
+    )
+    frames = dict(zip(FACTS, pl.collect_all([header, lines, redemptions, inventory]), strict=True))
+    promoted = []
+    for name, frame in frames.items():
+        rows = silver_rows(frame.lazy(), LANDING_FILES[name]).collect()
+        if rows.is_empty():
+            continue
+        _validated(name, rows)
+        delta.merge(
+            lake.table("silver", name),
+            rows,
+            on=["_file_sha256", "_row_number"],
+            insert=True,
+            metadata=meta,
+        )
+        promoted.append(
+            rows.select(
+                pl.lit(name).alias("table"),
+                pl.col("_file_sha256").alias("file_sha256"),
+                pl.col("_row_number").alias("row_number"),
+            )
+        )
+    if not promoted:
+        return 0
+    marks = pl.concat(promoted).with_columns(
+        pl.lit(REPROCESSED).alias("status"),
+        pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("reprocessed_at"),
+    )
+    delta.merge(
+        path,
+        marks,
+        on=["table", "file_sha256", "row_number"],
+        update={"status": "s.status", "reprocessed_at": "s.reprocessed_at"},
+        metadata=meta,
+    )
+    log.info("Reprocessing promoted %d rejected rows into silver", marks.height)
+    return marks.height
+
+
+# --- conservation -------------------------------------------------------------------
+
+
+def conservation(*, lake: Lake) -> pl.DataFrame:
+    """Per table and batch: bronze rows, accepted, rejected, and whether they add up.
+
+    ``accepted`` counts rows accepted when their file was processed plus rejects
+    promoted later; for facts ``in_silver`` counts the rows silver really holds.
+    """
+    processed = _scan_or_empty(lake, "silver", PROCESSED, PROCESSED_SCHEMA)
+    rejects = _scan_or_empty(lake, "silver", REJECTS, schema(Rejects))
+    frames = []
+    for name in LANDING_FILES:
+        path = lake.table("bronze", name)
+        if not delta.table_exists(path):
+            continue
+        bronze = (
+            delta.scan_table(path)
+            .group_by(pl.col("_batch_id").alias("batch_id"))
+            .agg(pl.len().cast(pl.Int64).alias("bronze_rows"))
+        )
+        accepted = (
+            processed.filter(pl.col("table") == name)
+            .group_by("batch_id")
+            .agg(pl.col("accepted").sum())
+        )
+        rejected = (
+            rejects.filter(pl.col("table") == name)
+            .group_by("batch_id")
+            .agg(
+                pl.len().cast(pl.Int64).alias("rejected"),
+                (pl.col("status") == REPROCESSED).sum().cast(pl.Int64).alias("reprocessed"),
+            )
+        )
+        frame = (
+            bronze.join(accepted, on="batch_id", how="left")
+            .join(rejected, on="batch_id", how="left")
+            .with_columns(
+                pl.lit(name).alias("table"),
+                pl.col("accepted", "rejected", "reprocessed").fill_null(0),
+            )
+        )
+        if name in FACTS:
+            held = (
+                _silver(lake, name)
+                .group_by(pl.col("_batch_id").alias("batch_id"))
+                .agg(pl.len().cast(pl.Int64).alias("in_silver"))
+            )
+            frame = frame.join(held, on="batch_id", how="left").with_columns(
+                pl.col("in_silver").fill_null(0)
+            )
+        else:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("in_silver"))
+        frames.append(frame)
+    if not frames:
+        return pl.DataFrame()
+    return (
+        pl.concat(frames, how="diagonal")
+        .with_columns(
+            (
+                (pl.col("bronze_rows") == pl.col("accepted") + pl.col("rejected"))
+                & (
+                    pl.col("in_silver").is_null()
+                    | (pl.col("in_silver") == pl.col("accepted") + pl.col("reprocessed"))
+                )
+            ).alias("balanced")
+        )
+        .select(
+            "table",
+            "batch_id",
+            "bronze_rows",
+            "accepted",
+            "rejected",
+            "reprocessed",
+            "in_silver",
+            "balanced",
+        )
+        .sort("table", "batch_id")
+        .collect()
+    )
+
+
+def check_conservation(*, lake: Lake) -> pl.DataFrame:
+    """Raise :class:`ConservationError` unless every bronze row is in silver or rejects once."""
+    table = conservation(lake=lake)
+    broken = table.filter(pl.col("balanced").not_()) if table.height else table
+    if broken.height:
+        first = broken.row(0, named=True)
+        raise ConservationError(
+            f"Rows are lost or counted twice for {broken.height} table/batch pair(s), e.g. "
+            f"{first['table']} batch {first['batch_id']}: {first['bronze_rows']} bronze rows, "
+            f"{first['accepted']} accepted, {first['rejected']} rejected, "
+            f"{first['in_silver']} in silver. Nothing was published.",
+            hint="Run `loyalty-lake build` again (an interrupted run converges); if it persists, "
+            "report it with `loyalty-lake dq` output.",
+        )
+    return table

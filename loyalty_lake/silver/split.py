@@ -1,0 +1,87 @@
+"""Checked rows → silver rows, rejects and warnings (one split, nothing dropped)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from loyalty_lake.silver.checks import MESSAGES, RAW, REASONS, WARNINGS, is_rejected
+from loyalty_lake.silver.models import SILVER_MODELS, Rejects, Warnings, schema
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from loyalty_lake.contract import LandingFile
+
+OPEN = "OPEN"
+REPROCESSED = "REPROCESSED"
+
+
+def silver_rows(checked: pl.LazyFrame, spec: LandingFile) -> pl.LazyFrame:
+    """The accepted rows of a checked table, in its silver schema."""
+    target = schema(SILVER_MODELS[spec.name])
+    return checked.filter(is_rejected().not_()).select(
+        pl.col(name).cast(dtype) for name, dtype in target.items()
+    )
+
+
+def _key(spec: LandingFile) -> pl.Expr:
+    return pl.concat_str(
+        [pl.col(RAW).struct.field(c).fill_null("") for c in spec.key], separator="|"
+    )
+
+
+def _transaction_id(spec: LandingFile) -> pl.Expr:
+    if "transaction_id" in spec.columns:
+        return pl.col(RAW).struct.field("transaction_id").str.strip_chars()
+    return pl.lit(None, dtype=pl.String)
+
+
+def reject_rows(
+    checked: pl.LazyFrame, spec: LandingFile, *, run_id: str, now: datetime
+) -> pl.LazyFrame:
+    """One rejects-table row per rejected row: reasons, message, raw values, lineage."""
+    return (
+        checked.filter(is_rejected())
+        .select(
+            pl.lit(spec.name).alias("table"),
+            pl.col("_batch_id").alias("batch_id"),
+            pl.col("_source_file").alias("source_file"),
+            pl.col("_file_sha256").alias("file_sha256"),
+            pl.col("_row_number").alias("row_number"),
+            pl.col("_ingested_at").alias("ingested_at"),
+            _key(spec).alias("key"),
+            _transaction_id(spec).alias("transaction_id"),
+            pl.col(REASONS).alias("reason_codes"),
+            pl.col(MESSAGES).alias("message"),
+            pl.col(RAW).struct.json_encode().alias("raw_values"),
+            pl.lit(OPEN).alias("status"),
+            pl.lit(run_id).alias("run_id"),
+            pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("rejected_at"),
+            pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("reprocessed_at"),
+        )
+        .cast(schema(Rejects))
+    )  # type: ignore[arg-type]
+
+
+def warning_rows(
+    checked: pl.LazyFrame, spec: LandingFile, *, run_id: str, now: datetime
+) -> pl.LazyFrame:
+    """One warnings-table row per accepted row that broke a warn-severity rule."""
+    return (
+        checked.filter(is_rejected().not_() & (pl.col(WARNINGS).list.len() > 0))
+        .select(
+            pl.lit(spec.name).alias("table"),
+            pl.col("_batch_id").alias("batch_id"),
+            pl.col("_source_file").alias("source_file"),
+            pl.col("_file_sha256").alias("file_sha256"),
+            pl.col("_row_number").alias("row_number"),
+            _key(spec).alias("key"),
+            pl.col(WARNINGS).alias("reason_codes"),
+            pl.col(MESSAGES).alias("message"),
+            pl.lit(run_id).alias("run_id"),
+            pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("detected_at"),
+        )
+        .cast(schema(Warnings))
+    )  # type: ignore[arg-type]
