@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import uuid
 from contextlib import contextmanager
 from dataclasses import fields, replace
 from datetime import date
@@ -20,13 +21,21 @@ from loyalty_lake.config import Config, load_config
 from loyalty_lake.errors import ConfigError, LoyaltyLakeError
 from loyalty_lake.io.lake import Lake
 from loyalty_lake.landing import AnomalyRates, GeneratorOptions, generate
-from loyalty_lake.pipeline import FileStatus, build, ingest, status
+from loyalty_lake.pipeline import (
+    FileStatus,
+    build,
+    check_conservation,
+    dq_report,
+    ingest,
+    reprocess,
+    status,
+)
 from loyalty_lake.pipeline.demo import demo as run_demo
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from loyalty_lake.pipeline import BuildReport, IngestReport, TableStatus
+    from loyalty_lake.pipeline import BuildReport, DqReport, IngestReport, TableStatus
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -250,9 +259,9 @@ def build_command(
 
     Example: loyalty-lake build            # everything new under lake/landing
     """
-    _, where = _settings(lake, config)
+    settings, where = _settings(lake, config)
     with _progress_bars() as bars:
-        report = build(lake=where, landing=landing, progress=bars)
+        report = build(lake=where, config=settings, landing=landing, progress=bars)
     _print_build(report)
 
 
@@ -267,15 +276,51 @@ def demo_command(
 
     Example: loyalty-lake demo --lake /tmp/demo-lake
     """
-    _, where = _settings(lake, config)
+    settings, where = _settings(lake, config)
     with _progress_bars() as bars:
-        report = run_demo(lake=where, progress=bars)
+        report = run_demo(lake=where, config=settings, progress=bars)
     if report.generated is not None:
         console.print(
             f"Generated {len(report.generated.batches)} sample batch(es) in {report.generated.root}"
         )
     _print_build(report.build)
     _print_status(report.tables, where)
+
+
+@app.command("dq")
+@_command
+def dq_command(
+    batch: Annotated[
+        str | None, typer.Option("--batch", help="Only this batch [default: every batch].")
+    ] = None,
+    examples: Annotated[int, typer.Option(help="Example rows per table and reason.")] = 3,
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Show the data quality report: rejects and warnings by reason, with example rows.
+
+    Example: loyalty-lake dq --batch 2026-10-31 --examples 5
+    """
+    _, where = _settings(lake, config)
+    _print_dq(dq_report(lake=where, batch_id=batch, examples=examples))
+
+
+@app.command("reprocess")
+@_command
+def reprocess_command(
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Retry open rejects whose cause may have gone (e.g. a customer that arrived later).
+
+    Example: loyalty-lake reprocess --lake lake
+    """
+    settings, where = _settings(lake, config)
+    promoted = reprocess(lake=where, config=settings, run_id=uuid.uuid4().hex)
+    check_conservation(lake=where)
+    console.print(f"Promoted {promoted:,} previously rejected row(s) into silver.")
 
 
 @app.command("status")
@@ -318,6 +363,11 @@ def _print_ingest(report: IngestReport) -> None:
 
 
 def _print_build(report: BuildReport) -> None:
+    _print_landing(report)
+    _print_silver(report)
+
+
+def _print_landing(report: BuildReport) -> None:
     table = Table(title=f"Build {report.run_id[:8]}: landing → bronze")
     for column in ("batch", "landed", "already landed", "rejected", "new rows"):
         table.add_column(column, justify="left" if column == "batch" else "right")
@@ -336,6 +386,59 @@ def _print_build(report: BuildReport) -> None:
                 console.print(f"[red]Rejected[/] {r.batch_id}/{f.source_file}: {f.message}")
         for warning in r.warnings:
             console.print(f"[yellow]Warning:[/] {warning}")
+
+
+def _print_silver(report: BuildReport) -> None:
+    if report.silver is None or not report.silver.tables:
+        return
+    table = Table(title="bronze → silver")
+    for column in ("table", "bronze rows", "accepted", "rejected", "warned"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for t in report.silver.tables:
+        table.add_row(
+            t.table,
+            f"{t.bronze_rows:,}",
+            f"{t.accepted:,}",
+            f"[red]{t.rejected:,}[/]" if t.rejected else "0",
+            f"[yellow]{t.warned:,}[/]" if t.warned else "0",
+        )
+    console.print(table)
+    if report.silver.reprocessed:
+        console.print(f"Reprocessing promoted {report.silver.reprocessed:,} earlier reject(s).")
+    console.print("Every bronze row is in silver or in rejects. See `loyalty-lake dq` for details.")
+
+
+def _print_dq(report: DqReport) -> None:
+    if report.summary.is_empty():
+        console.print("No rejects or warnings.")
+    else:
+        table = Table(title="Data quality: rows by table and reason")
+        for column in ("table", "reason", "severity", "rows", "still open"):
+            table.add_column(
+                column, justify="right" if column in {"rows", "still open"} else "left"
+            )
+        for row in report.summary.iter_rows(named=True):
+            colour = "red" if row["severity"] == "reject" else "yellow"
+            table.add_row(
+                row["table"],
+                row["reason"],
+                f"[{colour}]{row['severity']}[/]",
+                f"{row['rows']:,}",
+                f"{row['open_rows']:,}",
+            )
+        console.print(table)
+    if not report.examples.is_empty():
+        console.print("[bold]Example rejected rows[/]")
+        for row in report.examples.iter_rows(named=True):
+            console.print(
+                f"  [red]{', '.join(row['reason_codes'])}[/] {row['batch_id']}/"
+                f"{row['source_file']} row {row['row_number']}: {row['message']}",
+                highlight=False,
+            )
+            raw = row["raw_values"]
+            console.print(f"    raw: {raw[:150]}{'…' if len(raw) > 150 else ''}", highlight=False)
+    verdict = "[green]holds[/]" if report.balanced else "[red]is violated[/]"
+    console.print(f"Conservation (bronze rows = silver + rejects, per table and batch) {verdict}.")
 
 
 def _print_status(tables: list[TableStatus] | tuple[TableStatus, ...], lake: Lake) -> None:

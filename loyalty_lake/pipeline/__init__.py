@@ -1,16 +1,36 @@
 """The only place that joins I/O and transforms: each function runs one stage."""
 
 from loyalty_lake.pipeline.build import BuildReport, build
+from loyalty_lake.pipeline.gold import GoldReport, build_gold
 from loyalty_lake.pipeline.ingest import FileOutcome, FileStatus, IngestReport, ingest
+from loyalty_lake.pipeline.quality import DqReport, dq_report
+from loyalty_lake.pipeline.silver import (
+    ConservationError,
+    SilverReport,
+    build_silver,
+    check_conservation,
+    conservation,
+    reprocess,
+)
 from loyalty_lake.pipeline.status import TableStatus, status
 
 __all__ = [
     "BuildReport",
+    "ConservationError",
+    "DqReport",
     "FileOutcome",
     "FileStatus",
+    "GoldReport",
     "IngestReport",
+    "SilverReport",
     "TableStatus",
     "build",
+    "build_gold",
+    "build_silver",
+    "check_conservation",
+    "conservation",
+    "dq_report",
     "ingest",
+    "reprocess",
     "status",
 ]

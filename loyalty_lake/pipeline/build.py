@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from loyalty_lake.config import load_config
 from loyalty_lake.errors import LandingError
 from loyalty_lake.io.landing import landing_files
+from loyalty_lake.pipeline.gold import build_gold
 from loyalty_lake.pipeline.ingest import IngestReport, ingest
 from loyalty_lake.pipeline.silver import build_silver
 from loyalty_lake.progress import Progress, no_progress
@@ -18,6 +19,7 @@ from loyalty_lake.progress import Progress, no_progress
 if TYPE_CHECKING:
     from loyalty_lake.config import Config
     from loyalty_lake.io.lake import Lake
+    from loyalty_lake.pipeline.gold import GoldReport
     from loyalty_lake.pipeline.silver import SilverReport
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ class BuildReport:
     run_id: str
     ingests: tuple[IngestReport, ...]
     silver: SilverReport | None = None
+    gold: GoldReport | None = None
 
 
 def batch_folders(landing: Path) -> list[Path]:
@@ -71,4 +74,7 @@ def build(
     progress("Building silver", 0, 1)
     silver = build_silver(lake=lake, config=config or load_config(), run_id=run_id)
     progress("Building silver", 1, 1)
-    return BuildReport(run_id=run_id, ingests=reports, silver=silver)
+    progress("Building gold", 0, 1)
+    gold = build_gold(lake=lake, run_id=run_id)
+    progress("Building gold", 1, 1)
+    return BuildReport(run_id=run_id, ingests=reports, silver=silver, gold=gold)

@@ -12,6 +12,7 @@ from loyalty_lake.pipeline.status import TableStatus, status
 from loyalty_lake.progress import Progress, no_progress
 
 if TYPE_CHECKING:
+    from loyalty_lake.config import Config
     from loyalty_lake.io.lake import Lake
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class DemoReport:
 def demo(
     *,
     lake: Lake,
+    config: Config | None = None,
     options: GeneratorOptions = DEMO_OPTIONS,
     progress: Progress = no_progress,
 ) -> DemoReport:
@@ -46,5 +48,5 @@ def demo(
     if not has_batches:
         log.info("Generating sample batches into %s", lake.landing)
         generated = generate(lake.landing, options, progress=progress)
-    report = build(lake=lake, progress=progress)
+    report = build(lake=lake, config=config, progress=progress)
     return DemoReport(generated=generated, build=report, tables=tuple(status(lake=lake)))

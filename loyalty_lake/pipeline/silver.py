@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pandera.errors
+import pandera.polars as pa
 import polars as pl
 
 from loyalty_lake.bronze import bronze_schema
 from loyalty_lake.contract import LANDING_FILES, LandingFile, Reason
 from loyalty_lake.errors import LoyaltyLakeError
 from loyalty_lake.io import delta
-from loyalty_lake.silver.checks import ARRIVAL, REASONS
+from loyalty_lake.silver.checks import BATCH_ORDER, REASONS
 from loyalty_lake.silver.checks import WARNINGS as WARNED
 from loyalty_lake.silver.models import SILVER_MODELS, Rejects, Warnings, schema
 from loyalty_lake.silver.split import OPEN, REPROCESSED, reject_rows, silver_rows, warning_rows
@@ -119,18 +120,23 @@ class SilverReport:
 def build_silver(
     *, lake: Lake, config: Config, run_id: str, now: datetime | None = None
 ) -> SilverReport:
-    """Process every bronze file silver has not seen, then retry curable rejects."""
+    """Process every bronze file silver has not seen, retry curable rejects, check conservation."""
     now = now or datetime.now(UTC)
-    checks = Checks.from_config(config, now=now)
-    pending = _pending_files(lake)
-    outcomes: list[TableOutcome] = []
-    if pending.height:
-        outcomes = _process(lake, pending, checks=checks, run_id=run_id)
+    files, outcomes = process_new_files(lake=lake, config=config, run_id=run_id, now=now)
     promoted = reprocess(lake=lake, config=config, run_id=run_id, now=now)
     check_conservation(lake=lake)
-    return SilverReport(
-        run_id=run_id, files=pending.height, tables=tuple(outcomes), reprocessed=promoted
-    )
+    return SilverReport(run_id=run_id, files=files, tables=outcomes, reprocessed=promoted)
+
+
+def process_new_files(
+    *, lake: Lake, config: Config, run_id: str, now: datetime
+) -> tuple[int, tuple[TableOutcome, ...]]:
+    """Check the bronze files silver has not processed; return their count and outcomes."""
+    pending = _pending_files(lake)
+    if not pending.height:
+        return 0, ()
+    checks = Checks.from_config(config, now=now)
+    return pending.height, tuple(_process(lake, pending, checks=checks, run_id=run_id))
 
 
 # --- which bronze rows are new -------------------------------------------------------
@@ -174,8 +180,16 @@ def _bronze(lake: Lake, spec: LandingFile, shas: list[str]) -> pl.LazyFrame:
     return delta.scan_table(path).filter(pl.col("_file_sha256").is_in(shas))
 
 
-def _silver(lake: Lake, name: str) -> pl.LazyFrame:
-    return _scan_or_empty(lake, "silver", name, schema(SILVER_MODELS[name]))
+_SILVER_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
+    **SILVER_MODELS,
+    REJECTS: Rejects,
+    WARNINGS: Warnings,
+}
+
+
+def scan_silver(lake: Lake, name: str) -> pl.LazyFrame:
+    """A lazy scan of silver table ``name``; empty (with its schema) before the first build."""
+    return _scan_or_empty(lake, "silver", name, schema(_SILVER_SCHEMAS[name]))
 
 
 # --- one run ---------------------------------------------------------------------------
@@ -188,7 +202,13 @@ def _process(
         name: pending.filter(pl.col("table") == name)["file_sha256"].to_list()
         for name in LANDING_FILES
     }
-    meta = {"run_id": run_id, "layer": "silver"}
+    batches = sorted(set(pending["batch_id"]))
+    meta = {
+        "run_id": run_id,
+        "layer": "silver",
+        "batch_id": batches[-1],
+        "batches": ",".join(batches),
+    }
     checked: dict[str, pl.DataFrame] = {}
     current: dict[str, pl.DataFrame] = {}
     for name in MASTERS:
@@ -197,7 +217,7 @@ def _process(
             _bronze(lake, spec, shas[name]), checks=checks
         ).collect()
         current[name] = _latest_versions(
-            _silver(lake, name), silver_rows(checked[name].lazy(), spec), spec
+            scan_silver(lake, name), silver_rows(checked[name].lazy(), spec), spec
         )
     known = Known(
         stores=current["stores"].lazy().select("store_id"),
@@ -206,7 +226,7 @@ def _process(
         promotions=current["promotions"].lazy().select("promotion_id"),
     )
     existing = {
-        name: _silver(lake, name).filter(pl.col("_file_sha256").is_in(shas[name]).not_())
+        name: scan_silver(lake, name).filter(pl.col("_file_sha256").is_in(shas[name]).not_())
         for name in FACTS
     }
     header, lines = checked_sales(
@@ -292,10 +312,10 @@ def _process(
 def _latest_versions(
     existing: pl.LazyFrame, accepted: pl.LazyFrame, spec: LandingFile
 ) -> pl.DataFrame:
-    """Master data: the latest accepted version of each key (last to arrive wins)."""
+    """Master data: the latest accepted version of each key (the last batch wins)."""
     return (
         pl.concat([existing, accepted])
-        .sort(list(ARRIVAL))
+        .sort(list(BATCH_ORDER))
         .unique(subset=list(spec.key), keep="last", maintain_order=True)
         .collect()
     )
@@ -310,9 +330,9 @@ def _validated(name: str, rows: pl.DataFrame) -> pl.DataFrame:
     return _validate(SILVER_MODELS[name], rows, name)
 
 
-def _validate(model: type, rows: pl.DataFrame, name: str) -> pl.DataFrame:
+def _validate(model: type[pa.DataFrameModel], rows: pl.DataFrame, name: str) -> pl.DataFrame:
     try:
-        return model.validate(rows, lazy=True)  # type: ignore[attr-defined, no-any-return]
+        return model.validate(rows, lazy=True)
     except pandera.errors.SchemaErrors as exc:
         cases = exc.failure_cases.head(5)
         raise ContractViolation(
@@ -399,10 +419,10 @@ def reprocess(*, lake: Lake, config: Config, run_id: str, now: datetime | None =
     if candidates.is_empty():
         return 0
     known = Known(
-        stores=_silver(lake, "stores").select("store_id"),
-        products=_silver(lake, "products").select("product_id", "product_category"),
-        customers=_silver(lake, "customers").select("customer_id"),
-        promotions=_silver(lake, "promotions").select("promotion_id"),
+        stores=scan_silver(lake, "stores").select("store_id"),
+        products=scan_silver(lake, "products").select("product_id", "product_category"),
+        customers=scan_silver(lake, "customers").select("customer_id"),
+        promotions=scan_silver(lake, "promotions").select("promotion_id"),
     )
 
     def retried(name: str) -> pl.LazyFrame:
@@ -418,16 +438,19 @@ def reprocess(*, lake: Lake, config: Config, run_id: str, now: datetime | None =
         retried("sales_header"),
         retried("sales_lines"),
         known=known,
-        existing_header=_silver(lake, "sales_header"),
-        existing_lines=_silver(lake, "sales_lines"),
+        existing_header=scan_silver(lake, "sales_header"),
+        existing_lines=scan_silver(lake, "sales_lines"),
         checks=checks,
-        outlier_reference=_silver(lake, "sales_lines"),
+        outlier_reference=scan_silver(lake, "sales_lines"),
     )
     redemptions = checked_redemptions(
-        retried("redemptions"), known=known, existing=_silver(lake, "redemptions"), checks=checks
+        retried("redemptions"),
+        known=known,
+        existing=scan_silver(lake, "redemptions"),
+        checks=checks,
     )
     inventory = checked_inventory(
-        retried("inventory"), known=known, existing=_silver(lake, "inventory"), checks=checks
+        retried("inventory"), known=known, existing=scan_silver(lake, "inventory"), checks=checks
     )
     frames = dict(zip(FACTS, pl.collect_all([header, lines, redemptions, inventory]), strict=True))
     promoted = []
@@ -511,7 +534,7 @@ def conservation(*, lake: Lake) -> pl.DataFrame:
         )
         if name in FACTS:
             held = (
-                _silver(lake, name)
+                scan_silver(lake, name)
                 .group_by(pl.col("_batch_id").alias("batch_id"))
                 .agg(pl.len().cast(pl.Int64).alias("in_silver"))
             )

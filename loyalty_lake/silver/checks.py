@@ -25,8 +25,10 @@ REASONS = "_reasons"
 WARNINGS = "_warnings"
 MESSAGES = "_messages"
 RAW = "_raw"
-#: The order in which bronze rows arrived: the first of equal keys wins.
-ARRIVAL = ("_ingested_at", "_batch_id", "_source_file", "_row_number")
+#: The order of bronze rows: by batch id (batch ids sort chronologically, e.g.
+#: 2026-10-31), then file and row. The first of equal fact keys wins; the last
+#: version of a master key wins. Landing order does not matter.
+BATCH_ORDER = ("_batch_id", "_source_file", "_row_number")
 LINEAGE = ("_batch_id", "_source_file", "_file_sha256", "_row_number", "_ingested_at")
 
 
@@ -90,9 +92,8 @@ def with_reasons(
             pl.concat_list(before, *codes).list.drop_nulls().list.unique(maintain_order=True)
         ).alias(column)
 
-    messages = [pl.when(rule.fails.fill_null(False)).then(rule.message) for rule in rules]
-    if MESSAGES in names:
-        messages.insert(0, pl.col(MESSAGES))
+    messages: list[pl.Expr] = [pl.col(MESSAGES)] if MESSAGES in names else []
+    messages += [pl.when(rule.fails.fill_null(False)).then(rule.message) for rule in rules]
     return frame.with_columns(
         failed(Severity.REJECT),
         failed(Severity.WARN),
@@ -216,19 +217,19 @@ def with_duplicates(
 ) -> pl.LazyFrame:
     """Add ``_dup_message``: why the row duplicates another (null if it does not).
 
-    A row duplicates an earlier-arrived row with the same non-null ``key``
+    A row duplicates an earlier row (in batch order) with the same non-null ``key``
     (within each ``within`` group, e.g. per batch for master data), or a row
     already in silver (``existing``, which holds ``key``, ``compare`` and
     ``_batch_id``). Exact copies and conflicting rows are told apart.
     """
     group = [*key, *within]
     complete = pl.all_horizontal(pl.col(k).is_not_null() for k in key)
-    first = pl.int_range(pl.len()).over(group, order_by=list(ARRIVAL)) == 0
-    same_as_first = pl.col(RAW) == pl.col(RAW).first().over(group, order_by=list(ARRIVAL))
+    first = pl.int_range(pl.len()).over(group, order_by=list(BATCH_ORDER)) == 0
+    same_as_first = pl.col(RAW) == pl.col(RAW).first().over(group, order_by=list(BATCH_ORDER))
     first_place = pl.format(
         "{} row {}",
-        pl.col("_source_file").first().over(group, order_by=list(ARRIVAL)),
-        pl.col("_row_number").first().over(group, order_by=list(ARRIVAL)),
+        pl.col("_source_file").first().over(group, order_by=list(BATCH_ORDER)),
+        pl.col("_row_number").first().over(group, order_by=list(BATCH_ORDER)),
     )
     in_run = (
         pl.when(complete & first.not_())

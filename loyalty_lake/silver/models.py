@@ -1,3 +1,4 @@
+# mypy: disable-error-code="valid-type"
 """Silver contracts: one pandera model per silver table, validated at the write boundary.
 
 The models are the single description of each silver table: its columns,
@@ -7,7 +8,7 @@ schema the transforms produce.
 
 from __future__ import annotations
 
-import datetime as dt  # noqa: TC003 - pandera reads the annotations at run time
+import datetime as dt
 
 import pandera.polars as pa
 import polars as pl

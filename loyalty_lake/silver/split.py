@@ -62,7 +62,7 @@ def reject_rows(
             pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("reprocessed_at"),
         )
         .cast(schema(Rejects))
-    )  # type: ignore[arg-type]
+    )
 
 
 def warning_rows(
@@ -84,4 +84,4 @@ def warning_rows(
             pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("detected_at"),
         )
         .cast(schema(Warnings))
-    )  # type: ignore[arg-type]
+    )

@@ -1,0 +1,1 @@
+"""Gold: the published tables, recomputed from silver."""
