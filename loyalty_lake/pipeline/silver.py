@@ -22,8 +22,7 @@ from loyalty_lake.bronze import bronze_schema
 from loyalty_lake.contract import LANDING_FILES, LandingFile, Reason
 from loyalty_lake.errors import LoyaltyLakeError
 from loyalty_lake.io import delta
-from loyalty_lake.silver.checks import BATCH_ORDER, REASONS
-from loyalty_lake.silver.checks import WARNINGS as WARNED
+from loyalty_lake.silver.checks import BATCH_ORDER, WARN_BITS, is_rejected
 from loyalty_lake.silver.models import SILVER_MODELS, Rejects, Warnings, schema
 from loyalty_lake.silver.split import OPEN, REPROCESSED, reject_rows, silver_rows, warning_rows
 from loyalty_lake.silver.tables import (
@@ -351,12 +350,9 @@ def _processed_files(
         .group_by("_batch_id", "_source_file", "_file_sha256")
         .agg(
             pl.len().cast(pl.Int64).alias("bronze_rows"),
-            (pl.col(REASONS).list.len() == 0).sum().cast(pl.Int64).alias("accepted"),
-            (pl.col(REASONS).list.len() > 0).sum().cast(pl.Int64).alias("rejected"),
-            ((pl.col(REASONS).list.len() == 0) & (pl.col(WARNED).list.len() > 0))
-            .sum()
-            .cast(pl.Int64)
-            .alias("warned"),
+            is_rejected().not_().sum().cast(pl.Int64).alias("accepted"),
+            is_rejected().sum().cast(pl.Int64).alias("rejected"),
+            (is_rejected().not_() & (pl.col(WARN_BITS) != 0)).sum().cast(pl.Int64).alias("warned"),
         )
         .with_columns(pl.lit(name).alias("table"))
         for name, frame in checked.items()

@@ -2,10 +2,12 @@
 
 A :class:`Rule` pairs a reason code with an expression that is true on the
 rows that break it and a message expression. :func:`with_reasons` evaluates
-a list of rules on every row at once and appends the reasons of the failed
-rules to the row's ``_reasons`` (severity *reject*) or ``_warnings``
-(severity *warn*) list, and their messages to ``_messages``. Nothing is
-filtered: the split into clean rows and rejects happens once, at the end.
+a list of rules on every row at once and records the failed rules' reasons in
+the row's reject or warn bit set (by the rule's severity); rules of later
+stages can ask whether a row already failed (:func:`is_rejected`).
+:func:`explained` finally lists the reasons and messages of the rows that
+failed. Nothing is filtered: the split into clean rows and rejects happens
+once, at the end.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import polars as pl
 from loyalty_lake.contract import Reason
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
 REASONS = "_reasons"
 WARNINGS = "_warnings"
+REJECT_BITS = "_reject_bits"
+WARN_BITS = "_warn_bits"
 MESSAGES = "_messages"
 RAW = "_raw"
 #: The order of bronze rows: by batch id (batch ids sort chronologically, e.g.
@@ -67,49 +71,78 @@ class Rule:
     message: pl.Expr
 
 
+def _bit(reason: Reason) -> int:
+    return 1 << list(Reason).index(reason)
+
+
+def _bits(reasons: Iterable[Reason]) -> pl.Expr:
+    return pl.lit(sum(_bit(r) for r in set(reasons)), dtype=pl.UInt32)
+
+
 def with_reasons(
     frame: pl.LazyFrame,
     rules: Sequence[Rule],
     *,
     severity: Mapping[Reason, Severity],
 ) -> pl.LazyFrame:
-    """Evaluate ``rules`` on every row; append failures to the row's reasons."""
-    if not rules:
-        return frame
+    """Evaluate ``rules`` on every row; add the failed ones' reasons to the row's bit sets.
+
+    Bit sets (``_reject_bits``, ``_warn_bits``) keep this cheap on every row;
+    :func:`explained` turns them into reason lists and messages at the end,
+    for the rows that failed only.
+    """
     names = frame.collect_schema().names()
 
-    def failed(level: Severity) -> pl.Expr:
-        codes = [
-            pl.when(rule.fails.fill_null(False)).then(pl.lit(rule.reason.value))
-            for rule in rules
-            if severity.get(rule.reason, Severity.REJECT) is level
-        ]
-        column = REASONS if level is Severity.REJECT else WARNINGS
-        before = pl.col(column) if column in names else pl.lit([], dtype=pl.List(pl.String))
-        if not codes:
-            return before.alias(column)
-        return (
-            pl.concat_list(before, *codes).list.drop_nulls().list.unique(maintain_order=True)
-        ).alias(column)
+    def bits(level: Severity) -> pl.Expr:
+        column = REJECT_BITS if level is Severity.REJECT else WARN_BITS
+        total = pl.col(column) if column in names else pl.lit(0, dtype=pl.UInt32)
+        for rule in rules:
+            if severity.get(rule.reason, Severity.REJECT) is level:
+                total = total | pl.when(rule.fails.fill_null(False)).then(
+                    _bits([rule.reason])
+                ).otherwise(pl.lit(0, dtype=pl.UInt32))
+        return total.alias(column)
 
-    messages: list[pl.Expr] = [pl.col(MESSAGES)] if MESSAGES in names else []
-    messages += [pl.when(rule.fails.fill_null(False)).then(rule.message) for rule in rules]
-    return frame.with_columns(
-        failed(Severity.REJECT),
-        failed(Severity.WARN),
-        pl.concat_str(messages, separator="; ", ignore_nulls=True).alias(MESSAGES),
+    return frame.with_columns(bits(Severity.REJECT), bits(Severity.WARN))
+
+
+def explained(frame: pl.LazyFrame, rules: Sequence[Rule]) -> pl.LazyFrame:
+    """Add ``_reasons`` and ``_warnings`` (lists of codes) and ``_messages``.
+
+    ``rules`` are all the rules evaluated on ``frame``; their messages are
+    built for the rows that failed something (clean rows get empty lists).
+    """
+
+    def codes(column: str) -> pl.Expr:
+        return pl.concat_list(
+            pl.when((pl.col(column) & _bits([r])) != 0).then(pl.lit(r.value)) for r in Reason
+        ).list.drop_nulls()
+
+    flagged = (pl.col(REJECT_BITS) | pl.col(WARN_BITS)) != 0
+    empty = pl.lit([], dtype=pl.List(pl.String))
+    clean = frame.filter(flagged.not_()).with_columns(
+        empty.alias(REASONS), empty.alias(WARNINGS), pl.lit(None, dtype=pl.String).alias(MESSAGES)
     )
+    failed = frame.filter(flagged).with_columns(
+        codes(REJECT_BITS).alias(REASONS),
+        codes(WARN_BITS).alias(WARNINGS),
+        pl.concat_str(
+            [pl.when(rule.fails.fill_null(False)).then(rule.message) for rule in rules],
+            separator="; ",
+            ignore_nulls=True,
+        ).alias(MESSAGES),
+    )
+    return pl.concat([clean, failed])
 
 
 def is_rejected() -> pl.Expr:
     """True for rows with at least one reject reason."""
-    return pl.col(REASONS).list.len() > 0
+    return pl.col(REJECT_BITS) != 0
 
 
 def has_own_reasons(*, ignoring: Sequence[Reason] = ()) -> pl.Expr:
     """True for rows with a reject reason other than ``ignoring``."""
-    others = pl.col(REASONS).list.set_difference(pl.lit([r.value for r in ignoring]))
-    return others.list.len() > 0
+    return (pl.col(REJECT_BITS) & ~_bits(ignoring)) != 0
 
 
 # --- rule builders --------------------------------------------------------------------
@@ -223,32 +256,38 @@ def with_duplicates(
     ``_batch_id``). Exact copies and conflicting rows are told apart.
     """
     group = [*key, *within]
+    order = list(BATCH_ORDER)
     complete = pl.all_horizontal(pl.col(k).is_not_null() for k in key)
-    first = pl.int_range(pl.len()).over(group, order_by=list(BATCH_ORDER)) == 0
-    same_as_first = pl.col(RAW) == pl.col(RAW).first().over(group, order_by=list(BATCH_ORDER))
-    first_place = pl.format(
-        "{} row {}",
-        pl.col("_source_file").first().over(group, order_by=list(BATCH_ORDER)),
-        pl.col("_row_number").first().over(group, order_by=list(BATCH_ORDER)),
-    )
-    in_run = (
-        pl.when(complete & first.not_())
-        .then(
-            pl.format(
-                "{} of {} (same {})",
-                pl.when(same_as_first)
-                .then(pl.lit("exact duplicate"))
-                .otherwise(pl.lit("conflicting duplicate")),
-                first_place,
-                pl.lit(", ".join(key)),
-            )
+    shared = complete & (pl.len().over(group) > 1)
+
+    def first(column: str | pl.Expr) -> pl.Expr:
+        expr = pl.col(column) if isinstance(column, str) else column
+        return expr.first().over(group, order_by=order)
+
+    in_run = pl.when(pl.int_range(pl.len()).over(group, order_by=order) > 0).then(
+        pl.format(
+            "{} of {} row {} (same {})",
+            pl.when(pl.col(RAW) == first(RAW))
+            .then(pl.lit("exact duplicate"))
+            .otherwise(pl.lit("conflicting duplicate")),
+            first("_source_file"),
+            first("_row_number"),
+            pl.lit(", ".join(key)),
         )
-        .alias("_dup_message")
     )
-    frame = frame.with_columns(in_run)
+    # Keys are almost always unique: order the few shared ones only.
+    flagged = frame.with_columns(shared.alias("_shared"))
+    frame = pl.concat(
+        [
+            flagged.filter(pl.col("_shared").not_()).with_columns(
+                pl.lit(None, dtype=pl.String).alias("_dup_message")
+            ),
+            flagged.filter(pl.col("_shared")).with_columns(in_run.alias("_dup_message")),
+        ]
+    ).drop("_shared")
     if existing is None:
         return frame
-    silver = existing.select(
+    silver = existing.join(frame.select(key).unique(), on=list(key), how="semi").select(
         *key,
         pl.col("_batch_id").alias("_silver_batch"),
         pl.struct(compare).alias("_silver_values"),

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from loyalty_lake.silver.checks import MESSAGES, RAW, REASONS, WARNINGS, is_rejected
+from loyalty_lake.silver.checks import MESSAGES, RAW, REASONS, WARN_BITS, WARNINGS, is_rejected
 from loyalty_lake.silver.models import SILVER_MODELS, Rejects, Warnings, schema
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def warning_rows(
 ) -> pl.LazyFrame:
     """One warnings-table row per accepted row that broke a warn-severity rule."""
     return (
-        checked.filter(is_rejected().not_() & (pl.col(WARNINGS).list.len() > 0))
+        checked.filter(is_rejected().not_() & (pl.col(WARN_BITS) != 0))
         .select(
             pl.lit(spec.name).alias("table"),
             pl.col("_batch_id").alias("batch_id"),

@@ -40,6 +40,7 @@ from loyalty_lake.silver.checks import (
     Severity,
     duplicate,
     ends_before_start,
+    explained,
     future_date,
     has_own_reasons,
     invalid_type,
@@ -65,7 +66,7 @@ DECIMAL_2 = "a decimal number with at most 2 places"
 DECIMAL_4 = "a decimal number with at most 4 places"
 INTEGER = "a whole number"
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-_PHONE = r"^\+?[0-9][0-9 ().-]{5,19}$"
+_PHONE = r"^\+?[0-9(][0-9 ().-]{5,19}$"
 _TOLERANCE = pl.lit(0.01).cast(parse.MONEY)
 
 
@@ -135,6 +136,11 @@ def _check(frame: pl.LazyFrame, rules: list[Rule], checks: Checks) -> pl.LazyFra
     return with_reasons(frame, rules, severity=checks.severity)
 
 
+def _checked(frame: pl.LazyFrame, rules: list[Rule], checks: Checks) -> pl.LazyFrame:
+    """Evaluate ``rules`` (the only ones) and explain the failures."""
+    return explained(_check(frame, rules, checks), rules)
+
+
 def _master(
     bronze: pl.LazyFrame,
     spec: LandingFile,
@@ -144,7 +150,7 @@ def _master(
 ) -> pl.LazyFrame:
     """Master data: a key may appear once per batch; a later batch updates it."""
     frame = with_duplicates(_typed(bronze, spec, parsers), spec.key, within=["_batch_id"])
-    return _check(frame, [*rules, duplicate()], checks)
+    return _checked(frame, [*rules, duplicate()], checks)
 
 
 # --- master data -------------------------------------------------------------------------
@@ -305,8 +311,18 @@ def checked_sales(
     (facts take new keys only). Outliers are judged against
     ``outlier_reference`` lines (default: the run's own clean lines).
     """
-    header1 = _checked_header_rows(header, known=known, existing=existing_header, checks=checks)
-    lines1 = _checked_line_rows(lines, known=known, existing=existing_lines, checks=checks)
+    header1, header_rules = _checked_header_rows(
+        header, known=known, existing=existing_header, checks=checks
+    )
+    lines1, line_rules = _checked_line_rows(
+        lines,
+        known=known,
+        existing=existing_lines,
+        checks=checks,
+        outlier_reference=outlier_reference,
+    )
+    # The transaction checks read the row checks several times: compute them once.
+    header1, lines1 = header1.cache(), lines1.cache()
 
     per_transaction = ["transaction_id", "_batch_id"]
     line_totals = (
@@ -318,11 +334,10 @@ def checked_sales(
             pl.len().alias("_lines"),
         )
     )
+    header_rules += [_total_mismatch()]
     header2 = _check(
-        header1.join(line_totals, on=per_transaction, how="left"),
-        [_total_mismatch()],
-        checks,
-    )
+        header1.join(line_totals, on=per_transaction, how="left"), header_rules[-1:], checks
+    ).cache()
     sold = header2.filter(
         pl.col("_dup_message").is_null()
         & is_rejected().not_()
@@ -332,6 +347,7 @@ def checked_sales(
     earlier_sales = existing_header.filter(pl.col("transaction_type") == "SALE").select(
         "transaction_id"
     )
+    header_rules += [_unknown_original()]
     header3 = _check(
         with_known(
             header2,
@@ -339,32 +355,29 @@ def checked_sales(
             pl.concat([earlier_sales, sold]).rename({"transaction_id": "original_transaction_id"}),
             flag="_original_known",
         ),
-        [_unknown_original()],
+        header_rules[-1:],
         checks,
-    )
+    ).cache()
     transactions = header3.filter(
         pl.col("_dup_message").is_null() & pl.col("transaction_id").is_not_null()
     ).select(
         *per_transaction,
         (is_rejected() | pl.col("_lines_rejected").fill_null(False)).alias("_tx_rejected"),
     )
-    header_final = _check(header3, [_parent_rejected(pl.col("_lines_rejected"))], checks)
+    header_rules += [_parent_rejected(pl.col("_lines_rejected"))]
+    header_final = _check(header3, header_rules[-1:], checks)
     lines2 = lines1.join(transactions, on=per_transaction, how="left")
-    lines_final = _check(
-        _with_outlier_scores(lines2, known.products, outlier_reference),
-        [
-            _orphan_line(),
-            _parent_rejected(pl.col("_tx_rejected")),
-            *_outliers(checks.outlier_threshold),
-        ],
-        checks,
+    last_line_rules = [_orphan_line(), _parent_rejected(pl.col("_tx_rejected"))]
+    lines_final = _check(lines2, last_line_rules, checks)
+    return (
+        explained(header_final, header_rules),
+        explained(lines_final, [*line_rules, *last_line_rules]),
     )
-    return header_final, lines_final
 
 
 def _checked_header_rows(
     bronze: pl.LazyFrame, *, known: Known, existing: pl.LazyFrame, checks: Checks
-) -> pl.LazyFrame:
+) -> tuple[pl.LazyFrame, list[Rule]]:
     transaction_at = parse.iso_datetime("transaction_date", timezone=checks.timezone)
     transaction_type = parse.code("transaction_type")
     parsers = {
@@ -404,12 +417,17 @@ def _checked_header_rows(
         unknown_reference("customer_id", Reason.UNKNOWN_CUSTOMER, known="_customer_known"),
         duplicate(),
     ]
-    return _check(frame, rules, checks)
+    return _check(frame, rules, checks), rules
 
 
 def _checked_line_rows(
-    bronze: pl.LazyFrame, *, known: Known, existing: pl.LazyFrame, checks: Checks
-) -> pl.LazyFrame:
+    bronze: pl.LazyFrame,
+    *,
+    known: Known,
+    existing: pl.LazyFrame,
+    checks: Checks,
+    outlier_reference: pl.LazyFrame | None,
+) -> tuple[pl.LazyFrame, list[Rule]]:
     texts = ("line_item_id", "transaction_id", "product_id", "promotion_id")
     parsers = {c: parse.text(c) for c in texts} | {
         "quantity": parse.integer("quantity"),
@@ -433,12 +451,16 @@ def _checked_line_rows(
         unknown_reference("promotion_id", Reason.UNKNOWN_PROMOTION, known="_promotion_known"),
         duplicate(),
     ]
-    return _check(frame, rules, checks)
+    frame = _check(frame, rules, checks)
+    outliers = _outliers(checks.outlier_threshold)
+    scored = _with_outlier_scores(frame, known.products, outlier_reference)
+    return _check(scored, outliers, checks), [*rules, *outliers]
 
 
 def _values(spec: LandingFile) -> list[str]:
-    """Columns compared to tell an exact duplicate from a conflicting one."""
-    return [c for c in spec.columns if c not in spec.key and c != "transaction_date"]
+    """Typed columns compared to tell an exact duplicate from a conflicting one."""
+    columns = [c for c in spec.columns if c not in spec.key]
+    return ["transaction_at" if c == "transaction_date" else c for c in columns]
 
 
 def _total_mismatch() -> Rule:
@@ -447,6 +469,7 @@ def _total_mismatch() -> Rule:
     return Rule(
         Reason.TOTAL_MISMATCH,
         pl.col("_dup_message").is_null()
+        & pl.col("transaction_id").is_not_null()
         & pl.col("_lines_rejected").not_().fill_null(True)
         & (difference > _TOLERANCE),
         pl.format(
@@ -495,7 +518,7 @@ def _parent_rejected(transaction_rejected: pl.Expr) -> Rule:
     return Rule(
         Reason.PARENT_REJECTED,
         pl.col("_dup_message").is_null()
-        & has_own_reasons().not_()
+        & has_own_reasons(ignoring=[Reason.PARENT_REJECTED]).not_()
         & transaction_rejected.fill_null(False),
         pl.format("another row of transaction '{}' was rejected", pl.col("transaction_id")),
     )
@@ -512,7 +535,7 @@ def _with_outlier_scores(
     z = (x − median) / (1.4826 · MAD), the MAD floored so that a category whose
     lines are all alike does not make every small difference an outlier.
     """
-    categories = products.select("product_id", "product_category")
+    categories = products.select("product_id", "product_category").unique("product_id")
     clean = lines.filter(is_rejected().not_()) if reference is None else reference
     measured = (
         pl.col("quantity").cast(pl.Float64),
@@ -545,7 +568,7 @@ def _with_outlier_scores(
 
 
 def _outliers(threshold: float) -> list[Rule]:
-    clean = has_own_reasons().not_()
+    clean = has_own_reasons(ignoring=[Reason.OUTLIER]).not_()
     return [
         Rule(
             Reason.OUTLIER,
@@ -590,7 +613,7 @@ def checked_redemptions(
         unknown_reference("store_id", Reason.UNKNOWN_STORE, known="_store_known"),
         duplicate(),
     ]
-    return _check(frame, rules, checks)
+    return _checked(frame, rules, checks)
 
 
 def checked_inventory(
@@ -618,7 +641,7 @@ def checked_inventory(
         unknown_reference("product_id", Reason.UNKNOWN_PRODUCT, known="_product_known"),
         duplicate(),
     ]
-    return _check(frame, rules, checks)
+    return _checked(frame, rules, checks)
 
 
 __all__ = [
