@@ -20,7 +20,7 @@ def invoke(*args: str):
 def test_help_lists_commands_with_examples():
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("generate", "ingest", "build", "demo", "status"):
+    for command in ("generate", "ingest", "build", "demo", "status", "dq", "reprocess"):
         assert command in result.output
         sub = invoke(command, "--help")
         assert sub.exit_code == 0
@@ -98,7 +98,23 @@ def test_demo_builds_and_is_idempotent(tmp_path: Path):
     rows = delta.scan_table(Lake(lake).table("bronze", "sales_lines")).select(pl.len())
     before = rows.collect().item()
 
+    assert "bronze → silver" in first.output
+    assert {"sales_lines", "rejects", "warnings"} <= {p.name for p in (lake / "silver").iterdir()}
+    assert (lake / "gold" / "dq_summary").is_dir()
+
     second = invoke("demo", "--lake", str(lake))
     assert second.exit_code == 0
     assert "Generated" not in second.output
     assert rows.collect().item() == before
+
+    dq = invoke("dq", "--lake", str(lake), "--examples", "1")
+    assert dq.exit_code == 0
+    for text in ("PARENT_REJECTED", "DUPLICATE", "OUTLIER", "Example rejected rows", "holds"):
+        assert text in dq.output
+    one_batch = invoke("dq", "--lake", str(lake), "--batch", "2026-10-31")
+    assert one_batch.exit_code == 0
+    assert "2026-10-29/" not in one_batch.output
+
+    again = invoke("reprocess", "--lake", str(lake))
+    assert again.exit_code == 0
+    assert "Promoted 0" in again.output
