@@ -218,12 +218,7 @@ def _process(
         current[name] = _latest_versions(
             scan_silver(lake, name), silver_rows(checked[name].lazy(), spec), spec
         )
-    known = Known(
-        stores=current["stores"].lazy().select("store_id"),
-        products=current["products"].lazy().select("product_id", "product_category"),
-        customers=current["customers"].lazy().select("customer_id"),
-        promotions=current["promotions"].lazy().select("promotion_id"),
-    )
+    known = Known.from_masters(current)
     existing = {
         name: scan_silver(lake, name).filter(pl.col("_file_sha256").is_in(shas[name]).not_())
         for name in FACTS
@@ -414,12 +409,7 @@ def reprocess(*, lake: Lake, config: Config, run_id: str, now: datetime | None =
     )
     if candidates.is_empty():
         return 0
-    known = Known(
-        stores=scan_silver(lake, "stores").select("store_id"),
-        products=scan_silver(lake, "products").select("product_id", "product_category"),
-        customers=scan_silver(lake, "customers").select("customer_id"),
-        promotions=scan_silver(lake, "promotions").select("promotion_id"),
-    )
+    known = Known.from_masters({name: scan_silver(lake, name).collect() for name in MASTERS})
 
     def retried(name: str) -> pl.LazyFrame:
         rows = candidates.filter(pl.col("table") == name).select(

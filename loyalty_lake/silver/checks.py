@@ -120,6 +120,7 @@ def explained(frame: pl.LazyFrame, rules: Sequence[Rule]) -> pl.LazyFrame:
 
     flagged = (pl.col(REJECT_BITS) | pl.col(WARN_BITS)) != 0
     empty = pl.lit([], dtype=pl.List(pl.String))
+    frame = frame.cache()  # read by both halves below
     clean = frame.filter(flagged.not_()).with_columns(
         empty.alias(REASONS), empty.alias(WARNINGS), pl.lit(None, dtype=pl.String).alias(MESSAGES)
     )
@@ -226,8 +227,16 @@ def unknown_reference(column: str, reason: Reason, *, known: str) -> Rule:
     )
 
 
-def with_known(frame: pl.LazyFrame, column: str, keys: pl.LazyFrame, *, flag: str) -> pl.LazyFrame:
-    """Add boolean ``flag``: whether ``column``'s value is one of ``keys``' (one column)."""
+def with_known(
+    frame: pl.LazyFrame, column: str, keys: pl.Series | pl.LazyFrame, *, flag: str
+) -> pl.LazyFrame:
+    """Add boolean ``flag``: whether ``column``'s value is one of ``keys``.
+
+    ``keys`` is a Series (looked up by value: fast for small master data) or
+    a one-column LazyFrame (joined: for large key sets such as earlier sales).
+    """
+    if isinstance(keys, pl.Series):
+        return frame.with_columns(pl.col(column).is_in(keys.unique()).fill_null(False).alias(flag))
     (key,) = keys.collect_schema().names()
     known = keys.unique().rename({key: column}).with_columns(pl.lit(True).alias(flag))
     return frame.join(known, on=column, how="left").with_columns(pl.col(flag).fill_null(False))
@@ -258,7 +267,7 @@ def with_duplicates(
     group = [*key, *within]
     order = list(BATCH_ORDER)
     complete = pl.all_horizontal(pl.col(k).is_not_null() for k in key)
-    shared = complete & (pl.len().over(group) > 1)
+    shared = complete & pl.struct(group).is_duplicated()
 
     def first(column: str | pl.Expr) -> pl.Expr:
         expr = pl.col(column) if isinstance(column, str) else column
@@ -276,7 +285,7 @@ def with_duplicates(
         )
     )
     # Keys are almost always unique: order the few shared ones only.
-    flagged = frame.with_columns(shared.alias("_shared"))
+    flagged = frame.with_columns(shared.alias("_shared")).cache()
     frame = pl.concat(
         [
             flagged.filter(pl.col("_shared").not_()).with_columns(
@@ -287,6 +296,7 @@ def with_duplicates(
     ).drop("_shared")
     if existing is None:
         return frame
+    frame = frame.cache()  # read twice: for its keys and for the join
     silver = existing.join(frame.select(key).unique(), on=list(key), how="semi").select(
         *key,
         pl.col("_batch_id").alias("_silver_batch"),

@@ -286,12 +286,27 @@ def checked_loyalty_rules(bronze: pl.LazyFrame, *, checks: Checks) -> pl.LazyFra
 
 @dataclass(frozen=True, slots=True)
 class Known:
-    """Keys of the master data facts may reference (silver plus this run's accepted)."""
+    """The master data facts may reference: silver plus this run's accepted rows.
 
-    stores: pl.LazyFrame
-    products: pl.LazyFrame
-    customers: pl.LazyFrame
-    promotions: pl.LazyFrame
+    Master data is small next to the facts, so it is held in memory and looked
+    up by value (no join over the facts). ``products`` has ``product_id`` and
+    ``product_category``; the others their key column.
+    """
+
+    stores: pl.DataFrame
+    products: pl.DataFrame
+    customers: pl.DataFrame
+    promotions: pl.DataFrame
+
+    @classmethod
+    def from_masters(cls, masters: Mapping[str, pl.DataFrame]) -> Known:
+        """The keys of silver master tables (``stores``, ``products``, ...)."""
+        return cls(
+            stores=masters["stores"].select("store_id"),
+            products=masters["products"].select("product_id", "product_category"),
+            customers=masters["customers"].select("customer_id"),
+            promotions=masters["promotions"].select("promotion_id"),
+        )
 
 
 def checked_sales(
@@ -394,8 +409,8 @@ def _checked_header_rows(
         "original_transaction_id": parse.text("original_transaction_id"),
     }
     frame = _typed(bronze, SALES_HEADER, parsers)
-    frame = with_known(frame, "store_id", known.stores, flag="_store_known")
-    frame = with_known(frame, "customer_id", known.customers, flag="_customer_known")
+    frame = with_known(frame, "store_id", known.stores["store_id"], flag="_store_known")
+    frame = with_known(frame, "customer_id", known.customers["customer_id"], flag="_customer_known")
     frame = with_duplicates(
         frame, ["transaction_id"], existing=existing, compare=_values(SALES_HEADER)
     )
@@ -434,10 +449,10 @@ def _checked_line_rows(
         "line_item_amount": parse.money("line_item_amount"),
     }
     frame = _typed(bronze, SALES_LINES, parsers)
+    frame = with_known(frame, "product_id", known.products["product_id"], flag="_product_known")
     frame = with_known(
-        frame, "product_id", known.products.select("product_id"), flag="_product_known"
+        frame, "promotion_id", known.promotions["promotion_id"], flag="_promotion_known"
     )
-    frame = with_known(frame, "promotion_id", known.promotions, flag="_promotion_known")
     frame = with_duplicates(
         frame, list(SALES_LINES.key), existing=existing, compare=_values(SALES_LINES)
     )
@@ -528,42 +543,55 @@ def _parent_rejected(transaction_rejected: pl.Expr) -> Rule:
 
 
 def _with_outlier_scores(
-    lines: pl.LazyFrame, products: pl.LazyFrame, reference: pl.LazyFrame | None
+    lines: pl.LazyFrame, products: pl.DataFrame, reference: pl.LazyFrame | None
 ) -> pl.LazyFrame:
     """Add robust z-scores of quantity and log unit price within the product's category.
 
     z = (x − median) / (1.4826 · MAD), the MAD floored so that a category whose
     lines are all alike does not make every small difference an outlier.
     """
-    categories = products.select("product_id", "product_category").unique("product_id")
-    clean = lines.filter(is_rejected().not_()) if reference is None else reference
-    measured = (
-        pl.col("quantity").cast(pl.Float64),
-        (pl.col("line_item_amount").cast(pl.Float64) / pl.col("quantity").cast(pl.Float64)).log(),
+    products = products.unique("product_id")
+    category = pl.col("product_id").replace_strict(
+        products["product_id"], products["product_category"], default=None
     )
-    stats = (
-        clean.select("product_id", "quantity", "line_item_amount")
-        .filter(pl.col("quantity") > 0)
-        .join(categories, on="product_id")
-        .with_columns(measured[0].alias("_q"), measured[1].alias("_p"))
-        .group_by("product_category")
-        .agg(
-            pl.col("_q").median().alias("_q_median"),
-            (pl.col("_q") - pl.col("_q").median()).abs().median().alias("_q_mad"),
-            pl.col("_p").median().alias("_p_median"),
-            (pl.col("_p") - pl.col("_p").median()).abs().median().alias("_p_mad"),
+    quantity = pl.col("quantity").cast(pl.Float64)
+    unit_price = (pl.col("line_item_amount").cast(pl.Float64) / quantity).log()
+    lines = lines.with_columns(
+        category.alias("_category"), quantity.alias("_q"), unit_price.alias("_p")
+    )
+    if reference is None:  # the run's own clean lines, as windows: no join over the lines
+        usable = is_rejected().not_() & (pl.col("quantity") > 0)
+        lines = lines.with_columns(
+            pl.col(c).filter(usable).median().over("_category").alias(f"{c}_median")
+            for c in ("_q", "_p")
+        ).with_columns(
+            (pl.col(c) - pl.col(f"{c}_median"))
+            .abs()
+            .filter(usable)
+            .median()
+            .over("_category")
+            .alias(f"{c}_mad")
+            for c in ("_q", "_p")
         )
-    )
+    else:
+        stats = (
+            reference.filter(pl.col("quantity") > 0)
+            .select(category.alias("_category"), quantity.alias("_q"), unit_price.alias("_p"))
+            .group_by("_category")
+            .agg(
+                *(pl.col(c).median().alias(f"{c}_median") for c in ("_q", "_p")),
+                *(
+                    (pl.col(c) - pl.col(c).median()).abs().median().alias(f"{c}_mad")
+                    for c in ("_q", "_p")
+                ),
+            )
+        )
+        lines = lines.join(stats, on="_category", how="left")
     q_scale = pl.max_horizontal(1.4826 * pl.col("_q_mad"), pl.lit(1.0))
     p_scale = pl.max_horizontal(1.4826 * pl.col("_p_mad"), pl.lit(0.1))
-    return (
-        lines.join(categories, on="product_id", how="left")
-        .join(stats, on="product_category", how="left")
-        .with_columns(
-            ((measured[0] - pl.col("_q_median")) / q_scale).alias("_q_score"),
-            ((measured[1] - pl.col("_p_median")) / p_scale).alias("_p_score"),
-        )
-        .drop("product_category")
+    return lines.with_columns(
+        ((pl.col("_q") - pl.col("_q_median")) / q_scale).alias("_q_score"),
+        ((pl.col("_p") - pl.col("_p_median")) / p_scale).alias("_p_score"),
     )
 
 
@@ -598,8 +626,8 @@ def checked_redemptions(
         "points_redeemed": parse.integer("points_redeemed"),
     }
     frame = _typed(bronze, REDEMPTIONS, parsers)
-    frame = with_known(frame, "customer_id", known.customers, flag="_customer_known")
-    frame = with_known(frame, "store_id", known.stores, flag="_store_known")
+    frame = with_known(frame, "customer_id", known.customers["customer_id"], flag="_customer_known")
+    frame = with_known(frame, "store_id", known.stores["store_id"], flag="_store_known")
     frame = with_duplicates(
         frame, ["redemption_id"], existing=existing, compare=_values(REDEMPTIONS)
     )
@@ -627,10 +655,8 @@ def checked_inventory(
         "stock_level": parse.integer("stock_level"),
     }
     frame = _typed(bronze, INVENTORY, parsers)
-    frame = with_known(frame, "store_id", known.stores, flag="_store_known")
-    frame = with_known(
-        frame, "product_id", known.products.select("product_id"), flag="_product_known"
-    )
+    frame = with_known(frame, "store_id", known.stores["store_id"], flag="_store_known")
+    frame = with_known(frame, "product_id", known.products["product_id"], flag="_product_known")
     frame = with_duplicates(frame, list(INVENTORY.key), existing=existing, compare=["stock_level"])
     rules = [
         *null_required(list(INVENTORY.required)),

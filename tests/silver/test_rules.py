@@ -39,12 +39,12 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 INGESTED_AT = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)
 CHECKS = Checks(now=NOW)
 KNOWN = Known(
-    stores=pl.LazyFrame({"store_id": ["S1", "S2"]}),
-    products=pl.LazyFrame(
+    stores=pl.DataFrame({"store_id": ["S1", "S2"]}),
+    products=pl.DataFrame(
         {"product_id": ["P1", "P2", "P3"], "product_category": ["Food", "Food", "Toys"]}
     ),
-    customers=pl.LazyFrame({"customer_id": ["C1", "C2"]}),
-    promotions=pl.LazyFrame({"promotion_id": ["PR1"]}),
+    customers=pl.DataFrame({"customer_id": ["C1", "C2"]}),
+    promotions=pl.DataFrame({"promotion_id": ["PR1"]}),
 )
 
 #: One valid bronze row per table; tests override single values.
@@ -1338,7 +1338,7 @@ def test_each_bronze_row_gives_exactly_one_checked_row():
 def test_a_product_listed_twice_in_known_does_not_double_lines():
     known = Known(
         stores=KNOWN.stores,
-        products=pl.LazyFrame({"product_id": ["P1", "P1"], "product_category": ["Food", "Food"]}),
+        products=pl.DataFrame({"product_id": ["P1", "P1"], "product_category": ["Food", "Food"]}),
         customers=KNOWN.customers,
         promotions=KNOWN.promotions,
     )
