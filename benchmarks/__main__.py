@@ -1,10 +1,15 @@
 """Benchmarks, measured side by side in one run.
 
     python -m benchmarks ingest --lines 1e6,1e7 --repeat 3
+    python -m benchmarks silver --lines 1e6,1e7 --repeat 3
 
 ``ingest``: synthetic data generation and bronze ingestion throughput, with
 the time polars takes simply to read the same CSV files (the floor).
-Results go to ``benchmarks/results/<suite>.md``.
+``silver``: the silver build (types, every data quality rule, rejects,
+warnings, writes, conservation) of a freshly landed batch, with the time to
+read the same bronze tables in full (the floor).
+Generated data is cached in ``benchmarks/data/``; results go to
+``benchmarks/results/<suite>.md``.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import argparse
 import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 
 from benchmarks._harness import DATA, RESULTS, Measurement, machine, measure
 
@@ -54,19 +60,60 @@ def ingest_suite(sizes: list[int], repeat: int) -> str:
     return "\n".join(out) + "\n"
 
 
+def _dataset(lines: int) -> tuple[Path, Path]:
+    """The cached generated batch and bronze lake for ``lines`` sales lines."""
+    folder = DATA / f"generated-{lines}"
+    if not folder.is_dir():
+        measure("generate", lines, "generate", str(folder), str(lines), repeat=1)
+    (batch,) = [p for p in folder.iterdir() if p.is_dir()]
+    bronze = DATA / f"bronze-{lines}"
+    if not bronze.is_dir():
+        measure("ingest", lines, "ingest", str(batch), str(bronze), "keep", repeat=1)
+    return batch, bronze
+
+
+def silver_suite(sizes: list[int], repeat: int) -> str:
+    rows = []
+    for lines in sizes:
+        _, bronze = _dataset(lines)
+        work = DATA / f"silver-{lines}"
+        built = measure("silver", lines, "silver", str(bronze), str(work), repeat=repeat)
+        floor = measure("scan bronze", lines, "scan_bronze_floor", str(bronze), repeat=repeat)
+        rows.append((built, floor))
+        print(f"{lines:,} lines: silver {built.seconds:.1f}s, bronze scan {floor.seconds:.1f}s")
+    out = [
+        "# Silver build",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; median of {repeat} "
+        "runs, each in its own process, on a freshly landed single-batch lake "
+        "(default anomaly rates). Rows = bronze rows of all nine tables.",
+        "",
+        "| sales lines | step | seconds | rows/s | peak RSS (MiB) | × bronze scan |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for built, floor in rows:
+        for m in (built, floor):
+            out.append(
+                f"| {m.lines:,} | {m.name} | {m.seconds:.2f} | {m.rows_per_second:,.0f} | "
+                f"{m.peak_rss_mib:,.0f} | {m.seconds / floor.seconds:.2f} |"
+            )
+    return "\n".join(out) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("suite", choices=["ingest"])
+    parser.add_argument("suite", choices=["ingest", "silver"])
     parser.add_argument("--lines", default="1e6,1e7", help="comma-separated sizes, e.g. 1e6,1e7")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    report = ingest_suite(_sizes(args.lines), args.repeat)
+    suite = {"ingest": ingest_suite, "silver": silver_suite}[args.suite]
+    report = suite(_sizes(args.lines), args.repeat)
     (RESULTS / f"{args.suite}.md").write_text(report)
     print(report)
 

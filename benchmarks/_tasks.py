@@ -31,7 +31,7 @@ def generate(out: str, lines: str) -> None:
     _report(seconds, sum(sum(b.rows.values()) for b in dataset.batches))
 
 
-def ingest(batch: str, lake: str) -> None:
+def ingest(batch: str, lake: str, keep: str = "") -> None:
     from loyalty_lake import Lake, ingest
 
     shutil.rmtree(lake, ignore_errors=True)
@@ -39,6 +39,38 @@ def ingest(batch: str, lake: str) -> None:
     report = ingest(batch, lake=Lake(Path(lake)))
     seconds = time.perf_counter() - start
     _report(seconds, report.rows_landed)
+    if not keep:
+        shutil.rmtree(lake, ignore_errors=True)
+
+
+def silver(template: str, lake: str) -> None:
+    """Build silver on a fresh copy of a bronze-only lake (the copy is not timed)."""
+    from loyalty_lake import Lake
+    from loyalty_lake.config import load_config
+    from loyalty_lake.pipeline import build_silver
+
+    shutil.rmtree(lake, ignore_errors=True)
+    shutil.copytree(template, lake)
+    start = time.perf_counter()
+    report = build_silver(lake=Lake(Path(lake)), config=load_config(env={}), run_id="bench")
+    seconds = time.perf_counter() - start
+    _report(seconds, sum(t.bronze_rows for t in report.tables))
+    shutil.rmtree(lake, ignore_errors=True)
+
+
+def scan_bronze_floor(template: str) -> None:
+    """Read every bronze table of a lake in full: the floor for silver."""
+    from loyalty_lake import Lake, scan
+    from loyalty_lake.contract import LANDING_FILES
+
+    lake = Lake(Path(template))
+    start = time.perf_counter()
+    rows = sum(
+        scan(lake, "bronze", name).collect(engine="streaming").height
+        for name in LANDING_FILES
+        if lake.table("bronze", name).is_dir()
+    )
+    _report(time.perf_counter() - start, rows)
 
 
 def read_csv_floor(batch: str) -> None:
@@ -51,4 +83,11 @@ def read_csv_floor(batch: str) -> None:
 
 if __name__ == "__main__":
     task, *args = sys.argv[1:]
-    {"generate": generate, "ingest": ingest, "read_csv_floor": read_csv_floor}[task](*args)
+    tasks = {
+        "generate": generate,
+        "ingest": ingest,
+        "read_csv_floor": read_csv_floor,
+        "silver": silver,
+        "scan_bronze_floor": scan_bronze_floor,
+    }
+    tasks[task](*args)

@@ -274,32 +274,21 @@ def _process(
     ).collect()
     _validate(Rejects, rejects, "rejects")
     _validate(Warnings, warnings, "warnings")
-    delta.replace_where(
-        lake.table("silver", REJECTS),
-        rejects,
-        column="file_sha256",
-        values=every_sha,
-        metadata=meta,
-    )
-    delta.replace_where(
-        lake.table("silver", WARNINGS),
-        warnings,
-        column="file_sha256",
-        values=every_sha,
-        metadata=meta,
-    )
+    for name, rows in ((REJECTS, rejects), (WARNINGS, warnings)):
+        delta.replace_where(
+            lake.table("silver", name), rows, column="file_sha256", values=every_sha, metadata=meta
+        )
     processed = _processed_files(checked, now=checks.now, run_id=run_id)
     delta.write_table(lake.table("silver", PROCESSED), processed, mode="append", metadata=meta)
+    totals = processed.group_by("table").agg(
+        pl.col("bronze_rows", "accepted", "rejected", "warned").sum()
+    )
+    order = list(checked)
     return [
-        TableOutcome(
-            table=name,
-            bronze_rows=frame.height,
-            accepted=int(processed.filter(pl.col("table") == name)["accepted"].sum()),
-            rejected=int(processed.filter(pl.col("table") == name)["rejected"].sum()),
-            warned=int(processed.filter(pl.col("table") == name)["warned"].sum()),
+        TableOutcome(**row)
+        for row in totals.sort(pl.col("table").replace_strict(order, range(len(order)))).rows(
+            named=True
         )
-        for name, frame in checked.items()
-        if frame.height
     ]
 
 

@@ -236,7 +236,9 @@ def with_known(
     a one-column LazyFrame (joined: for large key sets such as earlier sales).
     """
     if isinstance(keys, pl.Series):
-        return frame.with_columns(pl.col(column).is_in(keys.unique()).fill_null(False).alias(flag))
+        return frame.with_columns(
+            pl.col(column).is_in(keys.unique().implode()).fill_null(False).alias(flag)
+        )
     (key,) = keys.collect_schema().names()
     known = keys.unique().rename({key: column}).with_columns(pl.lit(True).alias(flag))
     return frame.join(known, on=column, how="left").with_columns(pl.col(flag).fill_null(False))

@@ -38,6 +38,17 @@ def _transaction_id(spec: LandingFile) -> pl.Expr:
     return pl.lit(None, dtype=pl.String)
 
 
+def _lineage(spec: LandingFile) -> list[pl.Expr]:
+    """Where a rejected or warned row came from, in the rejects/warnings naming."""
+    return [
+        pl.lit(spec.name).alias("table"),
+        pl.col("_batch_id").alias("batch_id"),
+        pl.col("_source_file").alias("source_file"),
+        pl.col("_file_sha256").alias("file_sha256"),
+        pl.col("_row_number").alias("row_number"),
+    ]
+
+
 def reject_rows(
     checked: pl.LazyFrame, spec: LandingFile, *, run_id: str, now: datetime
 ) -> pl.LazyFrame:
@@ -45,11 +56,7 @@ def reject_rows(
     return (
         checked.filter(is_rejected())
         .select(
-            pl.lit(spec.name).alias("table"),
-            pl.col("_batch_id").alias("batch_id"),
-            pl.col("_source_file").alias("source_file"),
-            pl.col("_file_sha256").alias("file_sha256"),
-            pl.col("_row_number").alias("row_number"),
+            *_lineage(spec),
             pl.col("_ingested_at").alias("ingested_at"),
             _key(spec).alias("key"),
             _transaction_id(spec).alias("transaction_id"),
@@ -72,11 +79,7 @@ def warning_rows(
     return (
         checked.filter(is_rejected().not_() & (pl.col(WARN_BITS) != 0))
         .select(
-            pl.lit(spec.name).alias("table"),
-            pl.col("_batch_id").alias("batch_id"),
-            pl.col("_source_file").alias("source_file"),
-            pl.col("_file_sha256").alias("file_sha256"),
-            pl.col("_row_number").alias("row_number"),
+            *_lineage(spec),
             _key(spec).alias("key"),
             pl.col(WARNINGS).alias("reason_codes"),
             pl.col(MESSAGES).alias("message"),
