@@ -17,6 +17,8 @@ from loyalty_lake.pipeline.silver import build_silver
 from loyalty_lake.progress import Progress, no_progress
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from loyalty_lake.config import Config
     from loyalty_lake.io.lake import Lake
     from loyalty_lake.pipeline.gold import GoldReport
@@ -56,6 +58,7 @@ def build(
     lake: Lake,
     config: Config | None = None,
     landing: str | Path | None = None,
+    as_of: date | None = None,
     progress: Progress = no_progress,
 ) -> BuildReport:
     """Land every batch of ``landing`` (default ``<lake>/landing``) and build the layers.
@@ -72,9 +75,10 @@ def build(
     if not lake.layer("bronze").is_dir():
         return BuildReport(run_id=run_id, ingests=reports)
     progress("Building silver", 0, 1)
-    silver = build_silver(lake=lake, config=config or load_config(), run_id=run_id)
+    config = config or load_config()
+    silver = build_silver(lake=lake, config=config, run_id=run_id)
     progress("Building silver", 1, 1)
     progress("Building gold", 0, 1)
-    gold = build_gold(lake=lake, run_id=run_id)
+    gold = build_gold(lake=lake, config=config, run_id=run_id, as_of=as_of)
     progress("Building gold", 1, 1)
     return BuildReport(run_id=run_id, ingests=reports, silver=silver, gold=gold)

@@ -1,55 +1,260 @@
-"""Silver → gold: recompute the published tables."""
+"""Silver → gold: recompute the published tables for an ``as_of`` date.
+
+Gold is a pure function of silver and ``as_of``: every table is recomputed
+and replaced (only when it changed), and every commit records the ``as_of``
+and the silver table versions it was computed from.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import pandera.errors
+import polars as pl
 
+from loyalty_lake.contract import REDEMPTIONS
+from loyalty_lake.errors import LoyaltyLakeError
 from loyalty_lake.gold.dq import dq_summary
-from loyalty_lake.gold.models import DqSummary
+from loyalty_lake.gold.models import CustomerDetails, DqSummary, PointsLedger
+from loyalty_lake.gold.points import (
+    configured_rules,
+    customer_points,
+    earning_events,
+    first_insufficient,
+    points_ledger,
+    published_ledger,
+    redemption_events,
+)
 from loyalty_lake.io import delta
 from loyalty_lake.pipeline.silver import REJECTS, WARNINGS, ContractViolation, scan_silver
+from loyalty_lake.silver.models import Rejects, schema
 
 if TYPE_CHECKING:
-    import polars as pl
+    import pandera.polars as pa
 
+    from loyalty_lake.config import Config
     from loyalty_lake.io.lake import Lake
 
 log = logging.getLogger(__name__)
 
+#: Enough rounds for any customer's run of insufficient redemptions.
+MAX_REDEMPTION_ROUNDS = 100
+
 
 @dataclass(frozen=True, slots=True)
 class GoldReport:
-    """What one gold run wrote: rows per gold table."""
+    """What one gold run computed: the ``as_of`` date and rows per gold table."""
 
     run_id: str
+    as_of: date | None
     tables: dict[str, int]
+    points: dict[str, int]
 
 
-def build_gold(*, lake: Lake, run_id: str) -> GoldReport:
-    """Recompute every gold table from silver and replace it."""
+def latest_transaction_date(lake: Lake) -> date | None:
+    """The date of the latest clean transaction: the default ``as_of``."""
+    latest = scan_silver(lake, "sales_header").select(pl.col("transaction_date").max()).collect()
+    return latest.item()
+
+
+def build_gold(*, lake: Lake, config: Config, run_id: str, as_of: date | None = None) -> GoldReport:
+    """Recompute every gold table from silver for ``as_of`` and replace it."""
+    as_of = as_of or latest_transaction_date(lake)
+    meta = _metadata(lake, run_id=run_id, as_of=as_of)
+    tables: dict[str, int] = {}
+    totals: dict[str, int] = {}
+    if as_of is not None:
+        ledger, insufficient = _points(lake, config=config, as_of=as_of)
+        _publish(lake, "points_ledger", _validated(PointsLedger, ledger, "points_ledger"), meta)
+        details = _customer_details(lake, ledger, config=config, as_of=as_of)
+        _publish(
+            lake, "customer_details", _validated(CustomerDetails, details, "customer_details"), meta
+        )
+        _record_insufficient(lake, insufficient, run_id=run_id, meta=meta)
+        tables |= {"points_ledger": ledger.height, "customer_details": details.height}
+        totals = _points_totals(ledger)
     summary = dq_summary(scan_silver(lake, REJECTS), scan_silver(lake, WARNINGS)).collect()
-    _publish(lake, "dq_summary", _validated(summary), run_id=run_id)
-    return GoldReport(run_id=run_id, tables={"dq_summary": summary.height})
+    _publish(lake, "dq_summary", _validated(DqSummary, summary, "dq_summary"), meta)
+    tables["dq_summary"] = summary.height
+    return GoldReport(run_id=run_id, as_of=as_of, tables=tables, points=totals)
 
 
-def _validated(summary: pl.DataFrame) -> pl.DataFrame:
+def _points(lake: Lake, *, config: Config, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The points ledger, and the redemptions rejected for insufficient points."""
+    landed_rules = scan_silver(lake, "loyalty_rules").collect()
+    rules = landed_rules if landed_rules.height else configured_rules(config.loyalty.default_rules)
+    events = pl.concat(
+        [
+            earning_events(
+                scan_silver(lake, "sales_header"),
+                scan_silver(lake, "sales_lines"),
+                scan_silver(lake, "products").select("product_id", "product_category").collect(),
+                rules=rules,
+                promotions=scan_silver(lake, "promotions").collect(),
+                as_of=as_of,
+            ),
+            redemption_events(scan_silver(lake, "redemptions"), as_of=as_of),
+        ]
+    ).collect()
+    rejected = pl.Series("redemption_id", [], dtype=pl.String)
+    for _ in range(MAX_REDEMPTION_ROUNDS):
+        ledger, verdicts = points_ledger(
+            events.lazy(),
+            rejected_redemptions=rejected,
+            as_of=as_of,
+            expiry_months=config.loyalty.expiry_months,
+        )
+        newly = first_insufficient(verdicts).collect()["redemption_id"]
+        if newly.is_empty():
+            break
+        rejected = pl.concat([rejected, newly])
+    else:
+        raise LoyaltyLakeError(
+            f"Redemption checks did not settle after {MAX_REDEMPTION_ROUNDS} rounds.",
+            hint="A customer has more insufficient redemptions than expected; please report it.",
+        )
+    insufficient = (
+        scan_silver(lake, "redemptions")
+        .filter(pl.col("redemption_id").is_in(rejected.implode()))
+        .collect()
+    )
+    return published_ledger(ledger).collect(), insufficient
+
+
+def _customer_details(
+    lake: Lake, ledger: pl.DataFrame, *, config: Config, as_of: date
+) -> pl.DataFrame:
+    """One row per customer of silver: identity (first name only) and loyalty columns."""
+    loyalty = customer_points(
+        ledger.lazy(), scan_silver(lake, "sales_header"), as_of=as_of, tiers=config.loyalty.tiers
+    )
+    return (
+        scan_silver(lake, "customers")
+        .select("customer_id", "first_name")
+        .join(loyalty, on="customer_id", how="left")
+        .with_columns(
+            pl.col("total_loyalty_points", "lifetime_points_earned").fill_null(0),
+            pl.col("loyalty_status").fill_null("Bronze"),
+        )
+        .select(list(CustomerDetails.to_schema().columns))
+        .sort("customer_id")
+        .collect()
+    )
+
+
+def _record_insufficient(
+    lake: Lake, redemptions: pl.DataFrame, *, run_id: str, meta: dict[str, str]
+) -> None:
+    """Replace the gold-stage rejects: redemptions above the balance at their time."""
+    raw = _with_raw_values(lake, redemptions)
+    now = datetime.now(UTC)
+    rows = raw.select(
+        pl.lit("redemptions").alias("table"),
+        pl.col("_batch_id").alias("batch_id"),
+        pl.col("_source_file").alias("source_file"),
+        pl.col("_file_sha256").alias("file_sha256"),
+        pl.col("_row_number").alias("row_number"),
+        pl.col("_ingested_at").alias("ingested_at"),
+        pl.col("redemption_id").alias("key"),
+        pl.lit(None, dtype=pl.String).alias("transaction_id"),
+        pl.lit(["INSUFFICIENT_POINTS"]).alias("reason_codes"),
+        pl.format(
+            "redemption of {} points exceeds the balance available on {}",
+            pl.col("points_redeemed"),
+            pl.col("redemption_date"),
+        ).alias("message"),
+        pl.col("raw_values"),
+        pl.lit("OPEN").alias("status"),
+        pl.lit("gold").alias("stage"),
+        pl.lit(run_id).alias("run_id"),
+        pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("rejected_at"),
+        pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("reprocessed_at"),
+    ).cast(schema(Rejects))
+    path = lake.table("silver", REJECTS)
+    previous = (
+        delta.scan_table(path).filter(pl.col("stage") == "gold").collect()
+        if delta.table_exists(path)
+        else rows.clear()
+    )
+    if (
+        previous.drop("run_id", "rejected_at")
+        .sort("file_sha256", "row_number")
+        .equals(rows.drop("run_id", "rejected_at").sort("file_sha256", "row_number"))
+    ):
+        return
+    delta.replace_where(path, rows, column="stage", values=["gold"], metadata=meta)
+
+
+def _with_raw_values(lake: Lake, rows: pl.DataFrame) -> pl.DataFrame:
+    """Silver redemption rows with their bronze text as ``raw_values`` JSON."""
+    bronze_path = lake.table("bronze", "redemptions")
+    if rows.is_empty() or not delta.table_exists(bronze_path):
+        return rows.with_columns(pl.lit(None, dtype=pl.String).alias("raw_values"))
+    raw = (
+        delta.scan_table(bronze_path)
+        .select(
+            "_file_sha256",
+            "_row_number",
+            pl.struct(*REDEMPTIONS.columns, "_extra").struct.json_encode().alias("raw_values"),
+        )
+        .join(rows.lazy(), on=["_file_sha256", "_row_number"], how="inner")
+    )
+    return raw.collect()
+
+
+def _points_totals(ledger: pl.DataFrame) -> dict[str, int]:
+    sums = ledger.group_by("event_type").agg(pl.col("points").sum())
+    by_type = dict(zip(sums["event_type"], sums["points"], strict=True))
+    return {
+        "issued": int(by_type.get("EARN", 0) + by_type.get("BONUS", 0)),
+        "reversed": int(-by_type.get("REVERSAL", 0)),
+        "redeemed": int(-by_type.get("REDEEM", 0)),
+        "expired": int(-by_type.get("EXPIRE", 0)),
+        "outstanding": int(ledger["points"].sum()),
+    }
+
+
+def _metadata(lake: Lake, *, run_id: str, as_of: date | None) -> dict[str, str]:
+    versions = {
+        name: delta.table_version(lake.table("silver", name))
+        for name in (
+            "sales_header",
+            "sales_lines",
+            "products",
+            "promotions",
+            "loyalty_rules",
+            "redemptions",
+            "customers",
+            REJECTS,
+            WARNINGS,
+        )
+    }
+    return {
+        "run_id": run_id,
+        "layer": "gold",
+        "as_of": as_of.isoformat() if as_of else "",
+        "silver_versions": ",".join(f"{n}={v}" for n, v in versions.items() if v is not None),
+    }
+
+
+def _validated(model: type[pa.DataFrameModel], rows: pl.DataFrame, name: str) -> pl.DataFrame:
     try:
-        return DqSummary.validate(summary, lazy=True)
+        return model.validate(rows, lazy=True)
     except pandera.errors.SchemaErrors as exc:
         raise ContractViolation(
-            f"Gold table dq_summary would break its contract: {exc.failure_cases.head(3).rows()}.",
+            f"Gold table {name} would break its contract: "
+            f"{exc.failure_cases.head(3).select('column', 'check', 'failure_case').rows()}.",
             hint="This is a bug in loyalty_lake; please report it.",
         ) from exc
 
 
-def _publish(lake: Lake, name: str, rows: pl.DataFrame, *, run_id: str) -> None:
+def _publish(lake: Lake, name: str, rows: pl.DataFrame, meta: dict[str, str]) -> None:
     """Replace a gold table unless it already holds exactly these rows."""
     path = lake.table("gold", name)
     if delta.table_exists(path) and delta.scan_table(path).collect().equals(rows):
         log.info("gold/%s unchanged", name)
         return
-    delta.write_table(path, rows, mode="overwrite", metadata={"run_id": run_id, "layer": "gold"})
+    delta.write_table(path, rows, mode="overwrite", metadata=meta)

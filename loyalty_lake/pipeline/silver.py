@@ -475,7 +475,9 @@ def conservation(*, lake: Lake) -> pl.DataFrame:
     promoted later; for facts ``in_silver`` counts the rows silver really holds.
     """
     processed = _scan_or_empty(lake, "silver", PROCESSED, PROCESSED_SCHEMA)
-    rejects = _scan_or_empty(lake, "silver", REJECTS, schema(Rejects))
+    rejects = _scan_or_empty(lake, "silver", REJECTS, schema(Rejects)).filter(
+        pl.col("stage") == "silver"  # gold-stage rejects (points) stay in silver too
+    )
     frames = []
     for name in LANDING_FILES:
         path = lake.table("bronze", name)

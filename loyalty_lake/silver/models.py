@@ -177,6 +177,8 @@ class Rejects(pa.DataFrameModel):
     message: str
     raw_values: str
     status: str = pa.Field(isin=["OPEN", "REPROCESSED"])
+    #: Where the row was judged: "silver" (data quality) or "gold" (points balance).
+    stage: str = pa.Field(isin=["silver", "gold"])
     run_id: str
     rejected_at: UtcTimestamp
     reprocessed_at: UtcTimestamp = pa.Field(nullable=True)

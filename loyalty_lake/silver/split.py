@@ -64,6 +64,7 @@ def reject_rows(
             pl.col(MESSAGES).alias("message"),
             pl.col(RAW).struct.json_encode().alias("raw_values"),
             pl.lit(OPEN).alias("status"),
+            pl.lit("silver").alias("stage"),
             pl.lit(run_id).alias("run_id"),
             pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("rejected_at"),
             pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("reprocessed_at"),
