@@ -31,6 +31,7 @@ from loyalty_lake.pipeline import (
     status,
 )
 from loyalty_lake.pipeline.demo import demo as run_demo
+from loyalty_lake.pipeline.statement import points_statement
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -57,6 +58,12 @@ LakeOption = Annotated[
 ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", help="TOML configuration file (see docs/configuration.md)."),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="Compute gold as of this date, YYYY-MM-DD [default: latest transaction]."
+    ),
 ]
 VerboseOption = Annotated[
     bool, typer.Option("--verbose", "-v", help="Log each step; show tracebacks of internal errors.")
@@ -96,6 +103,17 @@ def _command(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(2) from None
 
     return run
+
+
+def _as_of(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(
+            f"--as-of {value!r} is not a date.", hint="Use YYYY-MM-DD, e.g. 2026-10-31."
+        ) from None
 
 
 def _settings(lake: Path | None, config: Path | None) -> tuple[Config, Lake]:
@@ -251,6 +269,7 @@ def build_command(
             help="A landing folder (a batch or a folder of batches) [default: <lake>/landing]."
         ),
     ] = None,
+    as_of: AsOfOption = None,
     lake: LakeOption = None,
     config: ConfigOption = None,
     verbose: VerboseOption = False,
@@ -261,13 +280,16 @@ def build_command(
     """
     settings, where = _settings(lake, config)
     with _progress_bars() as bars:
-        report = build(lake=where, config=settings, landing=landing, progress=bars)
+        report = build(
+            lake=where, config=settings, landing=landing, as_of=_as_of(as_of), progress=bars
+        )
     _print_build(report)
 
 
 @app.command("demo")
 @_command
 def demo_command(
+    as_of: AsOfOption = None,
     lake: LakeOption = None,
     config: ConfigOption = None,
     verbose: VerboseOption = False,
@@ -278,7 +300,7 @@ def demo_command(
     """
     settings, where = _settings(lake, config)
     with _progress_bars() as bars:
-        report = run_demo(lake=where, config=settings, progress=bars)
+        report = run_demo(lake=where, config=settings, as_of=_as_of(as_of), progress=bars)
     if report.generated is not None:
         console.print(
             f"Generated {len(report.generated.batches)} sample batch(es) in {report.generated.root}"
@@ -323,6 +345,61 @@ def reprocess_command(
     console.print(f"Promoted {promoted:,} previously rejected row(s) into silver.")
 
 
+@app.command("points")
+@_command
+def points_command(
+    customer_id: Annotated[str, typer.Argument(help="The customer, e.g. C0000042.")],
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Explain a customer's points balance line by line, with tier and next expiry.
+
+    Example: loyalty-lake points C0000042
+    """
+    _, where = _settings(lake, config)
+    statement = points_statement(lake=where, customer_id=customer_id)
+    table = Table(
+        title=f"Points statement of {statement.customer_id} ({statement.first_name or 'no name'})"
+        f" as of {statement.as_of}"
+    )
+    for column in (
+        "#",
+        "date",
+        "event",
+        "points",
+        "balance",
+        "transaction / redemption",
+        "rule",
+        "expires",
+    ):
+        table.add_column(
+            column, justify="right" if column in {"#", "points", "balance"} else "left"
+        )
+    for row in statement.ledger.rows(named=True):
+        colour = "green" if row["points"] >= 0 else "red"
+        table.add_row(
+            str(row["sequence"]),
+            str(row["event_date"]),
+            row["event_type"],
+            f"[{colour}]{row['points']:+,}[/]",
+            f"{row['balance_after']:,}",
+            row["transaction_id"] or row["redemption_id"] or "",
+            row["rule_id"] or "",
+            str(row["expires_on"] or ""),
+        )
+    console.print(table)
+    expiry = (
+        f"{statement.points_expiring:,} points expire on {statement.next_expiry_date}"
+        if statement.next_expiry_date
+        else "no points due to expire"
+    )
+    console.print(
+        f"Balance [bold]{statement.balance:,}[/] points · tier [bold]{statement.loyalty_status}[/]"
+        f" · lifetime earned {statement.lifetime_points_earned:,} · {expiry}."
+    )
+
+
 @app.command("status")
 @_command
 def status_command(
@@ -365,6 +442,18 @@ def _print_ingest(report: IngestReport) -> None:
 def _print_build(report: BuildReport) -> None:
     _print_landing(report)
     _print_silver(report)
+    _print_points(report)
+
+
+def _print_points(report: BuildReport) -> None:
+    if report.gold is None or not report.gold.points:
+        return
+    p = report.gold.points
+    console.print(
+        f"Points as of {report.gold.as_of}: issued {p['issued']:,}, reversed {p['reversed']:,}, "
+        f"redeemed {p['redeemed']:,}, expired {p['expired']:,}; "
+        f"[bold]outstanding liability {p['outstanding']:,} points[/]."
+    )
 
 
 def _print_landing(report: BuildReport) -> None:

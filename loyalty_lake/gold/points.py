@@ -553,3 +553,40 @@ def customer_points(
         )
         .drop("_recent")
     )
+
+
+def next_expiry(ledger: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
+    """One row per customer with unexpired points: the next expiry date and how many points.
+
+    Lots are used oldest first, so what remains of lot j is
+    clip(E_j − max(E_{j−1}, U), 0, points_j), U being everything consumed or
+    expired so far.
+    """
+    lots = pl.col("event_type").is_in([EARN, BONUS])
+    used = (
+        ledger.filter(lots.not_())
+        .group_by("customer_id")
+        .agg((-pl.col("points").sum()).alias("_used"))
+    )
+    return (
+        ledger.filter(lots)
+        .sort("customer_id", "sequence")
+        .with_columns(pl.col("points").cum_sum().over("customer_id").alias("_earned"))
+        .join(used, on="customer_id", how="left")
+        .with_columns(pl.col("_used").fill_null(0))
+        .with_columns(
+            (
+                pl.col("_earned")
+                - pl.max_horizontal(pl.col("_earned") - pl.col("points"), pl.col("_used"))
+            )
+            .clip(0, None)
+            .alias("_left")
+        )
+        .filter((pl.col("_left") > 0) & (pl.col("expires_on") > as_of))
+        .group_by("customer_id", "expires_on")
+        .agg(pl.col("_left").sum().alias("points_expiring"))
+        .sort("customer_id", "expires_on")
+        .group_by("customer_id", maintain_order=True)
+        .first()
+        .rename({"expires_on": "next_expiry_date"})
+    )

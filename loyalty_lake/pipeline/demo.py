@@ -12,6 +12,8 @@ from loyalty_lake.pipeline.status import TableStatus, status
 from loyalty_lake.progress import Progress, no_progress
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from loyalty_lake.config import Config
     from loyalty_lake.io.lake import Lake
 
@@ -34,6 +36,7 @@ def demo(
     *,
     lake: Lake,
     config: Config | None = None,
+    as_of: date | None = None,
     options: GeneratorOptions = DEMO_OPTIONS,
     progress: Progress = no_progress,
 ) -> DemoReport:
@@ -48,5 +51,5 @@ def demo(
     if not has_batches:
         log.info("Generating sample batches into %s", lake.landing)
         generated = generate(lake.landing, options, progress=progress)
-    report = build(lake=lake, config=config, progress=progress)
+    report = build(lake=lake, config=config, as_of=as_of, progress=progress)
     return DemoReport(generated=generated, build=report, tables=tuple(status(lake=lake)))

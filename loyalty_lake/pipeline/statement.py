@@ -1,0 +1,68 @@
+"""A customer's points statement: the ledger line by line, with balance, tier and next expiry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from loyalty_lake.errors import LoyaltyLakeError
+from loyalty_lake.gold.points import next_expiry
+from loyalty_lake.io import delta
+
+if TYPE_CHECKING:
+    from loyalty_lake.io.lake import Lake
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One customer's points, explained.
+
+    ``ledger`` has one row per points event with the balance after it.
+    """
+
+    customer_id: str
+    first_name: str | None
+    loyalty_status: str
+    balance: int
+    lifetime_points_earned: int
+    as_of: date | None
+    next_expiry_date: date | None
+    points_expiring: int
+    ledger: pl.DataFrame
+
+
+def points_statement(*, lake: Lake, customer_id: str) -> Statement:
+    """The statement of ``customer_id`` from the gold tables of the last build."""
+    details_path = lake.table("gold", "customer_details")
+    ledger_path = lake.table("gold", "points_ledger")
+    if not delta.table_exists(details_path) or not delta.table_exists(ledger_path):
+        raise LoyaltyLakeError(
+            f"The lake at {lake.root} has no points yet.",
+            hint="Run `loyalty-lake build` (or `loyalty-lake demo`) first.",
+        )
+    details = delta.scan_table(details_path).filter(pl.col("customer_id") == customer_id).collect()
+    if details.is_empty():
+        raise LoyaltyLakeError(
+            f"Customer {customer_id!r} is not in gold/customer_details.",
+            hint="Check the id (ids are case-sensitive, e.g. C0000042).",
+        )
+    ledger = delta.scan_table(ledger_path).filter(pl.col("customer_id") == customer_id)
+    (last,) = delta.table_history(ledger_path, limit=1)
+    as_of = date.fromisoformat(last.metadata["as_of"]) if last.metadata.get("as_of") else None
+    expiring = next_expiry(ledger, as_of=as_of or date.max).collect()
+    row = details.row(0, named=True)
+    soonest = expiring.row(0, named=True) if expiring.height else {}
+    return Statement(
+        customer_id=customer_id,
+        first_name=row["first_name"],
+        loyalty_status=row["loyalty_status"],
+        balance=row["total_loyalty_points"],
+        lifetime_points_earned=row["lifetime_points_earned"],
+        as_of=as_of,
+        next_expiry_date=soonest.get("next_expiry_date"),
+        points_expiring=soonest.get("points_expiring", 0),
+        ledger=ledger.sort("sequence").collect(),
+    )
