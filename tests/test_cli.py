@@ -20,7 +20,7 @@ def invoke(*args: str):
 def test_help_lists_commands_with_examples():
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("generate", "ingest", "build", "demo", "status", "dq", "reprocess"):
+    for command in ("generate", "ingest", "build", "demo", "status", "dq", "reprocess", "points"):
         assert command in result.output
         sub = invoke(command, "--help")
         assert sub.exit_code == 0
@@ -118,3 +118,18 @@ def test_demo_builds_and_is_idempotent(tmp_path: Path):
     again = invoke("reprocess", "--lake", str(lake))
     assert again.exit_code == 0
     assert "Promoted 0" in again.output
+
+    assert "outstanding liability" in first.output
+    statement = invoke("points", "C0000041", "--lake", str(lake))
+    assert statement.exit_code == 0, statement.output
+    assert "Balance" in statement.output
+    assert "EARN" in statement.output
+    unknown = runner.invoke(app, ["points", "NOPE", "--lake", str(lake)])
+    assert unknown.exit_code == 1
+    assert "not in gold/customer_details" in unknown.output
+
+    earlier = invoke("build", "--lake", str(lake), "--as-of", "2026-09-30")
+    assert "Points as of 2026-09-30" in earlier.output
+    bad = runner.invoke(app, ["build", "--lake", str(lake), "--as-of", "30/09/2026"])
+    assert bad.exit_code == 1
+    assert "--as-of" in bad.output
