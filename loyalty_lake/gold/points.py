@@ -396,6 +396,7 @@ def points_ledger(
                 right_on="_from",
                 by="customer_id",
                 strategy="backward",
+                check_sortedness=False,
             )
             .with_columns(pl.col("_consumed_before").fill_null(0))
             .sort(_ORDER)
@@ -446,6 +447,7 @@ def points_ledger(
             right_on="expires_on",
             by="customer_id",
             strategy="backward",
+            check_sortedness=False,
         )
         .with_columns(
             (

@@ -252,9 +252,17 @@ def _validated(model: type[pa.DataFrameModel], rows: pl.DataFrame, name: str) ->
 
 
 def _publish(lake: Lake, name: str, rows: pl.DataFrame, meta: dict[str, str]) -> None:
-    """Replace a gold table unless it already holds exactly these rows."""
+    """Replace a gold table unless it already holds exactly these rows (in any order)."""
     path = lake.table("gold", name)
-    if delta.table_exists(path) and delta.scan_table(path).collect().equals(rows):
+    if delta.table_exists(path) and _same_rows(delta.scan_table(path).collect(), rows):
         log.info("gold/%s unchanged", name)
         return
     delta.write_table(path, rows, mode="overwrite", metadata=meta)
+
+
+def _same_rows(old: pl.DataFrame, new: pl.DataFrame) -> bool:
+    """Whether two frames hold the same rows, whatever their order."""
+    if old.schema != new.schema or old.height != new.height:
+        return False
+    sortable = [c for c, t in new.schema.items() if not isinstance(t, pl.List)]
+    return old.sort(sortable).equals(new.sort(sortable))
