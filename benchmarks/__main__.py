@@ -2,12 +2,16 @@
 
     python -m benchmarks ingest --lines 1e6,1e7 --repeat 3
     python -m benchmarks silver --lines 1e6,1e7 --repeat 3
+    python -m benchmarks points --lines 1e6,1e7 --repeat 3
 
 ``ingest``: synthetic data generation and bronze ingestion throughput, with
 the time polars takes simply to read the same CSV files (the floor).
 ``silver``: the silver build (types, every data quality rule, rejects,
 warnings, writes, conservation) of a freshly landed batch, with the time to
 read the same bronze tables in full (the floor).
+``points``: the gold build (points ledger with expiry and redemption
+verdicts, balances, tiers, dq summary) on a built silver lake, with the time to
+read the silver tables it uses in full (the floor).
 Generated data is cached in ``benchmarks/data/``; results go to
 ``benchmarks/results/<suite>.md``.
 """
@@ -100,19 +104,52 @@ def silver_suite(sizes: list[int], repeat: int) -> str:
     return "\n".join(out) + "\n"
 
 
+def points_suite(sizes: list[int], repeat: int) -> str:
+    rows = []
+    for lines in sizes:
+        _, bronze = _dataset(lines)
+        template = DATA / f"silver-lake-{lines}"
+        if not template.is_dir():
+            measure("silver", lines, "silver_template", str(bronze), str(template), repeat=1)
+        work = DATA / f"gold-{lines}"
+        built = measure("points", lines, "gold_points", str(template), str(work), repeat=repeat)
+        floor = measure(
+            "scan silver inputs", lines, "scan_points_inputs_floor", str(template), repeat=repeat
+        )
+        rows.append((built, floor))
+        print(f"{lines:,} lines: points {built.seconds:.1f}s, silver scan {floor.seconds:.1f}s")
+    out = [
+        "# Points engine (gold build)",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; median of {repeat} "
+        "runs, each in its own process, on a built silver lake (single batch, default "
+        "anomaly rates). Rows: ledger rows written (points); rows read (floor).",
+        "",
+        "| sales lines | step | seconds | rows/s | peak RSS (MiB) | × silver scan |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for built, floor in rows:
+        for m in (built, floor):
+            out.append(
+                f"| {m.lines:,} | {m.name} | {m.seconds:.2f} | {m.rows_per_second:,.0f} | "
+                f"{m.peak_rss_mib:,.0f} | {m.seconds / floor.seconds:.2f} |"
+            )
+    return "\n".join(out) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("suite", choices=["ingest", "silver"])
+    parser.add_argument("suite", choices=["ingest", "silver", "points"])
     parser.add_argument("--lines", default="1e6,1e7", help="comma-separated sizes, e.g. 1e6,1e7")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    suite = {"ingest": ingest_suite, "silver": silver_suite}[args.suite]
+    suite = {"ingest": ingest_suite, "silver": silver_suite, "points": points_suite}[args.suite]
     report = suite(_sizes(args.lines), args.repeat)
     (RESULTS / f"{args.suite}.md").write_text(report)
     print(report)

@@ -58,6 +58,44 @@ def silver(template: str, lake: str) -> None:
     shutil.rmtree(lake, ignore_errors=True)
 
 
+def silver_template(bronze: str, lake: str) -> None:
+    """Build silver once into ``lake`` from a bronze-only lake (not a measurement)."""
+    from loyalty_lake import Lake
+    from loyalty_lake.config import load_config
+    from loyalty_lake.pipeline import build_silver
+
+    shutil.copytree(bronze, lake)
+    start = time.perf_counter()
+    report = build_silver(lake=Lake(Path(lake)), config=load_config(env={}), run_id="bench")
+    _report(time.perf_counter() - start, sum(t.bronze_rows for t in report.tables))
+
+
+def gold_points(template: str, lake: str) -> None:
+    """Points ledger, balances and tiers (build_gold) on a copy of a silver lake."""
+    from loyalty_lake import Lake
+    from loyalty_lake.config import load_config
+    from loyalty_lake.pipeline import build_gold
+
+    shutil.rmtree(lake, ignore_errors=True)
+    shutil.copytree(template, lake)
+    start = time.perf_counter()
+    report = build_gold(lake=Lake(Path(lake)), config=load_config(env={}), run_id="bench")
+    seconds = time.perf_counter() - start
+    _report(seconds, report.tables.get("points_ledger", 0))
+    shutil.rmtree(lake, ignore_errors=True)
+
+
+def scan_points_inputs_floor(template: str) -> None:
+    """Read the silver tables the points engine uses, in full: its floor."""
+    from loyalty_lake import Lake, scan
+
+    lake = Lake(Path(template))
+    names = ("sales_header", "sales_lines", "redemptions", "products", "promotions", "customers")
+    start = time.perf_counter()
+    rows = sum(scan(lake, "silver", n).collect(engine="streaming").height for n in names)
+    _report(time.perf_counter() - start, rows)
+
+
 def scan_bronze_floor(template: str) -> None:
     """Read every bronze table of a lake in full: the floor for silver."""
     from loyalty_lake import Lake, scan
@@ -89,5 +127,8 @@ if __name__ == "__main__":
         "read_csv_floor": read_csv_floor,
         "silver": silver,
         "scan_bronze_floor": scan_bronze_floor,
+        "silver_template": silver_template,
+        "gold_points": gold_points,
+        "scan_points_inputs_floor": scan_points_inputs_floor,
     }
     tasks[task](*args)

@@ -333,6 +333,20 @@ _ORDER = [
     "rule_id",
     "event_type",
 ]
+#: The ledger order as integers: customer, day, phase within the day, event.
+_SEQUENCE = ["_customer", "event_date", "_phase", "_seq"]
+
+
+def sequenced(events: pl.LazyFrame) -> pl.LazyFrame:
+    """``events`` in ledger order, numbered: ``_customer`` and ``_seq`` (integers).
+
+    Sorting by strings once here lets every later step keep or restore the
+    order with integer keys only.
+    """
+    return events.sort(_ORDER).with_columns(
+        pl.col("customer_id").rank("dense").cast(pl.Int64).alias("_customer"),
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("_seq"),
+    )
 
 
 def points_ledger(
@@ -344,108 +358,53 @@ def points_ledger(
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """The points ledger, and a verdict for each redemption.
 
-    ``events`` are the earning events and every redemption's REDEEM event;
-    those in ``rejected_redemptions`` are left out. Returns the ledger (with
-    EXPIRE events and each earning lot's ``expires_on``) and, per remaining
-    redemption, ``available`` (the balance just before it) and ``sufficient``.
-    Rejecting the first insufficient redemption of each customer and calling
-    again until none is left gives the sequential verdicts (see the pipeline).
+    ``events`` are the earning events and every redemption's REDEEM event, as
+    returned by :func:`sequenced`; those in ``rejected_redemptions`` are left
+    out. Returns the ledger (with EXPIRE events and each earning lot's
+    ``expires_on``) and, per remaining redemption, ``available`` (the balance
+    just before it) and ``sufficient``. Rejecting the first insufficient
+    redemption of each customer and calling again until none is left gives the
+    sequential verdicts (see the pipeline).
     """
     kept = events.filter(
         pl.col("redemption_id").is_in(rejected_redemptions.implode()).not_().fill_null(True)
     )
-    ordered = (
-        kept.sort(_ORDER)
-        .with_columns(
-            pl.when(pl.col("points") > 0)
-            .then(pl.col("points"))
-            .otherwise(0)
-            .cum_sum()
-            .over("customer_id")
-            .alias("_earned"),
-            pl.when(pl.col("points") < 0)
-            .then(-pl.col("points"))
-            .otherwise(0)
-            .cum_sum()
-            .over("customer_id")
-            .alias("_consumed"),
-        )
-        .cache()
-    )
+    ordered = kept.with_columns(
+        pl.when(pl.col("points") > 0)
+        .then(pl.col("points"))
+        .otherwise(0)
+        .cum_sum()
+        .over("_customer")
+        .alias("_earned"),
+        pl.when(pl.col("points") < 0)
+        .then(-pl.col("points"))
+        .otherwise(0)
+        .cum_sum()
+        .over("_customer")
+        .alias("_consumed"),
+    ).cache()
     is_lot = pl.col("event_type").is_in([EARN, BONUS])
-    expires_on = (
-        pl.col("event_date").dt.offset_by(f"{expiry_months}mo")
-        if expiry_months
-        else pl.lit(None, dtype=pl.Date)
+    lots = ordered.filter(is_lot).with_columns(
+        (
+            pl.col("event_date").dt.offset_by(f"{expiry_months}mo")
+            if expiry_months
+            else pl.lit(None, dtype=pl.Date)
+        ).alias("expires_on")
     )
-    lots = ordered.filter(is_lot).with_columns(expires_on.alias("expires_on"))
     if expiry_months:
-        consumed_before = (
-            ordered.group_by("customer_id", "event_date")
-            .agg(pl.col("_consumed").last())
-            .sort("customer_id", "event_date")
-            .with_columns(pl.col("event_date").dt.offset_by("1d").alias("_from"))
-            .select("customer_id", "_from", pl.col("_consumed").alias("_consumed_before"))
-            .sort("_from")
-        )
-        lots = (
-            lots.sort("expires_on")
-            .join_asof(
-                consumed_before,
-                left_on="expires_on",
-                right_on="_from",
-                by="customer_id",
-                strategy="backward",
-                check_sortedness=False,
-            )
-            .with_columns(pl.col("_consumed_before").fill_null(0))
-            .sort(_ORDER)
-            .with_columns(
-                pl.when(pl.col("expires_on") <= as_of)
-                .then(pl.col("_earned") - pl.col("_consumed_before"))
-                .otherwise(0)
-                .cum_max()
-                .over("customer_id")
-                .clip(lower_bound=0)
-                .alias("_expired_to_date")
-            )
-            .with_columns(
-                (
-                    pl.col("_expired_to_date")
-                    - pl.col("_expired_to_date").shift(1, fill_value=0).over("customer_id")
-                ).alias("_expired")
-            )
-        )
-        expiries = lots.filter((pl.col("_expired") > 0) & (pl.col("expires_on") <= as_of)).select(
-            "customer_id",
-            pl.col("expires_on").alias("event_date"),
-            pl.lit(EXPIRE).alias("event_type"),
-            (-pl.col("_expired")).alias("points"),
-            "transaction_id",
-            pl.lit(None, dtype=pl.String).alias("redemption_id"),
-            "rule_id",
-            pl.lit(None, dtype=pl.Date).alias("expires_on"),
-            pl.lit(_PHASE[EXPIRE], dtype=pl.Int8).alias("_phase"),
-            pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("_time"),
-        )
-        expired_by = (
-            lots.filter(pl.col("expires_on") <= as_of)
-            .select("customer_id", "expires_on", pl.col("_expired_to_date"))
-            .sort("expires_on")
-        )
+        lots, expiries, expired_by = _expiry(ordered, lots, as_of=as_of)
     else:
-        expiries = pl.LazyFrame(schema=LEDGER_SCHEMA)
+        expiries = pl.LazyFrame(schema=LEDGER_SCHEMA | {"_customer": pl.Int64, "_seq": pl.Int64})
         expired_by = pl.LazyFrame(
-            schema={"customer_id": pl.String, "expires_on": pl.Date, "_expired_to_date": pl.Int64}
+            schema={"_customer": pl.Int64, "expires_on": pl.Date, "_expired_to_date": pl.Int64}
         )
-    redeemed = ordered.filter(pl.col("event_type") == REDEEM)
     verdicts = (
-        redeemed.sort("event_date")
+        ordered.filter(pl.col("event_type") == REDEEM)
         .join_asof(
             expired_by,
             left_on="event_date",
             right_on="expires_on",
-            by="customer_id",
+            by="_customer",
             strategy="backward",
             check_sortedness=False,
         )
@@ -460,29 +419,87 @@ def points_ledger(
             "customer_id",
             "redemption_id",
             "event_date",
-            "_phase",
+            "_seq",
             "available",
             (-pl.col("points")).alias("points_redeemed"),
             (pl.col("available") >= -pl.col("points")).alias("sufficient"),
         )
     )
+    columns = [*LEDGER_SCHEMA.names(), "_customer", "_seq"]
     ledger = pl.concat(
         [
-            ordered.select(LEDGER_SCHEMA.names()).filter(is_lot.not_()),
-            lots.select(LEDGER_SCHEMA.names()),
-            expiries.select(LEDGER_SCHEMA.names()),
+            ordered.filter(is_lot.not_()).select(columns),
+            lots.select(columns),
+            expiries.select(columns),
         ]
-    ).sort(_ORDER)
+    )
     return ledger, verdicts
+
+
+def _expiry(
+    ordered: pl.LazyFrame, lots: pl.LazyFrame, *, as_of: date
+) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
+    """FIFO expiry by cumulative maximum: lots with ``_expired``, EXPIRE events, and D per lot."""
+    consumed_before = (
+        ordered.group_by("_customer", "event_date")
+        .agg(pl.col("_consumed").max())
+        .with_columns(pl.col("event_date").dt.offset_by("1d").alias("_from"))
+        .select("_customer", "_from", pl.col("_consumed").alias("_consumed_before"))
+        .sort("_customer", "_from")
+    )
+    lots = (
+        lots.join_asof(
+            consumed_before,
+            left_on="expires_on",
+            right_on="_from",
+            by="_customer",
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .with_columns(pl.col("_consumed_before").fill_null(0))
+        .with_columns(
+            pl.when(pl.col("expires_on") <= as_of)
+            .then(pl.col("_earned") - pl.col("_consumed_before"))
+            .otherwise(0)
+            .cum_max()
+            .over("_customer")
+            .clip(lower_bound=0)
+            .alias("_expired_to_date")
+        )
+        .with_columns(
+            (
+                pl.col("_expired_to_date")
+                - pl.col("_expired_to_date").shift(1, fill_value=0).over("_customer")
+            ).alias("_expired")
+        )
+        .cache()
+    )
+    expiries = lots.filter((pl.col("_expired") > 0) & (pl.col("expires_on") <= as_of)).select(
+        "customer_id",
+        pl.col("expires_on").alias("event_date"),
+        pl.lit(EXPIRE).alias("event_type"),
+        (-pl.col("_expired")).alias("points"),
+        "transaction_id",
+        pl.lit(None, dtype=pl.String).alias("redemption_id"),
+        "rule_id",
+        pl.lit(None, dtype=pl.Date).alias("expires_on"),
+        pl.lit(_PHASE[EXPIRE], dtype=pl.Int8).alias("_phase"),
+        pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("_time"),
+        "_customer",
+        "_seq",
+    )
+    expired_by = lots.filter(pl.col("expires_on") <= as_of).select(
+        "_customer", "expires_on", "_expired_to_date"
+    )
+    return lots, expiries, expired_by
 
 
 def first_insufficient(verdicts: pl.LazyFrame) -> pl.LazyFrame:
     """Each customer's earliest redemption that exceeds the balance available then."""
     return (
         verdicts.filter(pl.col("sufficient").not_())
-        .sort("customer_id", "event_date", "redemption_id")
         .group_by("customer_id")
-        .first()
+        .agg(pl.col("redemption_id").sort_by("_seq").first())
         .select("redemption_id")
     )
 
@@ -490,10 +507,10 @@ def first_insufficient(verdicts: pl.LazyFrame) -> pl.LazyFrame:
 def published_ledger(ledger: pl.LazyFrame) -> pl.LazyFrame:
     """The points ledger as published: with a per-customer sequence and running balance."""
     return (
-        ledger.sort(_ORDER)
+        ledger.sort(_SEQUENCE)
         .with_columns(
-            (pl.int_range(pl.len()).over("customer_id") + 1).cast(pl.Int64).alias("sequence"),
-            pl.col("points").cum_sum().over("customer_id").alias("balance_after"),
+            (pl.int_range(pl.len()).over("_customer") + 1).cast(pl.Int64).alias("sequence"),
+            pl.col("points").cum_sum().over("_customer").alias("balance_after"),
         )
         .select(
             "customer_id",

@@ -27,6 +27,7 @@ from loyalty_lake.gold.points import (
     points_ledger,
     published_ledger,
     redemption_events,
+    sequenced,
 )
 from loyalty_lake.io import delta
 from loyalty_lake.pipeline.silver import REJECTS, WARNINGS, ContractViolation, scan_silver
@@ -86,19 +87,25 @@ def _points(lake: Lake, *, config: Config, as_of: date) -> tuple[pl.DataFrame, p
     """The points ledger, and the redemptions rejected for insufficient points."""
     landed_rules = scan_silver(lake, "loyalty_rules").collect()
     rules = landed_rules if landed_rules.height else configured_rules(config.loyalty.default_rules)
-    events = pl.concat(
-        [
-            earning_events(
-                scan_silver(lake, "sales_header"),
-                scan_silver(lake, "sales_lines"),
-                scan_silver(lake, "products").select("product_id", "product_category").collect(),
-                rules=rules,
-                promotions=scan_silver(lake, "promotions").collect(),
-                as_of=as_of,
-            ),
-            redemption_events(scan_silver(lake, "redemptions"), as_of=as_of),
-        ]
-    ).collect()
+    events = (
+        pl.concat(
+            [
+                earning_events(
+                    scan_silver(lake, "sales_header"),
+                    scan_silver(lake, "sales_lines"),
+                    scan_silver(lake, "products")
+                    .select("product_id", "product_category")
+                    .collect(),
+                    rules=rules,
+                    promotions=scan_silver(lake, "promotions").collect(),
+                    as_of=as_of,
+                ),
+                redemption_events(scan_silver(lake, "redemptions"), as_of=as_of),
+            ]
+        )
+        .pipe(sequenced)
+        .collect()
+    )
     rejected = pl.Series("redemption_id", [], dtype=pl.String)
     for _ in range(MAX_REDEMPTION_ROUNDS):
         ledger, verdicts = points_ledger(
