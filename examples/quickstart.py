@@ -1,4 +1,4 @@
-"""Notebook-style tour of loyalty_lake: generate data, land it, look at bronze.
+"""Notebook-style tour of loyalty_lake: generate data, build the lake, look at each layer.
 
 Run it as a script (``python examples/quickstart.py``) or cell by cell in a
 notebook; it works in a temporary folder and leaves ./lake alone.
@@ -41,16 +41,25 @@ print(
     .collect()
 )
 
-# %% A first look at the (still untyped) data: revenue by batch, cast on the fly
+# %% Silver: typed, clean rows; every other row is in rejects with its reasons
+silver_lines = ll.scan(lake, "silver", "sales_lines")
 print(
-    lines.group_by("_batch_id")
-    .agg(
-        pl.len().alias("lines"),
-        pl.col("line_item_amount").cast(pl.Decimal(18, 2), strict=False).sum().alias("amount"),
-    )
+    silver_lines.group_by("_batch_id")
+    .agg(pl.len().alias("lines"), pl.col("line_item_amount").sum().alias("amount"))
     .sort("_batch_id")
     .collect()
 )
+report = ll.dq_report(lake=lake, examples=1)
+print(report.summary)
+print("conservation holds:", report.balanced)
+
+# %% Gold: the points ledger and each customer's balance and tier
+details = ll.scan(lake, "gold", "customer_details").collect()
+print(details.sort("total_loyalty_points", descending=True).head(5))
+top = details.sort("total_loyalty_points", descending=True)["customer_id"][0]
+statement = ll.points_statement(lake=lake, customer_id=top)
+print(statement.loyalty_status, statement.balance, statement.next_expiry_date)
+print(statement.ledger.tail(5))
 
 # %% The lake's tables
 for table in ll.status(lake=lake):

@@ -4,8 +4,10 @@ The medallion flow reads in the package tree::
 
     landing/    synthetic landing batches (the generator)
     bronze/     landed rows as text, with lineage
+    silver/     typed rows, data quality rules, rejects and warnings
+    gold/       points engine, data quality mart, contracts of published tables
     io/         lake paths, Delta tables, landing CSV files (all disk access)
-    pipeline/   runs each stage: ingest, build, demo, status
+    pipeline/   runs each stage: ingest, silver, gold, build, demo, status, reports
     cli.py      the ``loyalty-lake`` command line
 
 Typical notebook use::
@@ -15,7 +17,8 @@ Typical notebook use::
     lake = ll.Lake("lake")
     ll.generate("lake/landing", ll.GeneratorOptions(lines=50_000, batches=3))
     ll.build(lake=lake)
-    ll.scan(lake, "bronze", "sales_lines").head().collect()
+    ll.scan(lake, "gold", "customer_details").head().collect()
+    ll.points_statement(lake=lake, customer_id="C0000042").ledger
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ from loyalty_lake.errors import (
 from loyalty_lake.io import delta
 from loyalty_lake.io.lake import Lake
 from loyalty_lake.landing import AnomalyRates, GeneratorOptions, generate
-from loyalty_lake.pipeline import build, ingest, status
+from loyalty_lake.pipeline import build, dq_report, ingest, reprocess, status
 from loyalty_lake.pipeline.demo import demo
+from loyalty_lake.pipeline.statement import points_statement
 
 if TYPE_CHECKING:
     import polars as pl
@@ -64,9 +68,12 @@ __all__ = [
     "__version__",
     "build",
     "demo",
+    "dq_report",
     "generate",
     "ingest",
     "load_config",
+    "points_statement",
+    "reprocess",
     "scan",
     "status",
 ]
