@@ -19,7 +19,6 @@ Generated data is cached in ``benchmarks/data/``; results go to
 from __future__ import annotations
 
 import argparse
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,8 +29,28 @@ def _sizes(text: str) -> list[int]:
     return [int(float(x)) for x in text.split(",")]
 
 
+def _report(title: str, intro: str, floor_name: str, rows: list[list[Measurement]]) -> str:
+    """A Markdown report: one table row per measurement, with its ratio to the last (the floor)."""
+    out = [
+        f"# {title}",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; {intro}",
+        "",
+        f"| sales lines | step | seconds | rows/s | peak RSS (MiB) | × {floor_name} |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for group in rows:
+        floor = group[-1]
+        out += [
+            f"| {m.lines:,} | {m.name} | {m.seconds:.2f} | {m.rows_per_second:,.0f} | "
+            f"{m.peak_rss_mib:,.0f} | {m.seconds / floor.seconds:.2f} |"
+            for m in group
+        ]
+    return "\n".join(out) + "\n"
+
+
 def ingest_suite(sizes: list[int], repeat: int) -> str:
-    rows: list[tuple[Measurement, Measurement, Measurement]] = []
+    rows = []
     for lines in sizes:
         folder = DATA / f"generated-{lines}"
         gen = measure("generate", lines, "generate", str(folder), str(lines), repeat=1)
@@ -39,29 +58,16 @@ def ingest_suite(sizes: list[int], repeat: int) -> str:
         lake = DATA / f"lake-{lines}"
         ing = measure("ingest", lines, "ingest", str(batch), str(lake), repeat=repeat)
         floor = measure("read_csv", lines, "read_csv_floor", str(batch), repeat=repeat)
-        shutil.rmtree(lake, ignore_errors=True)
-        rows.append((gen, ing, floor))
+        rows.append([gen, ing, floor])
         print(
             f"{lines:,} lines: generate {gen.seconds:.1f}s, ingest {ing.seconds:.1f}s, "
             f"polars read {floor.seconds:.1f}s"
         )
-    out = [
-        "# Generation and bronze ingestion",
-        "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; median of {repeat} "
-        "runs (generation: 1 run), each in its own process. Rows = all rows of all files "
-        "of the batch.",
-        "",
-        "| sales lines | step | seconds | rows/s | peak RSS (MiB) | × polars read |",
-        "|---:|---|---:|---:|---:|---:|",
-    ]
-    for gen, ing, floor in rows:
-        for m in (gen, ing, floor):
-            out.append(
-                f"| {m.lines:,} | {m.name} | {m.seconds:.2f} | {m.rows_per_second:,.0f} | "
-                f"{m.peak_rss_mib:,.0f} | {m.seconds / floor.seconds:.2f} |"
-            )
-    return "\n".join(out) + "\n"
+    intro = (
+        f"median of {repeat} runs (generation: 1 run), each in its own process. "
+        "Rows = all rows of all files of the batch."
+    )
+    return _report("Generation and bronze ingestion", intro, "polars read", rows)
 
 
 def _dataset(lines: int) -> tuple[Path, Path]:
@@ -83,25 +89,13 @@ def silver_suite(sizes: list[int], repeat: int) -> str:
         work = DATA / f"silver-{lines}"
         built = measure("silver", lines, "silver", str(bronze), str(work), repeat=repeat)
         floor = measure("scan bronze", lines, "scan_bronze_floor", str(bronze), repeat=repeat)
-        rows.append((built, floor))
+        rows.append([built, floor])
         print(f"{lines:,} lines: silver {built.seconds:.1f}s, bronze scan {floor.seconds:.1f}s")
-    out = [
-        "# Silver build",
-        "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; median of {repeat} "
-        "runs, each in its own process, on a freshly landed single-batch lake "
-        "(default anomaly rates). Rows = bronze rows of all nine tables.",
-        "",
-        "| sales lines | step | seconds | rows/s | peak RSS (MiB) | × bronze scan |",
-        "|---:|---|---:|---:|---:|---:|",
-    ]
-    for built, floor in rows:
-        for m in (built, floor):
-            out.append(
-                f"| {m.lines:,} | {m.name} | {m.seconds:.2f} | {m.rows_per_second:,.0f} | "
-                f"{m.peak_rss_mib:,.0f} | {m.seconds / floor.seconds:.2f} |"
-            )
-    return "\n".join(out) + "\n"
+    intro = (
+        f"median of {repeat} runs, each in its own process, on a freshly landed "
+        "single-batch lake (default anomaly rates). Rows = bronze rows of all nine tables."
+    )
+    return _report("Silver build", intro, "bronze scan", rows)
 
 
 def points_suite(sizes: list[int], repeat: int) -> str:
@@ -116,25 +110,14 @@ def points_suite(sizes: list[int], repeat: int) -> str:
         floor = measure(
             "scan silver inputs", lines, "scan_points_inputs_floor", str(template), repeat=repeat
         )
-        rows.append((built, floor))
+        rows.append([built, floor])
         print(f"{lines:,} lines: points {built.seconds:.1f}s, silver scan {floor.seconds:.1f}s")
-    out = [
-        "# Points engine (gold build)",
-        "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; median of {repeat} "
-        "runs, each in its own process, on a built silver lake (single batch, default "
-        "anomaly rates). Rows: ledger rows written (points); rows read (floor).",
-        "",
-        "| sales lines | step | seconds | rows/s | peak RSS (MiB) | × silver scan |",
-        "|---:|---|---:|---:|---:|---:|",
-    ]
-    for built, floor in rows:
-        for m in (built, floor):
-            out.append(
-                f"| {m.lines:,} | {m.name} | {m.seconds:.2f} | {m.rows_per_second:,.0f} | "
-                f"{m.peak_rss_mib:,.0f} | {m.seconds / floor.seconds:.2f} |"
-            )
-    return "\n".join(out) + "\n"
+    intro = (
+        f"median of {repeat} runs, each in its own process, on a built silver lake "
+        "(single batch, default anomaly rates). Rows: ledger rows written (points); "
+        "rows read (floor)."
+    )
+    return _report("Points engine (gold build)", intro, "silver scan", rows)
 
 
 def main() -> None:
