@@ -219,7 +219,11 @@ def earning_events(
         .join(original, on="original_transaction_id", how="left")
         .with_columns(
             category.alias("category"),
-            pl.coalesce("customer_id", "_original_customer").alias("customer_id"),
+            # A return takes back the points of whoever earned them: the sale's customer.
+            pl.when(pl.col("transaction_type") == "SALE")
+            .then(pl.col("customer_id"))
+            .otherwise(pl.col("_original_customer"))
+            .alias("customer_id"),
         )
         .filter(pl.col("customer_id").is_not_null())
     )
