@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import loyalty_lake as ll
 from loyalty_lake.config import load_config
@@ -39,18 +41,25 @@ def landing(tmp_path_factory):
     return [b.path for b in dataset.batches]
 
 
-def test_incremental_equals_from_scratch_and_batch_order_does_not_matter(landing, tmp_path):
-    incremental = ll.Lake(tmp_path / "incremental")
-    scratch = ll.Lake(tmp_path / "scratch")
-    reversed_order = ll.Lake(tmp_path / "reversed")
+@settings(max_examples=4, deadline=None)
+@given(seed=st.integers(0, 1_000), order=st.permutations([0, 1, 2]))
+def test_incremental_equals_from_scratch_and_batch_order_does_not_matter(
+    tmp_path_factory, seed, order
+):
+    root = tmp_path_factory.mktemp("order")
+    options = ll.GeneratorOptions(lines=1_500, batches=3, seed=seed)
+    landing = [b.path for b in ll.generate(root / "landing", options).batches]
+    incremental = ll.Lake(root / "incremental")
+    scratch = ll.Lake(root / "scratch")
+    shuffled = ll.Lake(root / "shuffled")
     build(incremental, landing)
     build(scratch, landing, step=False)
-    build(reversed_order, list(reversed(landing)))
+    build(shuffled, [landing[i] for i in order])
     for name in ("points_ledger", "customer_details"):
         expected = gold(scratch, name)
         assert expected.height > 0
         assert gold(incremental, name).equals(expected), name
-        assert gold(reversed_order, name).equals(expected), name
+        assert gold(shuffled, name).equals(expected), name
 
 
 def test_balance_is_the_sum_of_the_ledger(landing, tmp_path):
