@@ -82,11 +82,43 @@ class LoyaltyConfig:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class RfmSegmentRule:
+    """An RFM segment: the score ranges (inclusive, 1..5) a customer's scores must fall in."""
+
+    name: str
+    r: tuple[int, ...] = (1, 5)
+    f: tuple[int, ...] = (1, 5)
+    m: tuple[int, ...] = (1, 5)
+
+
+def _default_rfm_segments() -> tuple[RfmSegmentRule, ...]:
+    # The usual R x F grid of RFM marketing, refined by M for the most valuable;
+    # the first matching rule wins.
+    rule = RfmSegmentRule
+    return (
+        rule(name="Champions", r=(4, 5), f=(4, 5), m=(4, 5)),
+        rule(name="Loyal", r=(3, 5), f=(3, 5), m=(3, 5)),
+        rule(name="Potential Loyalist", r=(4, 5), f=(2, 3)),
+        rule(name="New", r=(5, 5), f=(1, 1)),
+        rule(name="Promising", r=(4, 4), f=(1, 1)),
+        rule(name="Need Attention", r=(3, 3), f=(2, 3)),
+        rule(name="About to Sleep", r=(3, 3), f=(1, 2)),
+        rule(name="Can't Lose Them", r=(1, 2), f=(4, 5), m=(4, 5)),
+        rule(name="At Risk", r=(1, 2), f=(3, 5)),
+        rule(name="Hibernating", r=(2, 2), f=(1, 2)),
+        rule(name="Lost", r=(1, 1), f=(1, 2)),
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SegmentConfig:
-    """Segmentation settings (contract section 3.3)."""
+    """Segmentation settings (contract sections 3.2 and 3.3)."""
 
     at_risk_days: int = 30
     high_spender_share: Decimal = Decimal("0.10")
+    rfm_segments: tuple[RfmSegmentRule, ...] = field(default_factory=_default_rfm_segments)
+    #: The RFM segment of a customer no rule matches.
+    rfm_fallback: str = "Need Attention"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -129,6 +161,14 @@ class Config:
                 "silver contract and always rejects.",
                 hint=f"Configurable: {', '.join(sorted(CONFIGURABLE))}.",
             )
+        for rule in self.segments.rfm_segments:
+            for axis in ("r", "f", "m"):
+                low, high = (*getattr(rule, axis), 0)[:2]
+                if len(getattr(rule, axis)) != 2 or not 1 <= low <= high <= 5:
+                    raise ConfigError(
+                        f"RFM segment {rule.name!r}: {axis} must be [low, high] within 1..5.",
+                        hint="Write e.g. r = [4, 5] in a [[segments.rfm_segments]] table.",
+                    )
         if not Decimal(0) < self.segments.high_spender_share < Decimal(1):
             raise ConfigError(
                 "Setting 'segments.high_spender_share' must lie between 0 and 1.",

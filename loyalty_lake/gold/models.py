@@ -7,6 +7,9 @@ import datetime as dt
 
 import pandera.polars as pa
 import polars as pl
+from pandera.engines import polars_engine as pe
+
+Money = pe.Decimal(18, 2)
 
 
 class DqSummary(pa.DataFrameModel):
@@ -56,14 +59,31 @@ class PointsLedger(pa.DataFrameModel):
 
 
 class CustomerDetails(pa.DataFrameModel):
-    """One row per customer (loyalty member) with their points, last purchase and tier."""
+    """One row per customer (loyalty member): points, tier, RFM and segment."""
 
-    customer_id: str = pa.Field(unique=True)
-    first_name: str = pa.Field(nullable=True)
-    loyalty_status: str = pa.Field(isin=["Bronze", "Silver", "Gold", "Platinum"])
-    total_loyalty_points: pl.Int64
-    lifetime_points_earned: pl.Int64
-    last_purchase_date: dt.date = pa.Field(nullable=True)
+    customer_id: str = pa.Field(unique=True, description="The customer's id.")
+    first_name: str = pa.Field(nullable=True, description="First name (no other personal data).")
+    loyalty_status: str = pa.Field(
+        isin=["Bronze", "Silver", "Gold", "Platinum"],
+        description="Tier from points earned (net of reversals) in the 12 months up to as_of.",
+    )
+    total_loyalty_points: pl.Int64 = pa.Field(description="Points balance (sum of the ledger).")
+    lifetime_points_earned: pl.Int64 = pa.Field(description="EARN + BONUS net of reversals.")
+    last_purchase_date: dt.date = pa.Field(nullable=True, description="Date of the last SALE.")
+    recency_days: pl.Int64 = pa.Field(
+        nullable=True, ge=0, description="Days from the last SALE to as_of."
+    )
+    frequency: pl.Int64 = pa.Field(ge=0, description="Distinct SALE transactions.")
+    monetary: Money = pa.Field(description="SALE amounts minus RETURN amounts (net spend).")
+    r_score: pl.Int8 = pa.Field(nullable=True, ge=1, le=5, description="Recency quintile, 5 best.")
+    f_score: pl.Int8 = pa.Field(nullable=True, ge=1, le=5, description="Frequency quintile.")
+    m_score: pl.Int8 = pa.Field(nullable=True, ge=1, le=5, description="Monetary quintile.")
+    rfm_segment: str = pa.Field(nullable=True, description="Named RFM segment (see docs).")
+    segment: str = pa.Field(
+        isin=["High Spender", "At Risk", "Others"], description="The mission's segment."
+    )
+    is_high_spender: bool = pa.Field(description="Top 10 % by monetary, ties included.")
+    is_at_risk: bool = pa.Field(description="30+ days since the last sale and points > 0.")
 
     class Config:
         strict = True

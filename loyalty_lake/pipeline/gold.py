@@ -29,6 +29,7 @@ from loyalty_lake.gold.points import (
     redemption_events,
     sequenced,
 )
+from loyalty_lake.gold.rfm import customer_activity, rfm, segments
 from loyalty_lake.io import delta
 from loyalty_lake.pipeline.silver import REJECTS, WARNINGS, ContractViolation, scan_silver
 from loyalty_lake.silver.models import Rejects, schema
@@ -134,17 +135,32 @@ def _points(lake: Lake, *, config: Config, as_of: date) -> tuple[pl.DataFrame, p
 def _customer_details(
     lake: Lake, ledger: pl.DataFrame, *, config: Config, as_of: date
 ) -> pl.DataFrame:
-    """One row per customer of silver: identity (first name only) and loyalty columns."""
-    loyalty = customer_points(
-        ledger.lazy(), scan_silver(lake, "sales_header"), as_of=as_of, tiers=config.loyalty.tiers
-    )
-    return (
+    """One row per customer of silver: first name, loyalty columns, RFM and segment."""
+    sales = scan_silver(lake, "sales_header")
+    loyalty = customer_points(ledger.lazy(), sales, as_of=as_of, tiers=config.loyalty.tiers)
+    activity = customer_activity(sales, as_of=as_of)
+    customers = (
         scan_silver(lake, "customers")
         .select("customer_id", "first_name")
-        .join(loyalty, on="customer_id", how="left")
+        .join(activity, on="customer_id", how="left")
+        .join(loyalty.drop("last_purchase_date"), on="customer_id", how="left")
         .with_columns(
-            pl.col("total_loyalty_points", "lifetime_points_earned").fill_null(0),
+            pl.col("frequency", "total_loyalty_points", "lifetime_points_earned").fill_null(0),
+            pl.col("monetary").fill_null(0).cast(pl.Decimal(18, 2)),
             pl.col("loyalty_status").fill_null("Bronze"),
+        )
+    )
+    scored = rfm(
+        customers,
+        as_of=as_of,
+        mapping=config.segments.rfm_segments,
+        fallback=config.segments.rfm_fallback,
+    )
+    return (
+        segments(
+            scored,
+            high_spender_share=config.segments.high_spender_share,
+            at_risk_days=config.segments.at_risk_days,
         )
         .select(list(CustomerDetails.to_schema().columns))
         .sort("customer_id")
