@@ -19,6 +19,7 @@ from rich.table import Table
 
 from loyalty_lake.config import Config, load_config
 from loyalty_lake.errors import ConfigError, LoyaltyLakeError
+from loyalty_lake.io import delta
 from loyalty_lake.io.lake import Lake
 from loyalty_lake.landing import AnomalyRates, GeneratorOptions, generate
 from loyalty_lake.pipeline import (
@@ -26,6 +27,7 @@ from loyalty_lake.pipeline import (
     build,
     check_conservation,
     dq_report,
+    export_gold,
     ingest,
     reprocess,
     status,
@@ -283,7 +285,7 @@ def build_command(
         report = build(
             lake=where, config=settings, landing=landing, as_of=_as_of(as_of), progress=bars
         )
-    _print_build(report)
+    _print_build(report, where)
 
 
 @app.command("demo")
@@ -305,8 +307,11 @@ def demo_command(
         console.print(
             f"Generated {len(report.generated.batches)} sample batch(es) in {report.generated.root}"
         )
-    _print_build(report.build)
+    _print_landing(report.build)
+    _print_silver(report.build)
     _print_status(report.tables, where)
+    _print_points(report.build)
+    _print_segments(report.build, where)
 
 
 @app.command("dq")
@@ -400,6 +405,32 @@ def points_command(
     )
 
 
+@app.command("export")
+@_command
+def export_command(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the files [default: <lake>/export].")
+    ] = None,
+    file_format: Annotated[
+        str, typer.Option("--format", help="parquet or csv (formula-safe).")
+    ] = "parquet",
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Write every gold table as one plain file for BI tools (Power BI, Tableau, DuckDB).
+
+    Example: loyalty-lake export --format csv --out /tmp/bi
+    """
+    _, where = _settings(lake, config)
+    if file_format not in ("parquet", "csv"):
+        raise ConfigError(f"--format {file_format!r} is not supported.", hint="Use parquet or csv.")
+    files = export_gold(lake=where, out=out, file_format=file_format)  # type: ignore[arg-type]
+    for path in files:
+        console.print(f"  {path}")
+    console.print(f"Exported {len(files)} gold table(s).")
+
+
 @app.command("status")
 @_command
 def status_command(
@@ -439,10 +470,30 @@ def _print_ingest(report: IngestReport) -> None:
         console.print(f"[yellow]Warning:[/] {warning}")
 
 
-def _print_build(report: BuildReport) -> None:
+def _print_build(report: BuildReport, lake: Lake) -> None:
     _print_landing(report)
     _print_silver(report)
     _print_points(report)
+    _print_segments(report, lake)
+
+
+def _print_segments(report: BuildReport, lake: Lake) -> None:
+    if report.gold is None or "segment_summary" not in report.gold.tables:
+        return
+    summary = delta.scan_table(lake.table("gold", "segment_summary")).collect()
+    table = Table(title=f"Segments as of {report.gold.as_of}")
+    for column in ("segment", "customers", "share", "revenue", "average points"):
+        table.add_column(column, justify="left" if column == "segment" else "right")
+    for row in summary.rows(named=True):
+        table.add_row(
+            row["segment"],
+            f"{row['customers']:,}",
+            f"{row['share_pct']:.1f} %",
+            f"{row['revenue']:,.2f}",
+            f"{row['average_points'] or 0:,.0f}",
+        )
+    console.print(table)
+    console.print(f"BI export: {len(report.gold.exported)} Parquet files in {lake.export}")
 
 
 def _print_points(report: BuildReport) -> None:

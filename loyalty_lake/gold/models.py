@@ -10,6 +10,7 @@ import polars as pl
 from pandera.engines import polars_engine as pe
 
 Money = pe.Decimal(18, 2)
+Rate = pe.Decimal(18, 4)
 
 
 class DqSummary(pa.DataFrameModel):
@@ -87,3 +88,89 @@ class CustomerDetails(pa.DataFrameModel):
 
     class Config:
         strict = True
+
+
+class SalesDaily(pa.DataFrameModel):
+    """One row per date × store × product category."""
+
+    date: dt.date = pa.Field(description="Transaction date (local business date).")
+    store_id: str = pa.Field(description="The store.")
+    store_name: str = pa.Field(nullable=True, description="The store's name.")
+    store_region: str = pa.Field(nullable=True, description="The store's region.")
+    category: str = pa.Field(description="Product category.")
+    revenue: Money = pa.Field(description="Sales minus returns booked that day.")
+    returns: Money = pa.Field(ge=0, description="Amount returned that day.")
+    units: pl.Int64 = pa.Field(description="Units sold minus units returned.")
+    transactions: pl.Int64 = pa.Field(ge=0, description="Distinct SALE transactions.")
+    customers: pl.Int64 = pa.Field(ge=0, description="Distinct members among them.")
+
+    class Config:
+        strict = True
+        unique = ["date", "store_id", "category"]  # noqa: RUF012 - pandera reads it
+
+
+class LoyaltyDaily(pa.DataFrameModel):
+    """One row per date with points activity or member sales."""
+
+    date: dt.date = pa.Field(unique=True, description="The day.")
+    points_earned: pl.Int64 = pa.Field(ge=0, description="EARN + BONUS points.")
+    points_reversed: pl.Int64 = pa.Field(ge=0, description="Points taken back by returns.")
+    points_redeemed: pl.Int64 = pa.Field(ge=0, description="Points redeemed.")
+    points_expired: pl.Int64 = pa.Field(ge=0, description="Points expired.")
+    points_net: pl.Int64 = pa.Field(description="Change of the outstanding points.")
+    active_members: pl.Int64 = pa.Field(ge=0, description="Distinct members with a SALE.")
+
+    class Config:
+        strict = True
+
+
+class PromotionPerformance(pa.DataFrameModel):
+    """One row per promotion that started by as_of, ranked by uplift."""
+
+    rank: pl.Int64 = pa.Field(nullable=True, ge=1, description="1 = highest uplift.")
+    promotion_id: str = pa.Field(unique=True, description="The promotion.")
+    promotion_name: str = pa.Field(nullable=True, description="Its name.")
+    promo_category: str = pa.Field(description="Category it applies to, or ALL.")
+    start_date: dt.date = pa.Field(description="First day.")
+    end_date: dt.date = pa.Field(description="Last day.")
+    days: pl.Int64 = pa.Field(ge=1, description="Days evaluated (up to as_of).")
+    discount_percentage: Rate = pa.Field(nullable=True, description="Discount offered.")
+    points_multiplier: Rate = pa.Field(description="Points multiplier.")
+    promoted_revenue: Money = pa.Field(description="Revenue of lines carrying the promotion.")
+    promoted_units: pl.Int64 = pa.Field(description="Units of those lines.")
+    promoted_transactions: pl.Int64 = pa.Field(ge=0, description="Transactions with them.")
+    category_revenue: Money = pa.Field(description="Its categories' revenue in the window.")
+    baseline_revenue: Money = pa.Field(
+        nullable=True, description="Same, in as many days before the start (null: no data)."
+    )
+    uplift_pct: float = pa.Field(nullable=True, description="Category revenue vs. baseline, %.")
+    points_issued: pl.Int64 = pa.Field(ge=0, description="Points earned by promoted lines.")
+
+    class Config:
+        strict = True
+
+
+class SegmentSummary(pa.DataFrameModel):
+    """One row per segment (High Spender, At Risk, Others)."""
+
+    segment: str = pa.Field(unique=True, description="The segment.")
+    customers: pl.Int64 = pa.Field(ge=0, description="Customers in it.")
+    share_pct: float = pa.Field(ge=0, le=100, description="Share of all customers, %.")
+    revenue: Money = pa.Field(description="Their net spend.")
+    average_points: float = pa.Field(nullable=True, description="Their average balance.")
+    points_outstanding: pl.Int64 = pa.Field(description="Their total balance.")
+
+    class Config:
+        strict = True
+
+
+#: The pandera model of every gold table, by table name.
+GOLD_MODELS: dict[str, type[pa.DataFrameModel]] = {
+    "points_ledger": PointsLedger,
+    "customer_details": CustomerDetails,
+    "sales_daily": SalesDaily,
+    "loyalty_daily": LoyaltyDaily,
+    "promotion_performance": PromotionPerformance,
+    "segment_summary": SegmentSummary,
+    "dq_summary": DqSummary,
+}

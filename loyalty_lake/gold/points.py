@@ -202,6 +202,26 @@ def earning_events(
     earned under its original sale's rules (judged on the sale's date and
     total); bonuses are not reversed.
     """
+    lines = scored_lines(
+        sales_header, sales_lines, products, rules=rules, promotions=promotions, as_of=as_of
+    )
+    return events_of(lines, rules=rules)
+
+
+def scored_lines(
+    sales_header: pl.LazyFrame,
+    sales_lines: pl.LazyFrame,
+    products: pl.DataFrame,
+    *,
+    rules: pl.DataFrame,
+    promotions: pl.DataFrame,
+    as_of: date,
+) -> pl.LazyFrame:
+    """One row per line of a member's SALE or RETURN up to ``as_of``, with its points.
+
+    A SALE line earns ``points``; a RETURN line reverses ``points`` (judged
+    under its original sale's rules), charged to the sale's customer.
+    """
     header = _sale_context(sales_header, as_of=as_of)
     original = sales_header.select(
         pl.col("transaction_id").alias("original_transaction_id"),
@@ -214,7 +234,9 @@ def earning_events(
         categories["product_id"], categories["product_category"], default=None
     )
     lines = (
-        sales_lines.select("transaction_id", "product_id", "promotion_id", "line_item_amount")
+        sales_lines.select(
+            "transaction_id", "line_item_id", "product_id", "promotion_id", "line_item_amount"
+        )
         .join(header, on="transaction_id")
         .join(original, on="original_transaction_id", how="left")
         .with_columns(
@@ -238,7 +260,12 @@ def earning_events(
         .otherwise(pl.col("_original_total"))
         .alias("spend"),
     ).filter(pl.col("rule_day").is_not_null())
-    scored = with_line_points(with_context, rules=rules, promotions=promotions)
+    return with_line_points(with_context, rules=rules, promotions=promotions)
+
+
+def events_of(scored: pl.LazyFrame, *, rules: pl.DataFrame) -> pl.LazyFrame:
+    """EARN and REVERSAL events per transaction and rule, and BONUS events, of scored lines."""
+    is_sale = pl.col("transaction_type") == "SALE"
     earned = (
         scored.group_by(
             "customer_id",

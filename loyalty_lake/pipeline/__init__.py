@@ -1,7 +1,7 @@
 """The only place that joins I/O and transforms: each function runs one stage."""
 
 from loyalty_lake.pipeline.build import BuildReport, build
-from loyalty_lake.pipeline.gold import GoldReport, build_gold
+from loyalty_lake.pipeline.gold import GoldReport, build_gold, export_gold
 from loyalty_lake.pipeline.ingest import FileOutcome, FileStatus, IngestReport, ingest
 from loyalty_lake.pipeline.quality import DqReport, dq_report
 from loyalty_lake.pipeline.silver import (
@@ -30,6 +30,7 @@ __all__ = [
     "check_conservation",
     "conservation",
     "dq_report",
+    "export_gold",
     "ingest",
     "reprocess",
     "status",

@@ -18,23 +18,34 @@ import polars as pl
 from loyalty_lake.contract import REDEMPTIONS
 from loyalty_lake.errors import LoyaltyLakeError
 from loyalty_lake.gold.dq import dq_summary
-from loyalty_lake.gold.models import CustomerDetails, DqSummary, PointsLedger
+from loyalty_lake.gold.marts import (
+    loyalty_daily,
+    promotion_performance,
+    sale_lines,
+    sales_daily,
+    segment_summary,
+)
+from loyalty_lake.gold.models import GOLD_MODELS, CustomerDetails
 from loyalty_lake.gold.points import (
     configured_rules,
     customer_points,
-    earning_events,
+    events_of,
     first_insufficient,
     points_ledger,
     published_ledger,
     redemption_events,
+    scored_lines,
     sequenced,
 )
 from loyalty_lake.gold.rfm import customer_activity, rfm, segments
 from loyalty_lake.io import delta
+from loyalty_lake.io.export import ExportFormat, export_tables
 from loyalty_lake.pipeline.silver import REJECTS, WARNINGS, ContractViolation, scan_silver
 from loyalty_lake.silver.models import Rejects, schema
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandera.polars as pa
 
     from loyalty_lake.config import Config
@@ -54,6 +65,7 @@ class GoldReport:
     as_of: date | None
     tables: dict[str, int]
     points: dict[str, int]
+    exported: tuple[Path, ...] = ()
 
 
 def latest_transaction_date(lake: Lake) -> date | None:
@@ -66,41 +78,91 @@ def build_gold(*, lake: Lake, config: Config, run_id: str, as_of: date | None = 
     """Recompute every gold table from silver for ``as_of`` and replace it."""
     as_of = as_of or latest_transaction_date(lake)
     meta = _metadata(lake, run_id=run_id, as_of=as_of)
-    tables: dict[str, int] = {}
+    tables: dict[str, pl.DataFrame] = {}
     totals: dict[str, int] = {}
     if as_of is not None:
-        ledger, insufficient = _points(lake, config=config, as_of=as_of)
-        _publish(lake, "points_ledger", _validated(PointsLedger, ledger, "points_ledger"), meta)
-        details = _customer_details(lake, ledger, config=config, as_of=as_of)
-        _publish(
-            lake, "customer_details", _validated(CustomerDetails, details, "customer_details"), meta
-        )
+        tables, insufficient = _gold_tables(lake, config=config, as_of=as_of)
         _record_insufficient(lake, insufficient, run_id=run_id, meta=meta)
-        tables |= {"points_ledger": ledger.height, "customer_details": details.height}
-        totals = _points_totals(ledger)
-    summary = dq_summary(scan_silver(lake, REJECTS), scan_silver(lake, WARNINGS)).collect()
-    _publish(lake, "dq_summary", _validated(DqSummary, summary, "dq_summary"), meta)
-    tables["dq_summary"] = summary.height
-    return GoldReport(run_id=run_id, as_of=as_of, tables=tables, points=totals)
+        totals = _points_totals(tables["points_ledger"])
+    tables["dq_summary"] = dq_summary(
+        scan_silver(lake, REJECTS), scan_silver(lake, WARNINGS)
+    ).collect()
+    for name, rows in tables.items():
+        _publish(lake, name, _validated(GOLD_MODELS[name], rows, name), meta)
+    exported = export_tables(tables, folder=lake.export, file_format="parquet")
+    return GoldReport(
+        run_id=run_id,
+        as_of=as_of,
+        tables={name: rows.height for name, rows in tables.items()},
+        points=totals,
+        exported=tuple(exported),
+    )
 
 
-def _points(lake: Lake, *, config: Config, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The points ledger, and the redemptions rejected for insufficient points."""
+def export_gold(
+    *, lake: Lake, out: Path | None = None, file_format: ExportFormat = "parquet"
+) -> list[Path]:
+    """Write every gold table to ``out`` (default ``<lake>/export``) as Parquet or CSV.
+
+    Each file is replaced atomically; CSV values that would run as spreadsheet
+    formulas are neutralised.
+    """
+    tables = {
+        name: delta.scan_table(lake.table("gold", name)).collect()
+        for name in GOLD_MODELS
+        if delta.table_exists(lake.table("gold", name))
+    }
+    if not tables:
+        raise LoyaltyLakeError(
+            f"The lake at {lake.root} has no gold tables to export.",
+            hint="Run `loyalty-lake build` (or `loyalty-lake demo`) first.",
+        )
+    return export_tables(tables, folder=out or lake.export, file_format=file_format)
+
+
+def _gold_tables(
+    lake: Lake, *, config: Config, as_of: date
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """Every gold table but dq_summary, and the redemptions rejected for insufficient points."""
     landed_rules = scan_silver(lake, "loyalty_rules").collect()
     rules = landed_rules if landed_rules.height else configured_rules(config.loyalty.default_rules)
+    products = scan_silver(lake, "products").select("product_id", "product_category").collect()
+    promotions = scan_silver(lake, "promotions").collect()
+    sales_header = scan_silver(lake, "sales_header")
+    sales_lines = scan_silver(lake, "sales_lines")
+    scored = scored_lines(
+        sales_header, sales_lines, products, rules=rules, promotions=promotions, as_of=as_of
+    ).collect()
+    ledger, insufficient = _points(lake, scored, rules=rules, config=config, as_of=as_of)
+    details = _customer_details(lake, ledger, config=config, as_of=as_of)
+    lines = sale_lines(sales_header, sales_lines, products, as_of=as_of).cache()
+    daily, loyalty, promos, summary = pl.collect_all(
+        [
+            sales_daily(lines, scan_silver(lake, "stores")),
+            loyalty_daily(ledger.lazy(), sales_header, as_of=as_of),
+            promotion_performance(lines, scored.lazy(), promotions, as_of=as_of),
+            segment_summary(details.lazy()),
+        ]
+    )
+    tables = {
+        "points_ledger": ledger,
+        "customer_details": details,
+        "sales_daily": daily,
+        "loyalty_daily": loyalty,
+        "promotion_performance": promos,
+        "segment_summary": summary,
+    }
+    return tables, insufficient
+
+
+def _points(
+    lake: Lake, scored: pl.DataFrame, *, rules: pl.DataFrame, config: Config, as_of: date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The points ledger, and the redemptions rejected for insufficient points."""
     events = (
         pl.concat(
             [
-                earning_events(
-                    scan_silver(lake, "sales_header"),
-                    scan_silver(lake, "sales_lines"),
-                    scan_silver(lake, "products")
-                    .select("product_id", "product_category")
-                    .collect(),
-                    rules=rules,
-                    promotions=scan_silver(lake, "promotions").collect(),
-                    as_of=as_of,
-                ),
+                events_of(scored.lazy(), rules=rules),
                 redemption_events(scan_silver(lake, "redemptions"), as_of=as_of),
             ]
         )
