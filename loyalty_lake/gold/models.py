@@ -16,12 +16,12 @@ Rate = pe.Decimal(18, 4)
 class DqSummary(pa.DataFrameModel):
     """One row per batch, table, reason code and severity."""
 
-    batch_id: str
-    table: str
-    reason: str
-    severity: str = pa.Field(isin=["reject", "warn"])
-    rows: pl.Int64 = pa.Field(ge=1)
-    open_rows: pl.Int64 = pa.Field(ge=0)
+    batch_id: str = pa.Field(description="The landing batch.")
+    table: str = pa.Field(description="The landing table (file) the rows came from.")
+    reason: str = pa.Field(description="Reason code (see docs/data-quality.md).")
+    severity: str = pa.Field(isin=["reject", "warn"], description="reject or warn.")
+    rows: pl.Int64 = pa.Field(ge=1, description="Rows carrying the reason.")
+    open_rows: pl.Int64 = pa.Field(ge=0, description="Of those, rejects not yet reprocessed.")
 
     class Config:
         strict = True
@@ -34,16 +34,18 @@ class PointsLedger(pa.DataFrameModel):
     The sum of a customer's rows is the customer's balance.
     """
 
-    customer_id: str
-    sequence: pl.Int64 = pa.Field(ge=1)
-    event_date: dt.date
-    event_type: str = pa.Field(isin=["EARN", "BONUS", "REVERSAL", "REDEEM", "EXPIRE"])
-    points: pl.Int64
-    balance_after: pl.Int64
-    transaction_id: str = pa.Field(nullable=True)
-    redemption_id: str = pa.Field(nullable=True)
-    rule_id: str = pa.Field(nullable=True)
-    expires_on: dt.date = pa.Field(nullable=True)
+    customer_id: str = pa.Field(description="The customer.")
+    sequence: pl.Int64 = pa.Field(ge=1, description="Order of the event for the customer.")
+    event_date: dt.date = pa.Field(description="When the points moved.")
+    event_type: str = pa.Field(
+        isin=["EARN", "BONUS", "REVERSAL", "REDEEM", "EXPIRE"], description="What happened."
+    )
+    points: pl.Int64 = pa.Field(description="Points added (+) or taken (-).")
+    balance_after: pl.Int64 = pa.Field(description="The customer's balance after the event.")
+    transaction_id: str = pa.Field(nullable=True, description="Sale or return (or expired lot).")
+    redemption_id: str = pa.Field(nullable=True, description="The redemption, for REDEEM.")
+    rule_id: str = pa.Field(nullable=True, description="The loyalty rule that applied.")
+    expires_on: dt.date = pa.Field(nullable=True, description="When EARN/BONUS points expire.")
 
     class Config:
         strict = True
