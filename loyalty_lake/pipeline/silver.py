@@ -385,8 +385,9 @@ def reprocess(*, lake: Lake, config: Config, run_id: str, now: datetime | None =
         .eq(0)
         .alias("_curable")
     )
-    blocked_transactions = (
-        cured_rows.filter(pl.col("transaction_id").is_not_null())
+    duplicate = pl.col("reason_codes").list.contains(Reason.DUPLICATE.value)
+    blocked_transactions = (  # a duplicate row is not part of its transaction
+        cured_rows.filter(pl.col("transaction_id").is_not_null() & duplicate.not_())
         .group_by("transaction_id", "batch_id")
         .agg(pl.col("_curable").all().alias("_all_curable"))
     )

@@ -210,3 +210,32 @@ def test_conservation_for_random_anomalies_and_batch_orders(tmp_path_factory, se
     assert table["balanced"].all()
     bronze_rows = sum(sum(b.rows.values()) for b in dataset.batches)
     assert table["bronze_rows"].sum() == bronze_rows
+
+
+def test_a_duplicate_line_does_not_block_reprocessing_its_transaction(lake, tmp_path):
+    first = write_batch(
+        tmp_path / "landing" / "2026-10-30",
+        {
+            "sales_header.csv": HEADER + "T1,C1,S1,2026-10-30T10:00:00,10.00,SALE\n",
+            "sales_lines.csv": LINES + "1,T1,P1,,1,5.00\n2,T1,P1,,1,5.00\n2,T1,P1,,1,5.00\n",
+        },
+    )
+    masters = write_batch(
+        tmp_path / "landing" / "2026-10-31",
+        {
+            "stores.csv": "store_id\nS1\n",
+            "products.csv": "product_id,product_category,unit_price\nP1,Toys,5.00\n",
+            "customers.csv": "customer_id\nC1\n",
+            "sales_header.csv": HEADER,
+            "sales_lines.csv": LINES,
+        },
+    )
+    ingest(first, lake=lake)
+    build_silver(lake=lake, config=CONFIG, run_id="r1", now=NOW)
+    assert silver(lake, "rejects").height == 4
+    ingest(masters, lake=lake)
+    report = build_silver(lake=lake, config=CONFIG, run_id="r2", now=NOW)
+    assert report.reprocessed == 3
+    assert silver(lake, "sales_lines").height == 2
+    still_open = silver(lake, "rejects").filter(pl.col("status") == "OPEN")
+    assert still_open["reason_codes"].to_list() == [["DUPLICATE", "UNKNOWN_PRODUCT"]]
