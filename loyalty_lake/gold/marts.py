@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from loyalty_lake.gold.points import BONUS, EARN, EXPIRE, REDEEM, REVERSAL
+from loyalty_lake.gold.rfm import AT_RISK, HIGH_SPENDER, OTHERS
 
 if TYPE_CHECKING:
     from datetime import date
@@ -144,7 +145,9 @@ def promotion_performance(
     all stores during an equally long window just before the start; uplift %
     compares the categories' revenue in the window with it (null when the
     baseline window starts before the first transaction, or had no sales).
-    Promoted revenue and units count the lines that carry the promotion;
+    Category and baseline revenue are sales (returns not deducted).
+    Promoted revenue and units count the lines that carry the promotion and
+    are of its category;
     points issued are the points those lines earned (multiplier included).
     Rank 1 is the highest uplift.
     """
@@ -190,8 +193,14 @@ def promotion_performance(
     )
     promoted = (
         sales.filter(pl.col("promotion_id").is_not_null())
-        .join(promos.select("promotion_id", "start_date", "_window_end"), on="promotion_id")
-        .filter(pl.col("transaction_date").is_between(pl.col("start_date"), pl.col("_window_end")))
+        .join(
+            promos.select("promotion_id", "promo_category", "start_date", "_window_end"),
+            on="promotion_id",
+        )
+        .filter(
+            pl.col("transaction_date").is_between(pl.col("start_date"), pl.col("_window_end"))
+            & in_category
+        )
         .group_by("promotion_id")
         .agg(
             pl.col("amount").sum().alias("promoted_revenue"),
@@ -258,17 +267,24 @@ def promotion_performance(
 
 
 def segment_summary(customer_details: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per segment: customers, their share, revenue (net spend) and average points."""
+    """One row per segment (all three, empty ones too): customers, share, revenue, points."""
+    every = pl.LazyFrame({"segment": [HIGH_SPENDER, AT_RISK, OTHERS]})
+    summary = customer_details.group_by("segment").agg(
+        pl.len().cast(pl.Int64).alias("customers"),
+        pl.col("monetary").sum().cast(pl.Decimal(18, 2)).alias("revenue"),
+        pl.col("total_loyalty_points").mean().round(1).alias("average_points"),
+        pl.col("total_loyalty_points").sum().cast(pl.Int64).alias("points_outstanding"),
+    )
     return (
-        customer_details.group_by("segment")
-        .agg(
-            pl.len().cast(pl.Int64).alias("customers"),
-            pl.col("monetary").sum().cast(pl.Decimal(18, 2)).alias("revenue"),
-            pl.col("total_loyalty_points").mean().round(1).alias("average_points"),
-            pl.col("total_loyalty_points").sum().cast(pl.Int64).alias("points_outstanding"),
+        every.join(summary, on="segment", how="left")
+        .with_columns(
+            pl.col("customers", "points_outstanding").fill_null(0),
+            pl.col("revenue").fill_null(0).cast(pl.Decimal(18, 2)),
         )
         .with_columns(
-            (pl.col("customers") / pl.col("customers").sum() * 100).round(2).alias("share_pct")
+            (pl.col("customers") / pl.col("customers").sum().clip(1, None) * 100)
+            .round(2)
+            .alias("share_pct")
         )
         .select(
             "segment", "customers", "share_pct", "revenue", "average_points", "points_outstanding"

@@ -138,7 +138,7 @@ class PromotionPerformance(pa.DataFrameModel):
     days: pl.Int64 = pa.Field(ge=1, description="Days evaluated (up to as_of).")
     discount_percentage: Rate = pa.Field(nullable=True, description="Discount offered.")
     points_multiplier: Rate = pa.Field(description="Points multiplier.")
-    promoted_revenue: Money = pa.Field(description="Revenue of lines carrying the promotion.")
+    promoted_revenue: Money = pa.Field(description="Revenue of its lines (id and category).")
     promoted_units: pl.Int64 = pa.Field(description="Units of those lines.")
     promoted_transactions: pl.Int64 = pa.Field(ge=0, description="Transactions with them.")
     category_revenue: Money = pa.Field(description="Its categories' revenue in the window.")

@@ -28,14 +28,27 @@ def customer_activity(sales_header: pl.LazyFrame, *, as_of: date) -> pl.LazyFram
     """One row per customer with a clean transaction up to ``as_of``.
 
     ``last_purchase_date`` (last SALE), ``frequency`` (distinct SALEs) and
-    ``monetary`` (SALE amounts − RETURN amounts, exact).
+    ``monetary`` (SALE amounts − RETURN amounts, exact; a RETURN counts against
+    the customer of its original sale, like its points, and against its own
+    customer only when the sale is not in ``sales_header``).
     """
     is_sale = pl.col("transaction_type") == "SALE"
     signed = pl.when(is_sale).then(pl.col("total_amount")).otherwise(-pl.col("total_amount"))
+    buyers = sales_header.select(
+        pl.col("transaction_id").alias("original_transaction_id"),
+        pl.col("customer_id").alias("_buyer"),
+        pl.lit(True).alias("_sold_here"),
+    )
     return (
-        sales_header.filter(
-            pl.col("customer_id").is_not_null() & (pl.col("transaction_date") <= as_of)
+        sales_header.filter(pl.col("transaction_date") <= as_of)
+        .join(buyers, on="original_transaction_id", how="left")
+        .with_columns(  # a return counts against whoever made the sale, as its points do
+            pl.when(is_sale | pl.col("_sold_here").is_null())
+            .then(pl.col("customer_id"))
+            .otherwise(pl.col("_buyer"))
+            .alias("customer_id")
         )
+        .filter(pl.col("customer_id").is_not_null())
         .group_by("customer_id")
         .agg(
             pl.col("transaction_date").filter(is_sale).max().alias("last_purchase_date"),

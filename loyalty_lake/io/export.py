@@ -45,11 +45,18 @@ def write_atomically(frame: pl.DataFrame, target: Path, *, file_format: ExportFo
             neutralised(frame).write_csv(temporary)
         else:
             frame.write_parquet(temporary)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp made it owner-only
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def export_tables(
