@@ -3,6 +3,7 @@
     python -m benchmarks ingest --lines 1e6,1e7 --repeat 3
     python -m benchmarks silver --lines 1e6,1e7 --repeat 3
     python -m benchmarks points --lines 1e6,1e7 --repeat 3
+    python -m benchmarks duckdb --lines 1e6,1e7 --repeat 3
 
 ``ingest``: synthetic data generation and bronze ingestion throughput, with
 the time polars takes simply to read the same CSV files (the floor).
@@ -12,6 +13,10 @@ read the same bronze tables in full (the floor).
 ``points``: the gold build (points ledger with expiry and redemption
 verdicts, balances, tiers, dq summary) on a built silver lake, with the time to
 read the silver tables it uses in full (the floor).
+``duckdb``: RFM and segments (the global part of customer_details, given the
+points balances) with loyalty_lake and with the equivalent DuckDB SQL query
+over the same silver and gold data, results checked equal (see
+``benchmarks/gold_duckdb.py``).
 Generated data is cached in ``benchmarks/data/``; results go to
 ``benchmarks/results/<suite>.md``.
 """
@@ -19,10 +24,11 @@ Generated data is cached in ``benchmarks/data/``; results go to
 from __future__ import annotations
 
 import argparse
+import statistics
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks._harness import DATA, RESULTS, Measurement, machine, measure
+from benchmarks._harness import DATA, RESULTS, Measurement, machine, measure, run_in_child
 
 
 def _sizes(text: str) -> list[int]:
@@ -120,19 +126,107 @@ def points_suite(sizes: list[int], repeat: int) -> str:
     return _report("Points engine (gold build)", intro, "silver scan", rows)
 
 
+def _gold_lake(lines: int) -> Path:
+    """The cached lake with silver and gold built for ``lines`` sales lines."""
+    _, bronze = _dataset(lines)
+    template = DATA / f"silver-lake-{lines}"
+    if not template.is_dir():
+        measure("silver", lines, "silver_template", str(bronze), str(template), repeat=1)
+    lake = DATA / f"gold-lake-{lines}"
+    if not lake.is_dir():
+        measure("gold", lines, "gold_template", str(template), str(lake), repeat=1)
+    return lake
+
+
+#: The RFM variants of the duckdb suite, in report order: (name, task, inputs), grouped by
+#: the row each group's ratio is taken to (the last). ``inputs=None``: the read alone.
+RFM_VARIANTS: list[list[tuple[str, str, str | None]]] = [
+    [
+        ("loyalty_lake (reads Delta)", "rfm_loyalty_lake", "delta"),
+        ("DuckDB (read_parquet of the Delta files)", "rfm_duckdb", "parquet"),
+        ("polars read of the inputs", "rfm_inputs_floor", None),
+        ("DuckDB (polars → Arrow)", "rfm_duckdb", "arrow"),
+    ],
+    [
+        ("loyalty_lake, inputs in memory", "rfm_loyalty_lake", "memory"),
+        ("DuckDB, inputs in memory", "rfm_duckdb", "memory"),
+    ],
+]
+
+
+def duckdb_suite(sizes: list[int], repeat: int) -> str:
+    """RFM and segments, loyalty_lake and DuckDB, in interleaved rounds, results checked equal.
+
+    Each round runs every variant once (each in its own process), so that a
+    change in the machine's load touches all of them alike; after each round
+    every variant's result must equal the others'.
+    """
+    from benchmarks.gold_duckdb import check_equal
+
+    rows = []
+    for lines in sizes:
+        lake = _gold_lake(lines)
+        results = DATA / f"duckdb-{lines}"
+        results.mkdir(exist_ok=True)
+        runs: dict[str, list[dict]] = {}
+        customers = 0
+        for _ in range(repeat):
+            outs = []
+            for name, task, inputs in (v for group in RFM_VARIANTS for v in group):
+                args = [str(lake)]
+                if inputs is not None:
+                    outs.append(results / f"{task}-{inputs}.parquet")
+                    outs[-1].unlink(missing_ok=True)
+                    args += [inputs, str(outs[-1])]
+                runs.setdefault(name, []).append(run_in_child(task, *args))
+            customers = check_equal(outs)
+        measured = {
+            name: Measurement(
+                name=name,
+                lines=lines,
+                seconds=statistics.median(r["seconds"] for r in done),
+                peak_rss_mib=max(r["peak_rss_mib"] for r in done),
+                rows=done[0]["rows"],
+            )
+            for name, done in runs.items()
+        }
+        rows += [[measured[name] for name, _, _ in group] for group in RFM_VARIANTS]
+        print(
+            f"{lines:,} lines ({customers:,} customers, all results equal): "
+            + ", ".join(f"{m.name} {m.seconds:.2f}s" for m in measured.values())
+        )
+    intro = (
+        f"median of {repeat} runs, each in its own process, on a built silver and gold lake "
+        "(single batch, default anomaly rates). The step: RFM and segments of every customer "
+        "with a clean transaction, given the points balances (sum of the points ledger); "
+        "the variants run in interleaved rounds, and after each round every variant's result "
+        "was checked equal to the others' (customer_id, recency_days, frequency, monetary, "
+        "balance, r/f/m scores, rfm_segment, is_high_spender, is_at_risk, segment). "
+        "Rows: sales headers + ledger rows read. × DuckDB: ratio to the last row of each "
+        "group: DuckDB on inputs read by polars into Arrow (read timed) for the first four "
+        "rows, DuckDB on inputs already in memory (compute only) for the last two."
+    )
+    return _report("RFM and segments: loyalty_lake and DuckDB", intro, "DuckDB", rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("suite", choices=["ingest", "silver", "points"])
+    parser.add_argument("suite", choices=["ingest", "silver", "points", "duckdb"])
     parser.add_argument("--lines", default="1e6,1e7", help="comma-separated sizes, e.g. 1e6,1e7")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    suite = {"ingest": ingest_suite, "silver": silver_suite, "points": points_suite}[args.suite]
+    suite = {
+        "ingest": ingest_suite,
+        "silver": silver_suite,
+        "points": points_suite,
+        "duckdb": duckdb_suite,
+    }[args.suite]
     report = suite(_sizes(args.lines), args.repeat)
     (RESULTS / f"{args.suite}.md").write_text(report)
     print(report)
