@@ -20,7 +20,18 @@ def invoke(*args: str):
 def test_help_lists_commands_with_examples():
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("generate", "ingest", "build", "demo", "status", "dq", "reprocess", "points"):
+    commands = (
+        "generate",
+        "ingest",
+        "build",
+        "demo",
+        "status",
+        "dq",
+        "reprocess",
+        "points",
+        "export",
+    )
+    for command in commands:
         assert command in result.output
         sub = invoke(command, "--help")
         assert sub.exit_code == 0
@@ -127,6 +138,17 @@ def test_demo_builds_and_is_idempotent(tmp_path: Path):
     unknown = runner.invoke(app, ["points", "NOPE", "--lake", str(lake)])
     assert unknown.exit_code == 1
     assert "not in gold/customer_details" in unknown.output
+
+    assert first.output.index("Segments as of") > first.output.index("outstanding liability")
+    assert "BI export: 7 Parquet files" in first.output
+    exported = invoke(
+        "export", "--lake", str(lake), "--format", "csv", "--out", str(tmp_path / "bi")
+    )
+    assert exported.exit_code == 0, exported.output
+    assert (tmp_path / "bi" / "customer_details.csv").is_file()
+    wrong = runner.invoke(app, ["export", "--lake", str(lake), "--format", "xlsx"])
+    assert wrong.exit_code == 1
+    assert "--format" in wrong.output
 
     earlier = invoke("build", "--lake", str(lake), "--as-of", "2026-09-30")
     assert "Points as of 2026-09-30" in earlier.output

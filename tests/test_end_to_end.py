@@ -45,3 +45,19 @@ def test_bronze_text_equals_the_landed_csv(tmp_path):
             ll.scan(lake, "bronze", name).sort("_row_number").select(expected.columns).collect()
         )
         assert landed.equals(expected), name
+
+
+def test_the_bi_export_is_readable_by_duckdb(tmp_path):
+    import duckdb
+
+    from loyalty_lake.gold.models import GOLD_MODELS
+
+    lake = ll.Lake(tmp_path / "lake")
+    ll.generate(lake.landing, ll.GeneratorOptions(lines=800, seed=2))
+    ll.build(lake=lake)
+    files = sorted(p.name for p in lake.export.glob("*.parquet"))
+    assert files == sorted(f"{name}.parquet" for name in GOLD_MODELS)
+    for name in GOLD_MODELS:
+        path = lake.export / f"{name}.parquet"
+        ((count,),) = duckdb.sql(f"SELECT count(*) FROM '{path}'").fetchall()
+        assert count == ll.scan(lake, "gold", name).select(pl.len()).collect().item(), name

@@ -11,12 +11,13 @@ from hypothesis import strategies as st
 
 import loyalty_lake as ll
 from loyalty_lake.config import load_config
+from loyalty_lake.gold.models import GOLD_MODELS
 from loyalty_lake.io import delta
 from loyalty_lake.pipeline import build_gold, build_silver, ingest
 
 CONFIG = load_config(env={})
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
-GOLD = ("points_ledger", "customer_details", "dq_summary")
+GOLD = tuple(GOLD_MODELS)
 
 
 def gold(lake, name: str) -> pl.DataFrame:
