@@ -8,6 +8,7 @@ import polars as pl
 
 from loyalty_lake.gold.points import BONUS, EARN, EXPIRE, REDEEM, REVERSAL
 from loyalty_lake.gold.rfm import AT_RISK, HIGH_SPENDER, OTHERS
+from loyalty_lake.silver.split import REPROCESSED
 
 if TYPE_CHECKING:
     from datetime import date
@@ -94,6 +95,73 @@ def sales_daily(lines: pl.LazyFrame, stores: pl.LazyFrame) -> pl.LazyFrame:
             "customers",
         )
         .sort("date", "store_id", "category")
+    )
+
+
+def product_sales_daily(lines: pl.LazyFrame, products: pl.DataFrame) -> pl.LazyFrame:
+    """One row per date × store × product: net revenue, units and transactions.
+
+    The drill-down below ``sales_daily`` (store → category → product).
+    """
+    names = products.unique("product_id").select("product_id", "product_name").lazy()
+    is_sale = pl.col("transaction_type") == "SALE"
+    return (
+        lines.group_by(pl.col("transaction_date").alias("date"), "store_id", "product_id")
+        .agg(
+            pl.col("category").first(),
+            pl.col("amount").sum().cast(pl.Decimal(18, 2)).alias("revenue"),
+            pl.col("units").sum().cast(pl.Int64).alias("units"),
+            pl.col("transaction_id")
+            .filter(is_sale)
+            .n_unique()
+            .cast(pl.Int64)
+            .alias("transactions"),
+        )
+        .join(names, on="product_id", how="left")
+        .select(
+            "date",
+            "store_id",
+            "product_id",
+            "product_name",
+            "category",
+            "revenue",
+            "units",
+            "transactions",
+        )
+        .sort("date", "store_id", "product_id")
+    )
+
+
+def batch_quality(processed_files: pl.LazyFrame, rejects: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per batch × table: bronze rows, accepted, open rejects, reprocessed, warned.
+
+    ``reject_rate_pct`` is the share of the batch's bronze rows still rejected.
+    """
+    processed = processed_files.group_by("batch_id", "table").agg(
+        pl.col("bronze_rows", "accepted", "rejected", "warned").sum().cast(pl.Int64)
+    )
+    promoted = (
+        rejects.filter(pl.col("stage") == "silver")
+        .group_by("batch_id", "table")
+        .agg((pl.col("status") == REPROCESSED).sum().cast(pl.Int64).alias("reprocessed"))
+    )
+    open_rejects = pl.col("rejected") - pl.col("reprocessed")
+    return (
+        processed.join(promoted, on=["batch_id", "table"], how="left")
+        .with_columns(pl.col("reprocessed").fill_null(0))
+        .select(
+            "batch_id",
+            "table",
+            "bronze_rows",
+            (pl.col("accepted") + pl.col("reprocessed")).alias("accepted"),
+            open_rejects.alias("open_rejects"),
+            "reprocessed",
+            "warned",
+            (open_rejects / pl.col("bronze_rows").clip(1, None) * 100)
+            .round(3)
+            .alias("reject_rate_pct"),
+        )
+        .sort("batch_id", "table")
     )
 
 

@@ -111,6 +111,40 @@ class SalesDaily(pa.DataFrameModel):
         unique = ["date", "store_id", "category"]  # noqa: RUF012 - pandera reads it
 
 
+class ProductSalesDaily(pa.DataFrameModel):
+    """One row per date × store × product (the drill-down below sales_daily)."""
+
+    date: dt.date = pa.Field(description="Transaction date (local business date).")
+    store_id: str = pa.Field(description="The store.")
+    product_id: str = pa.Field(description="The product.")
+    product_name: str = pa.Field(nullable=True, description="Its name.")
+    category: str = pa.Field(description="Its category.")
+    revenue: Money = pa.Field(description="Sales minus returns booked that day.")
+    units: pl.Int64 = pa.Field(description="Units sold minus units returned.")
+    transactions: pl.Int64 = pa.Field(ge=0, description="Distinct SALE transactions.")
+
+    class Config:
+        strict = True
+        unique = ["date", "store_id", "product_id"]  # noqa: RUF012 - pandera reads it
+
+
+class BatchQuality(pa.DataFrameModel):
+    """One row per landing batch × table: where its bronze rows ended up."""
+
+    batch_id: str = pa.Field(description="The landing batch.")
+    table: str = pa.Field(description="The landing table (file).")
+    bronze_rows: pl.Int64 = pa.Field(ge=0, description="Rows landed in bronze.")
+    accepted: pl.Int64 = pa.Field(ge=0, description="Rows in silver (incl. reprocessed).")
+    open_rejects: pl.Int64 = pa.Field(ge=0, description="Rows still rejected.")
+    reprocessed: pl.Int64 = pa.Field(ge=0, description="Rejects promoted later.")
+    warned: pl.Int64 = pa.Field(ge=0, description="Accepted rows with a warning.")
+    reject_rate_pct: float = pa.Field(ge=0, le=100, description="Open rejects / bronze rows, %.")
+
+    class Config:
+        strict = True
+        unique = ["batch_id", "table"]  # noqa: RUF012 - pandera reads it
+
+
 class LoyaltyDaily(pa.DataFrameModel):
     """One row per date with points activity or member sales."""
 
@@ -171,8 +205,10 @@ GOLD_MODELS: dict[str, type[pa.DataFrameModel]] = {
     "points_ledger": PointsLedger,
     "customer_details": CustomerDetails,
     "sales_daily": SalesDaily,
+    "product_sales_daily": ProductSalesDaily,
     "loyalty_daily": LoyaltyDaily,
     "promotion_performance": PromotionPerformance,
     "segment_summary": SegmentSummary,
     "dq_summary": DqSummary,
+    "batch_quality": BatchQuality,
 }

@@ -19,7 +19,9 @@ from loyalty_lake.contract import REDEMPTIONS
 from loyalty_lake.errors import LoyaltyLakeError
 from loyalty_lake.gold.dq import dq_summary
 from loyalty_lake.gold.marts import (
+    batch_quality,
     loyalty_daily,
+    product_sales_daily,
     promotion_performance,
     sale_lines,
     sales_daily,
@@ -40,7 +42,13 @@ from loyalty_lake.gold.points import (
 from loyalty_lake.gold.rfm import customer_activity, rfm, segments
 from loyalty_lake.io import delta
 from loyalty_lake.io.export import ExportFormat, export_tables
-from loyalty_lake.pipeline.silver import REJECTS, WARNINGS, ContractViolation, scan_silver
+from loyalty_lake.pipeline.silver import (
+    PROCESSED,
+    REJECTS,
+    WARNINGS,
+    ContractViolation,
+    scan_silver,
+)
 from loyalty_lake.silver.models import Rejects, schema
 
 if TYPE_CHECKING:
@@ -87,6 +95,9 @@ def build_gold(*, lake: Lake, config: Config, run_id: str, as_of: date | None = 
     tables["dq_summary"] = dq_summary(
         scan_silver(lake, REJECTS), scan_silver(lake, WARNINGS)
     ).collect()
+    tables["batch_quality"] = batch_quality(
+        scan_silver(lake, PROCESSED), scan_silver(lake, REJECTS)
+    ).collect()
     for name, rows in tables.items():
         _publish(lake, name, _validated(GOLD_MODELS[name], rows, name), meta)
     exported = export_tables(tables, folder=lake.export, file_format="parquet")
@@ -126,7 +137,11 @@ def _gold_tables(
     """Every gold table but dq_summary, and the redemptions rejected for insufficient points."""
     landed_rules = scan_silver(lake, "loyalty_rules").collect()
     rules = landed_rules if landed_rules.height else configured_rules(config.loyalty.default_rules)
-    products = scan_silver(lake, "products").select("product_id", "product_category").collect()
+    products = (
+        scan_silver(lake, "products")
+        .select("product_id", "product_category", "product_name")
+        .collect()
+    )
     promotions = scan_silver(lake, "promotions").collect()
     sales_header = scan_silver(lake, "sales_header")
     sales_lines = scan_silver(lake, "sales_lines")
@@ -136,9 +151,10 @@ def _gold_tables(
     ledger, insufficient = _points(lake, scored, rules=rules, config=config, as_of=as_of)
     details = _customer_details(lake, ledger, config=config, as_of=as_of)
     lines = sale_lines(sales_header, sales_lines, products, as_of=as_of).cache()
-    daily, loyalty, promos, summary = pl.collect_all(
+    daily, by_product, loyalty, promos, summary = pl.collect_all(
         [
             sales_daily(lines, scan_silver(lake, "stores")),
+            product_sales_daily(lines, products),
             loyalty_daily(ledger.lazy(), sales_header, as_of=as_of),
             promotion_performance(lines, scored.lazy(), promotions, as_of=as_of),
             segment_summary(details.lazy()),
@@ -148,6 +164,7 @@ def _gold_tables(
         "points_ledger": ledger,
         "customer_details": details,
         "sales_daily": daily,
+        "product_sales_daily": by_product,
         "loyalty_daily": loyalty,
         "promotion_performance": promos,
         "segment_summary": summary,

@@ -179,16 +179,17 @@ def _bronze(lake: Lake, spec: LandingFile, shas: list[str]) -> pl.LazyFrame:
     return delta.scan_table(path).filter(pl.col("_file_sha256").is_in(shas))
 
 
-_SILVER_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
-    **SILVER_MODELS,
-    REJECTS: Rejects,
-    WARNINGS: Warnings,
+_SILVER_SCHEMAS: dict[str, pl.Schema] = {
+    **{name: schema(model) for name, model in SILVER_MODELS.items()},
+    REJECTS: schema(Rejects),
+    WARNINGS: schema(Warnings),
+    PROCESSED: PROCESSED_SCHEMA,
 }
 
 
 def scan_silver(lake: Lake, name: str) -> pl.LazyFrame:
     """A lazy scan of silver table ``name``; empty (with its schema) before the first build."""
-    return _scan_or_empty(lake, "silver", name, schema(_SILVER_SCHEMAS[name]))
+    return _scan_or_empty(lake, "silver", name, _SILVER_SCHEMAS[name])
 
 
 # --- one run ---------------------------------------------------------------------------
