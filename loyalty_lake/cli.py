@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
+import os
+import sys
 import uuid
 from contextlib import contextmanager
 from dataclasses import fields, replace
@@ -429,6 +432,58 @@ def export_command(
     for path in files:
         console.print(f"  {path}")
     console.print(f"Exported {len(files)} gold table(s).")
+
+
+@app.command("dashboard")
+@_command
+def dashboard_command(
+    host: Annotated[str, typer.Option(help="Address to serve on (localhost only by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Serve the dashboard (Streamlit) on the lake's gold tables.
+
+    Example: loyalty-lake dashboard --lake lake --port 8501
+    """
+    _, where = _settings(lake, config)
+    command = dashboard_command_line(where, host=host, port=port)
+    console.print(f"Serving the dashboard of {where.root} on http://{host}:{port} (Ctrl+C stops)")
+    if importlib.util.find_spec("streamlit") is None:
+        raise ConfigError(
+            "Streamlit is not installed.",
+            hint='Install the dashboard extra: pip install -e ".[dashboard]"',
+        )
+    sys.stdout.flush()
+    os.execv(command[0], command)  # Streamlit takes over the process: signals reach it
+
+
+def dashboard_command_line(lake: Lake, *, host: str, port: int) -> list[str]:
+    """The ``streamlit run`` command that serves the dashboard of ``lake``."""
+    import loyalty_lake.dashboard
+
+    app_path = Path(loyalty_lake.dashboard.__file__).with_name("app.py")
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--",
+        "--lake",
+        str(lake.root),
+    ]
 
 
 @app.command("status")

@@ -1,0 +1,1 @@
+"""The Streamlit dashboard on the gold tables (``loyalty-lake dashboard``)."""

@@ -1,0 +1,272 @@
+"""What the dashboard shows, as pure functions over gold tables (no Streamlit here).
+
+The app loads the gold tables once per lake version (cached) and passes them
+through these functions, which filter and aggregate in Polars so that only
+small frames reach the browser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from loyalty_lake.gold.models import GOLD_MODELS
+from loyalty_lake.io import delta
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from loyalty_lake.io.lake import Lake
+
+
+@dataclass(frozen=True, slots=True)
+class Gold:
+    """The gold tables of one lake, in memory (small marts) or as frames."""
+
+    tables: dict[str, pl.DataFrame]
+    as_of: date | None
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        return self.tables[name]
+
+
+def gold_versions(lake: Lake) -> tuple[tuple[str, int | None], ...]:
+    """The version of every gold table: the cache key of the dashboard's data."""
+    return tuple((name, delta.table_version(lake.table("gold", name))) for name in GOLD_MODELS)
+
+
+def load_gold(lake: Lake) -> Gold | None:
+    """Every gold table, or None when the lake has none yet."""
+    present = [n for n in GOLD_MODELS if delta.table_exists(lake.table("gold", n))]
+    if "customer_details" not in present:
+        return None
+    tables = {name: delta.scan_table(lake.table("gold", name)).collect() for name in present}
+    (last,) = delta.table_history(lake.table("gold", "customer_details"), limit=1)
+    as_of = last.metadata.get("as_of")
+    return Gold(tables=tables, as_of=date.fromisoformat(as_of) if as_of else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """The sidebar's filters; empty tuples mean "all"."""
+
+    start: date | None = None
+    end: date | None = None
+    regions: tuple[str, ...] = ()
+    stores: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+
+
+def _dates(column: str, f: Filters) -> pl.Expr:
+    keep = pl.lit(True)
+    if f.start is not None:
+        keep &= pl.col(column) >= f.start
+    if f.end is not None:
+        keep &= pl.col(column) <= f.end
+    return keep
+
+
+def _within(column: str, values: Sequence[str]) -> pl.Expr:
+    return pl.col(column).is_in(list(values)) if values else pl.lit(True)
+
+
+def sales(frame: pl.DataFrame, f: Filters) -> pl.DataFrame:
+    """``sales_daily`` or ``product_sales_daily`` rows within the filters."""
+    keep = _dates("date", f) & _within("category", f.categories) & _within("store_id", f.stores)
+    if "store_region" in frame.columns:
+        keep &= _within("store_region", f.regions)
+    return frame.filter(keep)
+
+
+def customers(frame: pl.DataFrame, f: Filters) -> pl.DataFrame:
+    """``customer_details`` rows of the chosen segments."""
+    return frame.filter(_within("segment", f.segments))
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The headline numbers."""
+
+    revenue: float
+    transactions: int
+    active_members: int
+    points_outstanding: int
+    high_spender_share: float
+    at_risk_share: float
+    last_batch: str | None
+    last_batch_reject_rate: float | None
+
+
+def overview(gold: Gold, f: Filters) -> Overview:
+    """Revenue and transactions in the filters, members and points of the chosen segments."""
+    daily = sales(gold["sales_daily"], f)
+    people = customers(gold["customer_details"], f)
+    with_sale = people.filter(pl.col("frequency") > 0)
+    active = people.filter(
+        _dates("last_purchase_date", f) & pl.col("last_purchase_date").is_not_null()
+    )
+    quality = gold.tables.get("batch_quality")
+    last_batch, rate = None, None
+    if quality is not None and quality.height:
+        last_batch = str(quality["batch_id"].max())
+        batch = quality.filter(pl.col("batch_id") == last_batch)
+        rate = float(batch["open_rejects"].sum() / max(int(batch["bronze_rows"].sum()), 1) * 100)
+
+    def share(flag: str) -> float:
+        return float(with_sale[flag].sum() / with_sale.height * 100) if with_sale.height else 0.0
+
+    return Overview(
+        revenue=float(daily["revenue"].sum() or 0),
+        transactions=int(daily["transactions"].sum() or 0),
+        active_members=active.height,
+        points_outstanding=int(people["total_loyalty_points"].sum() or 0),
+        high_spender_share=share("is_high_spender"),
+        at_risk_share=share("is_at_risk"),
+        last_batch=last_batch,
+        last_batch_reject_rate=rate,
+    )
+
+
+def revenue_by_day(gold: Gold, f: Filters) -> pl.DataFrame:
+    """Net revenue and transactions per day."""
+    return (
+        sales(gold["sales_daily"], f)
+        .group_by("date")
+        .agg(pl.col("revenue").sum().cast(pl.Float64), pl.col("transactions").sum())
+        .sort("date")
+    )
+
+
+def revenue_by(gold: Gold, f: Filters, dimension: str) -> pl.DataFrame:
+    """Net revenue per store, region or category, largest first."""
+    return (
+        sales(gold["sales_daily"], f)
+        .group_by(dimension)
+        .agg(pl.col("revenue").sum().cast(pl.Float64), pl.col("units").sum())
+        .sort("revenue", descending=True)
+    )
+
+
+def drill_down(gold: Gold, f: Filters, *, store: str | None, category: str | None) -> pl.DataFrame:
+    """Store → category → product: revenue of the next level down."""
+    frame = sales(gold["product_sales_daily"], f)
+    if store is None:
+        level = "store_id"
+    elif category is None:
+        frame, level = frame.filter(pl.col("store_id") == store), "category"
+    else:
+        frame = frame.filter((pl.col("store_id") == store) & (pl.col("category") == category))
+        level = "product_name"
+    return (
+        frame.group_by(level)
+        .agg(pl.col("revenue").sum().cast(pl.Float64), pl.col("units").sum())
+        .sort("revenue", descending=True)
+        .head(50)
+    )
+
+
+def points_over_time(gold: Gold, f: Filters) -> pl.DataFrame:
+    """Points earned, redeemed and expired per day, long format for a line chart."""
+    daily = gold["loyalty_daily"].filter(_dates("date", f))
+    return daily.unpivot(
+        index="date",
+        on=["points_earned", "points_redeemed", "points_expired", "points_reversed"],
+        variable_name="movement",
+        value_name="points",
+    ).with_columns(pl.col("movement").str.replace("points_", ""))
+
+
+def tier_mix(gold: Gold, f: Filters) -> pl.DataFrame:
+    """Customers per tier."""
+    order = {"Bronze": 0, "Silver": 1, "Gold": 2, "Platinum": 3}
+    return (
+        customers(gold["customer_details"], f)
+        .group_by("loyalty_status")
+        .agg(pl.len().alias("customers"))
+        .sort(pl.col("loyalty_status").replace_strict(order, default=9))
+    )
+
+
+def segment_sizes(gold: Gold, f: Filters) -> pl.DataFrame:
+    """Customers, revenue and average points per segment."""
+    return (
+        customers(gold["customer_details"], f)
+        .group_by("segment")
+        .agg(
+            pl.len().alias("customers"),
+            pl.col("monetary").sum().cast(pl.Float64).alias("revenue"),
+            pl.col("total_loyalty_points").mean().round(0).alias("average_points"),
+        )
+        .sort("segment")
+    )
+
+
+def rf_heatmap(gold: Gold, f: Filters) -> pl.DataFrame:
+    """Customers per (r_score, f_score)."""
+    return (
+        customers(gold["customer_details"], f)
+        .filter(pl.col("r_score").is_not_null())
+        .group_by("r_score", "f_score")
+        .agg(pl.len().alias("customers"))
+        .sort("r_score", "f_score")
+    )
+
+
+def rfm_segments(gold: Gold, f: Filters) -> pl.DataFrame:
+    """Customers and revenue per named RFM segment."""
+    return (
+        customers(gold["customer_details"], f)
+        .filter(pl.col("rfm_segment").is_not_null())
+        .group_by("rfm_segment")
+        .agg(
+            pl.len().alias("customers"), pl.col("monetary").sum().cast(pl.Float64).alias("revenue")
+        )
+        .sort("customers", descending=True)
+    )
+
+
+def at_risk_list(gold: Gold) -> pl.DataFrame:
+    """At Risk customers with their balance, for a win-back campaign (no contact data)."""
+    return (
+        gold["customer_details"]
+        .filter(pl.col("is_at_risk"))
+        .select(
+            "customer_id",
+            "first_name",
+            "loyalty_status",
+            "total_loyalty_points",
+            "last_purchase_date",
+            "recency_days",
+            "monetary",
+            "segment",
+        )
+        .sort("total_loyalty_points", descending=True)
+    )
+
+
+def promotions(gold: Gold, f: Filters) -> pl.DataFrame:
+    """Promotions overlapping the date range, ranked by uplift, top 3 marked."""
+    frame = gold["promotion_performance"]
+    if f.start is not None:
+        frame = frame.filter(pl.col("end_date") >= f.start)
+    if f.end is not None:
+        frame = frame.filter(pl.col("start_date") <= f.end)
+    if f.categories:
+        frame = frame.filter(pl.col("promo_category").is_in([*f.categories, "ALL"]))
+    return frame.with_columns(
+        pl.when(pl.col("rank") <= 3).then(pl.lit("★ top 3")).otherwise(pl.lit("")).alias("top")
+    ).sort(pl.col("rank"), nulls_last=True)
+
+
+def rejects_by_reason(gold: Gold) -> pl.DataFrame:
+    """Rejected and warned rows per batch and reason."""
+    return (
+        gold["dq_summary"]
+        .group_by("batch_id", "reason", "severity")
+        .agg(pl.col("rows").sum())
+        .sort("batch_id", "rows", descending=[False, True])
+    )
