@@ -155,3 +155,14 @@ def test_demo_builds_and_is_idempotent(tmp_path: Path):
     bad = runner.invoke(app, ["build", "--lake", str(lake), "--as-of", "30/09/2026"])
     assert bad.exit_code == 1
     assert "--as-of" in bad.output
+
+
+def test_dashboard_command_line_serves_the_app_on_localhost(tmp_path: Path):
+    from loyalty_lake.cli import dashboard_command_line
+
+    command = dashboard_command_line(Lake(tmp_path / "lake"), host="127.0.0.1", port=8765)
+    assert command[1:4] == ["-m", "streamlit", "run"]
+    assert command[4].endswith("dashboard/app.py")
+    assert command[command.index("--server.address") + 1] == "127.0.0.1"
+    assert command[command.index("--server.port") + 1] == "8765"
+    assert command[-2:] == ["--lake", str(tmp_path / "lake")]
