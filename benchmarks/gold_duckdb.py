@@ -40,7 +40,7 @@ import polars as pl
 from deltalake import DeltaTable
 
 from loyalty_lake.config import load_config
-from loyalty_lake.gold.rfm import customer_activity, rfm, segments
+from loyalty_lake.gold.rfm import customer_activity, segmented
 from loyalty_lake.io import delta
 
 if TYPE_CHECKING:
@@ -112,18 +112,8 @@ def loyalty_lake_rfm(
         .join(balances, on="customer_id", how="left")
         .with_columns(pl.col("total_loyalty_points").fill_null(0))
     )
-    scored = rfm(
-        activity,
-        as_of=as_of,
-        mapping=config.segments.rfm_segments,
-        fallback=config.segments.rfm_fallback,
-    )
     return (
-        segments(
-            scored,
-            high_spender_share=config.segments.high_spender_share,
-            at_risk_days=config.segments.at_risk_days,
-        )
+        segmented(activity, as_of=as_of, settings=config.segments)
         .select(COLUMNS)
         .sort("customer_id")
         .collect()

@@ -612,7 +612,7 @@ def _print_dq(report: DqReport) -> None:
             table.add_column(
                 column, justify="right" if column in {"rows", "still open"} else "left"
             )
-        for row in report.summary.iter_rows(named=True):
+        for row in report.summary.rows(named=True):
             colour = "red" if row["severity"] == "reject" else "yellow"
             table.add_row(
                 row["table"],
@@ -624,7 +624,7 @@ def _print_dq(report: DqReport) -> None:
         console.print(table)
     if not report.examples.is_empty():
         console.print("[bold]Example rejected rows[/]")
-        for row in report.examples.iter_rows(named=True):
+        for row in report.examples.rows(named=True):
             console.print(
                 f"  [red]{', '.join(row['reason_codes'])}[/] {row['batch_id']}/"
                 f"{row['source_file']} row {row['row_number']}: {row['message']}",

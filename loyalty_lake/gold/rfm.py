@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from datetime import date
     from decimal import Decimal
 
-    from loyalty_lake.config import RfmSegmentRule
+    from loyalty_lake.config import RfmSegmentRule, SegmentConfig
 
 HIGH_SPENDER, AT_RISK, OTHERS = "High Spender", "At Risk", "Others"
 
@@ -136,4 +136,20 @@ def segments(
         .then(pl.lit(AT_RISK))
         .otherwise(pl.lit(OTHERS))
         .alias("segment")
+    )
+
+
+def segmented(customers: pl.LazyFrame, *, as_of: date, settings: SegmentConfig) -> pl.LazyFrame:
+    """:func:`rfm` then :func:`segments` of one-row-per-customer activity, as configured.
+
+    ``customers`` has the columns of :func:`customer_activity` and
+    ``total_loyalty_points``.
+    """
+    scored = rfm(
+        customers, as_of=as_of, mapping=settings.rfm_segments, fallback=settings.rfm_fallback
+    )
+    return segments(
+        scored,
+        high_spender_share=settings.high_spender_share,
+        at_risk_days=settings.at_risk_days,
     )

@@ -39,7 +39,7 @@ from loyalty_lake.gold.points import (
     scored_lines,
     sequenced,
 )
-from loyalty_lake.gold.rfm import customer_activity, rfm, segments
+from loyalty_lake.gold.rfm import customer_activity, segmented
 from loyalty_lake.io import delta
 from loyalty_lake.io.export import ExportFormat, export_tables
 from loyalty_lake.pipeline.silver import (
@@ -229,18 +229,8 @@ def _customer_details(
             pl.col("loyalty_status").fill_null("Bronze"),
         )
     )
-    scored = rfm(
-        customers,
-        as_of=as_of,
-        mapping=config.segments.rfm_segments,
-        fallback=config.segments.rfm_fallback,
-    )
     return (
-        segments(
-            scored,
-            high_spender_share=config.segments.high_spender_share,
-            at_risk_days=config.segments.at_risk_days,
-        )
+        segmented(customers, as_of=as_of, settings=config.segments)
         .select(list(CustomerDetails.to_schema().columns))
         .sort("customer_id")
         .collect()
