@@ -150,6 +150,17 @@ def test_demo_builds_and_is_idempotent(tmp_path: Path):
     assert wrong.exit_code == 1
     assert "--format" in wrong.output
 
+    history = invoke("history", "gold/points_ledger", "--lake", str(lake))
+    assert history.exit_code == 0, history.output
+    assert "as of" in history.output
+    dry = invoke("vacuum", "--lake", str(lake))
+    assert dry.exit_code == 0
+    assert "Would delete" in dry.output
+    ambiguous = runner.invoke(app, ["history", "customers", "--lake", str(lake)])
+    assert ambiguous.exit_code == 1
+    assert "ambiguous" in ambiguous.output
+    assert "--yes" in invoke("restore", "gold/points_ledger", "0", "--lake", str(lake)).output
+
     earlier = invoke("build", "--lake", str(lake), "--as-of", "2026-09-30")
     assert "Points as of 2026-09-30" in earlier.output
     bad = runner.invoke(app, ["build", "--lake", str(lake), "--as-of", "30/09/2026"])

@@ -177,3 +177,43 @@ def _commit(entry: Mapping[str, Any]) -> Commit:
             if key.startswith(METADATA_PREFIX)
         },
     )
+
+
+def restore_table(path: Path, version: int, *, metadata: Mapping[str, str]) -> int:
+    """Make ``version`` the table's current state again (a new commit); return the new version."""
+    table = _existing(path)
+    if not 0 <= version <= table.version():
+        raise TableNotFoundError(
+            f"{path.name} has no version {version} (versions 0 to {table.version()}).",
+            hint="`loyalty-lake history TABLE` lists the versions.",
+        )
+    if version == table.version():
+        return version  # already current: nothing to do
+    table.restore(version, commit_properties=_commit_properties(metadata))
+    return DeltaTable(str(path)).version()
+
+
+def optimize_table(path: Path, *, metadata: Mapping[str, str]) -> dict[str, Any]:
+    """Compact the table's small files into bigger ones (a new commit); return the metrics."""
+    table = _existing(path)
+    return dict(table.optimize.compact(commit_properties=_commit_properties(metadata)))
+
+
+def vacuum_table(path: Path, *, retention_hours: int, dry_run: bool) -> list[str]:
+    """Files unused by versions younger than ``retention_hours``, deleted unless ``dry_run``."""
+    return list(
+        _existing(path).vacuum(
+            retention_hours=retention_hours,
+            dry_run=dry_run,
+            enforce_retention_duration=False,
+        )
+    )
+
+
+def _existing(path: Path) -> DeltaTable:
+    if not table_exists(path):
+        raise TableNotFoundError(
+            f"There is no Delta table at {path}.",
+            hint="Run `loyalty-lake status` to list the lake's tables.",
+        )
+    return DeltaTable(str(path))

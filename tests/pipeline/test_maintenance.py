@@ -1,0 +1,68 @@
+"""Time travel and maintenance of the lake's tables."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+import loyalty_lake as ll
+from loyalty_lake.errors import LakePathError, TableNotFoundError
+from loyalty_lake.io import delta
+from loyalty_lake.pipeline import ingest, maintenance
+from tests.conftest import HEADER, LINES, write_batch
+
+
+@pytest.fixture
+def two_batches(lake, tmp_path):
+    for day, rows in (
+        ("2026-10-30", "T1,,S1,2026-10-30,1.00,SALE\n"),
+        ("2026-10-31", "T2,,S1,2026-10-31,2.00,SALE\n"),
+    ):
+        batch = write_batch(
+            tmp_path / day,
+            {
+                "sales_header.csv": HEADER + rows,
+                "sales_lines.csv": LINES + f"1,{rows[:2]},P1,,1,1.00\n",
+            },
+        )
+        ingest(batch, lake=lake)
+    return lake
+
+
+def test_history_lists_versions_with_their_batch(two_batches):
+    commits = maintenance.history(lake=two_batches, table="bronze/sales_header")
+    assert [c.version for c in commits] == [1, 0]
+    assert [c.metadata["batch_id"] for c in commits] == ["2026-10-31", "2026-10-30"]
+    assert commits[0].rows_added == 1
+
+
+def test_any_version_can_be_read_and_restored(two_batches):
+    path = two_batches.table("bronze", "sales_header")
+    assert ll.scan(two_batches, "bronze", "sales_header", version=0).collect().height == 1
+    assert maintenance.restore(lake=two_batches, table="bronze/sales_header", version=0) == 2
+    assert delta.scan_table(path).collect()["transaction_id"].to_list() == ["T1"]
+    (last,) = delta.table_history(path, limit=1)
+    assert last.metadata["operation"] == "restore to 0"
+    assert maintenance.restore(lake=two_batches, table="bronze/sales_header", version=2) == 2
+
+
+def test_unknown_or_ambiguous_tables_and_versions_are_clear_errors(two_batches):
+    with pytest.raises(LakePathError, match="not a table"):
+        maintenance.history(lake=two_batches, table="nope")
+    with pytest.raises(LakePathError, match="not a valid table name"):
+        maintenance.history(lake=two_batches, table="bronze/../x")
+    with pytest.raises(TableNotFoundError, match="no version 9"):
+        maintenance.restore(lake=two_batches, table="sales_header", version=9)
+
+
+def test_optimize_compacts_and_vacuum_is_a_dry_run_by_default(two_batches):
+    before = ll.scan(two_batches, "bronze", "sales_lines").collect().sort(pl.all())
+    done = {t.table: t.files for t in maintenance.optimize(lake=two_batches)}
+    assert done["bronze/sales_lines"] == 2  # two small files became one
+    assert ll.scan(two_batches, "bronze", "sales_lines").collect().sort(pl.all()).equals(before)
+    dry = {t.table: t.files for t in maintenance.vacuum(lake=two_batches, retention_hours=0)}
+    assert dry["bronze/sales_lines"] == 2
+    assert ll.scan(two_batches, "bronze", "sales_lines", version=0).collect().height == 1
+    deleted = maintenance.vacuum(lake=two_batches, retention_hours=0, dry_run=False)
+    assert sum(t.files for t in deleted) >= 2
+    assert ll.scan(two_batches, "bronze", "sales_lines").collect().sort(pl.all()).equals(before)
