@@ -752,3 +752,7 @@ def _print_status(tables: list[TableStatus] | tuple[TableStatus, ...], lake: Lak
 def main() -> None:
     """Entry point of the ``loyalty-lake`` console script."""
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from loyalty_lake.config import load_config
 from loyalty_lake.errors import LandingError
 from loyalty_lake.io.landing import landing_files
+from loyalty_lake.io.lock import holds_lake
 from loyalty_lake.pipeline.gold import build_gold
 from loyalty_lake.pipeline.ingest import IngestReport, ingest
 from loyalty_lake.pipeline.silver import build_silver
@@ -53,6 +54,7 @@ def batch_folders(landing: Path) -> list[Path]:
     return sorted(p for p in landing.iterdir() if p.is_dir() and p.name[0] not in "._")
 
 
+@holds_lake
 def build(
     *,
     lake: Lake,

@@ -42,6 +42,7 @@ from loyalty_lake.gold.points import (
 from loyalty_lake.gold.rfm import customer_activity, segmented
 from loyalty_lake.io import delta
 from loyalty_lake.io.export import ExportFormat, export_tables
+from loyalty_lake.io.lock import holds_lake
 from loyalty_lake.pipeline.silver import (
     PROCESSED,
     REJECTS,
@@ -82,6 +83,7 @@ def latest_transaction_date(lake: Lake) -> date | None:
     return latest.item()
 
 
+@holds_lake
 def build_gold(*, lake: Lake, config: Config, run_id: str, as_of: date | None = None) -> GoldReport:
     """Recompute every gold table from silver for ``as_of`` and replace it."""
     as_of = as_of or latest_transaction_date(lake)

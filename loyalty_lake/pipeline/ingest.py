@@ -27,6 +27,7 @@ from loyalty_lake.errors import BadFileError, BadFileReason, LandingError
 from loyalty_lake.io import delta
 from loyalty_lake.io.lake import Lake, checked_batch_id
 from loyalty_lake.io.landing import file_sha256, landing_files, read_header, read_text_chunks
+from loyalty_lake.io.lock import holds_lake
 from loyalty_lake.progress import Progress, no_progress
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ class IngestReport:
         return sum(f.rows for f in self.files if f.status is FileStatus.LANDED)
 
 
+@holds_lake
 def ingest(
     path: str | Path,
     *,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from loyalty_lake.errors import LakePathError
 from loyalty_lake.io import delta
 from loyalty_lake.io.lake import LAYERS
+from loyalty_lake.io.lock import holds_lake
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -49,6 +50,7 @@ def history(*, lake: Lake, table: str, limit: int | None = None) -> list[Commit]
     return delta.table_history(path, limit=limit)
 
 
+@holds_lake
 def restore(*, lake: Lake, table: str, version: int) -> int:
     """Restore ``table`` to ``version`` (recorded as a new version); return that new version."""
     layer, path = locate(lake, table)
@@ -64,6 +66,7 @@ class Maintained:
     files: int
 
 
+@holds_lake
 def optimize(*, lake: Lake) -> list[Maintained]:
     """Compact the small files of every table (one commit per table that changed)."""
     done = []
@@ -76,6 +79,7 @@ def optimize(*, lake: Lake) -> list[Maintained]:
     return done
 
 
+@holds_lake
 def vacuum(
     *, lake: Lake, retention_hours: int = DEFAULT_RETENTION_HOURS, dry_run: bool = True
 ) -> list[Maintained]:

@@ -22,6 +22,7 @@ from loyalty_lake.bronze import bronze_schema
 from loyalty_lake.contract import LANDING_FILES, LandingFile, Reason
 from loyalty_lake.errors import LoyaltyLakeError
 from loyalty_lake.io import delta
+from loyalty_lake.io.lock import holds_lake
 from loyalty_lake.silver.checks import BATCH_ORDER, WARN_BITS, is_rejected
 from loyalty_lake.silver.models import SILVER_MODELS, Rejects, Warnings, schema
 from loyalty_lake.silver.split import OPEN, REPROCESSED, reject_rows, silver_rows, warning_rows
@@ -116,6 +117,7 @@ class SilverReport:
     reprocessed: int
 
 
+@holds_lake
 def build_silver(
     *, lake: Lake, config: Config, run_id: str, now: datetime | None = None
 ) -> SilverReport:
@@ -365,6 +367,7 @@ def _processed_files(
 # --- reprocessing --------------------------------------------------------------------
 
 
+@holds_lake
 def reprocess(*, lake: Lake, config: Config, run_id: str, now: datetime | None = None) -> int:
     """Retry open rejects whose only reasons a later master can cure; return rows promoted.
 
