@@ -173,13 +173,13 @@ def _known_files(lake: Lake) -> _KnownFiles:
     )
 
 
-def _in_bronze(lake: Lake, table: str, sha256: str) -> bool:
-    """Whether bronze already holds rows of this file (also when the manifest missed it)."""
+def _rows_in_bronze(lake: Lake, table: str, sha256: str) -> int:
+    """Rows bronze already holds of this file (also when the manifest missed it)."""
     path = lake.table("bronze", table)
     if not delta.table_exists(path):
-        return False
+        return 0
     found = delta.scan_table(path).filter(pl.col("_file_sha256") == sha256).select(pl.len())
-    return bool(found.collect().item())
+    return int(found.collect().item())
 
 
 def _land_file(
@@ -217,7 +217,7 @@ def _land_file(
                 hint=f"Name it as one of: {names} (or an alias, see docs/data-contract.md).",
             ),
         )
-    if (spec.name, sha256) in known.landed or _in_bronze(lake, spec.name, sha256):
+    if (spec.name, sha256) in known.landed:
         return FileOutcome(
             file.name,
             spec.name,
@@ -225,6 +225,17 @@ def _land_file(
             size_bytes=size,
             file_sha256=sha256,
             message="content landed before",
+        )
+    if rows := _rows_in_bronze(lake, spec.name, sha256):
+        # An interrupted run committed the rows but not their manifest entry: record it now.
+        return FileOutcome(
+            file.name,
+            spec.name,
+            FileStatus.LANDED,
+            rows=rows,
+            size_bytes=size,
+            file_sha256=sha256,
+            message="landed by an interrupted run; recorded now",
         )
     if (file.name, sha256) in known.rejected:
         return FileOutcome(

@@ -403,6 +403,11 @@ def reprocess(*, lake: Lake, config: Config, run_id: str, now: datetime | None =
     )
     if candidates.is_empty():
         return 0
+    repaired = _mark_promoted_already(lake, candidates, now=now, meta=meta)
+    if repaired.height:
+        candidates = candidates.join(
+            repaired, on=["table", "file_sha256", "row_number"], how="anti"
+        )
     known = Known.from_masters({name: scan_silver(lake, name).collect() for name in MASTERS})
 
     def retried(name: str) -> pl.LazyFrame:
@@ -468,6 +473,43 @@ def reprocess(*, lake: Lake, config: Config, run_id: str, now: datetime | None =
     )
     log.info("Reprocessing promoted %d rejected rows into silver", marks.height)
     return marks.height
+
+
+def _mark_promoted_already(
+    lake: Lake, candidates: pl.DataFrame, *, now: datetime, meta: Mapping[str, str]
+) -> pl.DataFrame:
+    """Mark REPROCESSED the open rejects already in silver: a run stopped after promoting them.
+
+    Returns the (table, file_sha256, row_number) it marked.
+    """
+    found = [
+        candidates.filter(pl.col("table") == name).join(
+            scan_silver(lake, name)
+            .select(
+                pl.col("_file_sha256").alias("file_sha256"),
+                pl.col("_row_number").alias("row_number"),
+            )
+            .collect(),
+            on=["file_sha256", "row_number"],
+            how="semi",
+        )
+        for name in FACTS
+    ]
+    repaired = pl.concat(found)
+    if repaired.height:
+        marks = repaired.with_columns(
+            pl.lit(REPROCESSED).alias("status"),
+            pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("reprocessed_at"),
+        )
+        delta.merge(
+            lake.table("silver", REJECTS),
+            marks,
+            on=["table", "file_sha256", "row_number"],
+            update={"status": "s.status", "reprocessed_at": "s.reprocessed_at"},
+            metadata=meta,
+        )
+        log.info("Marked %d rejects promoted by an interrupted run", repaired.height)
+    return repaired
 
 
 # --- conservation -------------------------------------------------------------------

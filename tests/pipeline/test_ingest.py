@@ -61,8 +61,12 @@ def test_bronze_is_the_truth_when_the_manifest_missed_a_file(lake, small_batch):
 
     shutil.rmtree(manifest)
     report = ingest(small_batch, lake=lake)
-    assert report.count(FileStatus.ALREADY_LANDED) == 3
+    assert report.count(FileStatus.LANDED) == 3  # recorded now, not appended again
+    assert all("interrupted run" in f.message for f in report.files)
     assert bronze(lake, "sales_header").height == 2
+    recorded = delta.scan_table(manifest).collect()
+    assert sorted(recorded["rows"]) == [1, 2, 3]
+    assert ingest(small_batch, lake=lake).count(FileStatus.ALREADY_LANDED) == 3
 
 
 def test_a_bad_file_is_recorded_and_the_good_ones_still_land(lake, tmp_path):

@@ -239,3 +239,25 @@ def test_a_duplicate_line_does_not_block_reprocessing_its_transaction(lake, tmp_
     assert silver(lake, "sales_lines").height == 2
     still_open = silver(lake, "rejects").filter(pl.col("status") == "OPEN")
     assert still_open["reason_codes"].to_list() == [["DUPLICATE", "UNKNOWN_PRODUCT"]]
+
+
+def test_promotions_of_an_interrupted_reprocess_are_recorded_once(lake, tmp_path):
+    first, second = late_customer_batches(tmp_path)
+    ingest(first, lake=lake)
+    build_silver(lake=lake, config=CONFIG, run_id="r1", now=NOW)
+    ingest(second, lake=lake)
+    build_silver(lake=lake, config=CONFIG, run_id="r2", now=NOW)
+    # A run stopped after promoting the rows into silver, before marking their rejects.
+    rejects = lake.table("silver", "rejects")
+    reopened = silver(lake, "rejects").select("table", "file_sha256", "row_number")
+    delta.merge(
+        rejects,
+        reopened.with_columns(pl.lit("OPEN").alias("status")),
+        on=["table", "file_sha256", "row_number"],
+        update={"status": "s.status"},
+        metadata={"run_id": "test"},
+    )
+    assert reprocess(lake=lake, config=CONFIG, run_id="r3", now=NOW) == 0
+    assert set(silver(lake, "rejects")["status"]) == {"REPROCESSED"}
+    assert silver(lake, "sales_lines").height == 3
+    assert check_conservation(lake=lake)["balanced"].all()
