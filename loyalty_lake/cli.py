@@ -38,6 +38,7 @@ from loyalty_lake.pipeline import (
 )
 from loyalty_lake.pipeline.demo import demo as run_demo
 from loyalty_lake.pipeline.statement import points_statement
+from loyalty_lake.privacy import masked
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -727,7 +728,7 @@ def _print_dq(report: DqReport) -> None:
                 f"{row['source_file']} row {row['row_number']}: {row['message']}",
                 highlight=False,
             )
-            raw = row["raw_values"]
+            raw = masked(row["raw_values"])
             console.print(f"    raw: {raw[:150]}{'…' if len(raw) > 150 else ''}", highlight=False)
     verdict = "[green]holds[/]" if report.balanced else "[red]is violated[/]"
     console.print(f"Conservation (bronze rows = silver + rejects, per table and batch) {verdict}.")

@@ -16,6 +16,7 @@ import polars as pl
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
 from loyalty_lake.errors import TableNotFoundError
+from loyalty_lake.privacy import PRIVATE_LAYERS
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -62,7 +63,7 @@ def write_table(
     under ``loyalty_lake.<key>``. A reader that raises aborts the write: nothing
     is committed.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(path)
     arrow = data.to_arrow() if isinstance(data, pl.DataFrame) else data
     write_deltalake(str(path), arrow, mode=mode, commit_properties=_commit_properties(metadata))
     version = DeltaTable(str(path)).version()
@@ -91,7 +92,7 @@ def replace_where(
             return None
         return write_table(path, data, mode="append", metadata=metadata)
     quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(path)
     write_deltalake(
         str(path),
         data.to_arrow(),
@@ -135,6 +136,12 @@ def merge(
     if insert:
         merger = merger.when_not_matched_insert_all()
     merger.execute()
+
+
+def _make_parent(path: Path) -> None:
+    """Create the table's layer folder: owner-only for layers that hold personal data."""
+    private = path.parent.name in PRIVATE_LAYERS
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
 
 
 def _commit_properties(metadata: Mapping[str, str]) -> CommitProperties:

@@ -177,3 +177,24 @@ def test_progress_is_reported(lake, small_batch):
 
 def test_folder_name_is_the_default_batch_id(lake, tmp_path: Path, small_batch):
     assert ingest(small_batch, lake=lake).batch_id == small_batch.name
+
+
+def test_schema_drift_creates_no_new_table_schema(lake, tmp_path):
+    """Extra and renamed columns land in _extra; a missing required column refuses the file."""
+    base = write_batch(tmp_path / "b1", {"customers.csv": "customer_id,email\nC1,a@x.org\n"})
+    ingest(base, lake=lake)
+    path = lake.table("bronze", "customers")
+    schema = delta.scan_table(path).collect_schema()
+    drifted = write_batch(
+        tmp_path / "b2",
+        {"customers.csv": "CUSTOMER_ID,e_mail,loyalty_tier,Extra\nC2,b@x.org,Gold,1\n"},
+    )
+    ingest(drifted, lake=lake)
+    assert delta.scan_table(path).collect_schema() == schema
+    row = bronze(lake, "customers").filter(pl.col("customer_id") == "C2")
+    assert row["email"].to_list() == [None]  # renamed: not the contract's column
+    assert row["_extra"].to_list() == ['{"e_mail":"b@x.org","loyalty_tier":"Gold","Extra":"1"}']
+    renamed_key = write_batch(tmp_path / "b3", {"customers.csv": "cust_id,email\nC3,c@x.org\n"})
+    report = ingest(renamed_key, lake=lake)
+    assert report.files[0].reason == "MISSING_COLUMNS"
+    assert delta.scan_table(path).collect_schema() == schema

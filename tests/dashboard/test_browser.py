@@ -1,0 +1,240 @@
+"""The dashboard in a real browser.
+
+``loyalty-lake dashboard`` serves a tiny lake on a free loopback port; Playwright
+drives Debian's Chromium (``/usr/bin/chromium``, installed by ``.ci/run``; Playwright's
+own browser download is not used) through every tab, checks that no Streamlit
+exception is shown, and saves the Overview to ``docs/images/dashboard.png``.
+
+Outside CI the test is skipped when Chromium is missing; in CI it fails instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+import loyalty_lake as ll
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from playwright.sync_api import Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOT = REPO / "docs" / "images" / "dashboard.png"
+VIEWPORT = {"width": 1400, "height": 1000}
+STARTUP_SECONDS = 60
+UI_TIMEOUT_MS = 60_000
+
+# Tab -> (charts, tables, a text the tab shows).
+TABS = {
+    "Overview": (1, 0, "Revenue (net)"),
+    "Loyalty": (2, 0, "Customer statement"),
+    "Segments & RFM": (4, 1, "At Risk customers"),
+    "Sales": (4, 1, "Drill down"),
+    "Promotions": (1, 1, None),
+    "Data quality": (1, 2, "Example rejected rows"),
+}
+
+pytestmark = pytest.mark.slow
+
+
+def require_chromium() -> None:
+    """Skip without Debian's Chromium, except in CI, where its absence is a failure."""
+    if CHROMIUM.exists():
+        return
+    message = f"{CHROMIUM} is missing: apt-get install chromium (the browser test drives it)"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the browser test: {message}")
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cli() -> str:
+    """The ``loyalty-lake`` script of this interpreter's environment."""
+    here = str(Path(sys.executable).parent)
+    found = shutil.which("loyalty-lake", path=os.pathsep.join([here, os.environ.get("PATH", "")]))
+    if found is None:
+        pytest.fail('loyalty-lake is not installed: pip install -e ".[dev,dashboard]"')
+    return found
+
+
+def healthy(url: str) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, no proxy
+    try:
+        with opener.open(url, timeout=2) as response:
+            return bool(response.read().strip() == b"ok")
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """End the server and everything in its process group."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+    with contextlib.suppress(ProcessLookupError):  # stragglers the leader left behind
+        os.killpg(server.pid, signal.SIGKILL)
+
+
+def server_environment() -> dict[str, str]:
+    """This checkout first on the server's path, as pytest's ``pythonpath`` puts it for us."""
+    path = [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(path),
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
+
+
+@pytest.fixture
+def dashboard(dash_lake: ll.Lake, tmp_path: Path) -> Iterator[str]:
+    """The URL of ``loyalty-lake dashboard`` serving the session's lake."""
+    require_chromium()
+    port = free_port()
+    log_path = tmp_path / "dashboard.log"
+    command = [cli(), "dashboard", "--lake", str(dash_lake.root), "--host", "127.0.0.1"]
+    command += ["--port", str(port)]
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, ended whole in stop()
+            env=server_environment(),
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not healthy(f"{url}/_stcore/health"):
+            if server.poll() is not None:
+                pytest.fail(f"the dashboard exited ({server.returncode}):\n{log_path.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"no health 'ok' in {STARTUP_SECONDS} s:\n{log_path.read_text()}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        stop(server)
+    assert server.returncode is not None
+
+
+def no_exception_shown(page: Page) -> None:
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
+
+
+def test_the_dashboard_in_chromium(dashboard, dash_lake, tmp_path):
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    customer = (
+        ll.scan(dash_lake, "gold", "customer_details")
+        .filter(pl.col("total_loyalty_points") > 0)
+        .select("customer_id")
+        .collect()
+        .item(0, 0)
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),  # a fresh --user-data-dir
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport=VIEWPORT,
+        )
+        try:
+            page = browser.pages[0] if browser.pages else browser.new_page()
+            page_errors: list[str] = []
+            page.on("pageerror", lambda error: page_errors.append(str(error)))
+            page.goto(dashboard, wait_until="domcontentloaded")
+
+            expect(page).to_have_title("loyalty_lake")
+            liability = page.get_by_test_id("stMetricLabel").filter(has_text="Points outstanding")
+            expect(liability).to_be_visible()
+            expect(page.get_by_test_id("stMetric")).to_have_count(7)
+            no_exception_shown(page)
+
+            for label, (charts, tables, text) in TABS.items():
+                tab = page.get_by_role("tab", name=label, exact=True)
+                tab.click()
+                expect(tab).to_have_attribute("aria-selected", "true")
+                panel = page.locator(
+                    f'[role="tabpanel"][aria-labelledby="{tab.get_attribute("id")}"]'
+                )
+                expect(panel).to_be_visible()
+                expect(panel.get_by_test_id("stVegaLiteChart")).to_have_count(charts)
+                expect(panel.locator(".vega-embed")).to_have_count(charts)
+                for chart in panel.locator(".vega-embed").all():
+                    expect(chart).to_be_visible()
+                expect(panel.get_by_test_id("stDataFrame")).to_have_count(tables)
+                if text is not None:
+                    expect(panel.get_by_text(text).first).to_be_visible()
+                no_exception_shown(page)
+
+                if label == "Loyalty":  # a rerun through the websocket: the statement lookup
+                    box = panel.get_by_label("Customer id")
+                    box.fill(customer)
+                    box.press("Enter")
+                    expect(
+                        panel.get_by_test_id("stMetricLabel").filter(has_text="Balance")
+                    ).to_be_visible()
+                    no_exception_shown(page)
+
+            overview = page.get_by_role("tab", name="Overview", exact=True)
+            overview.click()
+            expect(overview).to_have_attribute("aria-selected", "true")
+            expect(liability).to_be_visible()
+            expect(page.locator(".vega-embed").first).to_be_visible()
+            expect(page.get_by_test_id("stStatusWidget")).to_have_count(0)  # not running
+            page.wait_for_timeout(1_000)  # let the chart finish drawing
+            no_exception_shown(page)
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            assert not page_errors, page_errors
+        finally:
+            browser.close()
+
+    width, height = png_size(SCREENSHOT)
+    assert width == VIEWPORT["width"]
+    assert height >= VIEWPORT["height"]
