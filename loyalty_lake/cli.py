@@ -482,6 +482,8 @@ def dashboard_command_line(lake: Lake, *, host: str, port: int) -> list[str]:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "minimal",
         "--",
         "--lake",
         str(lake.root),

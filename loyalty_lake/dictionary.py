@@ -25,6 +25,8 @@ RELATIONSHIPS = (
     ("stores", "||--o{", "sales_daily", "store_id"),
     ("sales_daily", "||--o{", "product_sales_daily", "date, store_id, category"),
     ("products", "||--o{", "product_sales_daily", "product_id"),
+    ("stores", "||--o{", "store_daily", "store_id"),
+    ("customer_details", "||--o{", "member_sales_daily", "customer_id"),
     ("batch_quality", "||--o{", "dq_summary", "batch_id, table"),
     ("products", "}o--o{", "sales_daily", "category"),
     ("loyalty_daily", "|o--o|", "sales_daily", "date"),

@@ -20,6 +20,7 @@ PRIVATE_LAYERS = frozenset({"landing", "bronze", "silver"})
 
 def masked(text: str) -> str:
     """``text`` with email addresses and phone numbers replaced by placeholders."""
+
     def phone(match: re.Match[str]) -> str:
         digits = sum(c.isdigit() for c in match.group())
         return "<phone>" if digits >= _PHONE_DIGITS else match.group()

@@ -140,7 +140,7 @@ def test_demo_builds_and_is_idempotent(tmp_path: Path):
     assert "not in gold/customer_details" in unknown.output
 
     assert first.output.index("Segments as of") > first.output.index("outstanding liability")
-    assert "BI export: 9 Parquet files" in first.output
+    assert "BI export: 11 Parquet files" in first.output
     exported = invoke(
         "export", "--lake", str(lake), "--format", "csv", "--out", str(tmp_path / "bi")
     )

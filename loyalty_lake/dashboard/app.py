@@ -128,7 +128,7 @@ def loyalty_view(lake: Lake, gold: data.Gold, filters: data.Filters) -> None:
     )
     st.subheader("Customer statement")
     customer = st.text_input("Customer id", placeholder="e.g. C0000041", key="customer")
-    if customer:
+    if customer.strip():
         try:
             statement = points_statement(lake=lake, customer_id=customer.strip())
         except LoyaltyLakeError as exc:

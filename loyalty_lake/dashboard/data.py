@@ -75,10 +75,10 @@ def _within(column: str, values: Sequence[str]) -> pl.Expr:
 
 
 def sales(frame: pl.DataFrame, f: Filters) -> pl.DataFrame:
-    """``sales_daily`` or ``product_sales_daily`` rows within the filters."""
-    keep = _dates("date", f) & _within("category", f.categories) & _within("store_id", f.stores)
-    if "store_region" in frame.columns:
-        keep &= _within("store_region", f.regions)
+    """Rows of a sales mart (by date and store) within the filters."""
+    keep = _dates("date", f) & _within("store_id", f.stores) & _within("store_region", f.regions)
+    if "category" in frame.columns:
+        keep &= _within("category", f.categories)
     return frame.filter(keep)
 
 
@@ -102,12 +102,22 @@ class Overview:
 
 
 def overview(gold: Gold, f: Filters) -> Overview:
-    """Revenue and transactions in the filters, members and points of the chosen segments."""
-    daily = sales(gold["sales_daily"], f)
+    """Revenue and transactions in the filters, members and points of the chosen segments.
+
+    Without a category filter, sales come from ``store_daily`` (each sale once);
+    with one, from ``sales_daily`` (a sale counts once per chosen category it
+    has lines in). Active members: distinct members of the chosen segments with
+    a sale in the date range.
+    """
+    daily = sales(gold["sales_daily" if f.categories else "store_daily"], f)
     people = customers(gold["customer_details"], f)
     with_sale = people.filter(pl.col("frequency") > 0)
-    active = people.filter(
-        _dates("last_purchase_date", f) & pl.col("last_purchase_date").is_not_null()
+    active = (
+        gold["member_sales_daily"]
+        .filter(_dates("date", f))
+        .join(people.select("customer_id"), on="customer_id", how="semi")
+        .select(pl.col("customer_id").n_unique())
+        .item()
     )
     quality = gold.tables.get("batch_quality")
     last_batch, rate = None, None
@@ -122,7 +132,7 @@ def overview(gold: Gold, f: Filters) -> Overview:
     return Overview(
         revenue=float(daily["revenue"].sum() or 0),
         transactions=int(daily["transactions"].sum() or 0),
-        active_members=active.height,
+        active_members=int(active),
         points_outstanding=int(people["total_loyalty_points"].sum() or 0),
         high_spender_share=share("is_high_spender"),
         at_risk_share=share("is_at_risk"),
@@ -132,9 +142,9 @@ def overview(gold: Gold, f: Filters) -> Overview:
 
 
 def revenue_by_day(gold: Gold, f: Filters) -> pl.DataFrame:
-    """Net revenue and transactions per day."""
+    """Net revenue and transactions per day (each sale once without a category filter)."""
     return (
-        sales(gold["sales_daily"], f)
+        sales(gold["sales_daily" if f.categories else "store_daily"], f)
         .group_by("date")
         .agg(pl.col("revenue").sum().cast(pl.Float64), pl.col("transactions").sum())
         .sort("date")

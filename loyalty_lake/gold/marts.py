@@ -98,7 +98,56 @@ def sales_daily(lines: pl.LazyFrame, stores: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def product_sales_daily(lines: pl.LazyFrame, products: pl.DataFrame) -> pl.LazyFrame:
+def store_daily(lines: pl.LazyFrame, stores: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per date × store: net revenue, distinct SALE transactions and members.
+
+    Unlike summing ``sales_daily`` over categories, counts each sale once.
+    """
+    is_sale = pl.col("transaction_type") == "SALE"
+    return (
+        lines.group_by(pl.col("transaction_date").alias("date"), "store_id")
+        .agg(
+            pl.col("amount").sum().cast(pl.Decimal(18, 2)).alias("revenue"),
+            pl.col("transaction_id")
+            .filter(is_sale)
+            .n_unique()
+            .cast(pl.Int64)
+            .alias("transactions"),
+            pl.col("customer_id")
+            .filter(is_sale)
+            .drop_nulls()
+            .n_unique()
+            .cast(pl.Int64)
+            .alias("customers"),
+        )
+        .join(stores.select("store_id", "store_region"), on="store_id", how="left")
+        .select("date", "store_id", "store_region", "revenue", "transactions", "customers")
+        .sort("date", "store_id")
+    )
+
+
+def member_sales_daily(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per member × date with a SALE: how many sales and their net amount that day."""
+    is_sale = pl.col("transaction_type") == "SALE"
+    return (
+        lines.filter(pl.col("customer_id").is_not_null())
+        .group_by("customer_id", pl.col("transaction_date").alias("date"))
+        .agg(
+            pl.col("transaction_id")
+            .filter(is_sale)
+            .n_unique()
+            .cast(pl.Int64)
+            .alias("transactions"),
+            pl.col("amount").sum().cast(pl.Decimal(18, 2)).alias("revenue"),
+        )
+        .filter(pl.col("transactions") > 0)
+        .sort("customer_id", "date")
+    )
+
+
+def product_sales_daily(
+    lines: pl.LazyFrame, products: pl.DataFrame, stores: pl.LazyFrame
+) -> pl.LazyFrame:
     """One row per date × store × product: net revenue, units and transactions.
 
     The drill-down below ``sales_daily`` (store → category → product).
@@ -118,9 +167,11 @@ def product_sales_daily(lines: pl.LazyFrame, products: pl.DataFrame) -> pl.LazyF
             .alias("transactions"),
         )
         .join(names, on="product_id", how="left")
+        .join(stores.select("store_id", "store_region"), on="store_id", how="left")
         .select(
             "date",
             "store_id",
+            "store_region",
             "product_id",
             "product_name",
             "category",

@@ -111,11 +111,40 @@ class SalesDaily(pa.DataFrameModel):
         unique = ["date", "store_id", "category"]  # noqa: RUF012 - pandera reads it
 
 
+class StoreDaily(pa.DataFrameModel):
+    """One row per date × store (each sale counted once, whatever its categories)."""
+
+    date: dt.date = pa.Field(description="Transaction date (local business date).")
+    store_id: str = pa.Field(description="The store.")
+    store_region: str = pa.Field(nullable=True, description="The store's region.")
+    revenue: Money = pa.Field(description="Sales minus returns booked that day.")
+    transactions: pl.Int64 = pa.Field(ge=0, description="Distinct SALE transactions.")
+    customers: pl.Int64 = pa.Field(ge=0, description="Distinct members among them.")
+
+    class Config:
+        strict = True
+        unique = ["date", "store_id"]  # noqa: RUF012 - pandera reads it
+
+
+class MemberSalesDaily(pa.DataFrameModel):
+    """One row per member and date with at least one SALE."""
+
+    customer_id: str = pa.Field(description="The member.")
+    date: dt.date = pa.Field(description="The day.")
+    transactions: pl.Int64 = pa.Field(ge=1, description="SALE transactions that day.")
+    revenue: Money = pa.Field(description="Net amount of that day's transactions.")
+
+    class Config:
+        strict = True
+        unique = ["customer_id", "date"]  # noqa: RUF012 - pandera reads it
+
+
 class ProductSalesDaily(pa.DataFrameModel):
     """One row per date × store × product (the drill-down below sales_daily)."""
 
     date: dt.date = pa.Field(description="Transaction date (local business date).")
     store_id: str = pa.Field(description="The store.")
+    store_region: str = pa.Field(nullable=True, description="The store's region.")
     product_id: str = pa.Field(description="The product.")
     product_name: str = pa.Field(nullable=True, description="Its name.")
     category: str = pa.Field(description="Its category.")
@@ -205,7 +234,9 @@ GOLD_MODELS: dict[str, type[pa.DataFrameModel]] = {
     "points_ledger": PointsLedger,
     "customer_details": CustomerDetails,
     "sales_daily": SalesDaily,
+    "store_daily": StoreDaily,
     "product_sales_daily": ProductSalesDaily,
+    "member_sales_daily": MemberSalesDaily,
     "loyalty_daily": LoyaltyDaily,
     "promotion_performance": PromotionPerformance,
     "segment_summary": SegmentSummary,

@@ -21,11 +21,13 @@ from loyalty_lake.gold.dq import dq_summary
 from loyalty_lake.gold.marts import (
     batch_quality,
     loyalty_daily,
+    member_sales_daily,
     product_sales_daily,
     promotion_performance,
     sale_lines,
     sales_daily,
     segment_summary,
+    store_daily,
 )
 from loyalty_lake.gold.models import GOLD_MODELS, CustomerDetails
 from loyalty_lake.gold.points import (
@@ -153,10 +155,13 @@ def _gold_tables(
     ledger, insufficient = _points(lake, scored, rules=rules, config=config, as_of=as_of)
     details = _customer_details(lake, ledger, config=config, as_of=as_of)
     lines = sale_lines(sales_header, sales_lines, products, as_of=as_of).cache()
-    daily, by_product, loyalty, promos, summary = pl.collect_all(
+    stores = scan_silver(lake, "stores")
+    daily, by_store, by_product, by_member, loyalty, promos, summary = pl.collect_all(
         [
-            sales_daily(lines, scan_silver(lake, "stores")),
-            product_sales_daily(lines, products),
+            sales_daily(lines, stores),
+            store_daily(lines, stores),
+            product_sales_daily(lines, products, stores),
+            member_sales_daily(lines),
             loyalty_daily(ledger.lazy(), sales_header, as_of=as_of),
             promotion_performance(lines, scored.lazy(), promotions, as_of=as_of),
             segment_summary(details.lazy()),
@@ -166,7 +171,9 @@ def _gold_tables(
         "points_ledger": ledger,
         "customer_details": details,
         "sales_daily": daily,
+        "store_daily": by_store,
         "product_sales_daily": by_product,
+        "member_sales_daily": by_member,
         "loyalty_daily": loyalty,
         "promotion_performance": promos,
         "segment_summary": summary,

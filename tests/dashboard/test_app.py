@@ -384,14 +384,9 @@ def test_an_empty_lake_tells_to_run_the_demo(open_app, tmp_path):
     assert not at.sidebar.multiselect
 
 
-# --- known library bugs (see the reasons) ---------------------------------------------------
+# --- counts across filters ----------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Overview 'Transactions' sums sales_daily.transactions over date x store x category "
-    "rows, so a sale with lines in k categories is counted k times",
-)
 def test_transactions_count_each_sale_once(open_app, dash_lake, gold):
     headers = ll.scan(dash_lake, "silver", "sales_header").filter(
         (pl.col("transaction_type") == "SALE") & (pl.col("transaction_date") <= gold.as_of)
@@ -402,11 +397,6 @@ def test_transactions_count_each_sale_once(open_app, dash_lake, gold):
     assert metrics(at)["Transactions"] == f"{sales['transaction_id'].n_unique():,}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="data.sales() skips the region filter on product_sales_daily (no store_region "
-    "column), so the drill-down still lists the stores of every region",
-)
 def test_a_region_narrows_the_drill_down(open_app, dash_lake, gold):
     at = open_app(dash_lake)
     region = at.multiselect(key="regions").options[0]
@@ -419,11 +409,6 @@ def test_a_region_narrows_the_drill_down(open_app, dash_lake, gold):
     assert set(at.selectbox(key="drill_store").options[1:]) <= in_region
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="'Active members' counts members whose LAST purchase is in the date range, so a "
-    "past range misses every member who bought in it and again later",
-)
 def test_active_members_are_the_members_who_bought_in_the_date_range(open_app, dash_lake, gold):
     at = open_app(dash_lake)
     first, _ = at.date_input(key="dates").value
