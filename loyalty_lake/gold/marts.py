@@ -53,33 +53,41 @@ def sale_lines(
     )
 
 
+MONEY = pl.Decimal(18, 2)
+_IS_SALE = pl.col("transaction_type") == "SALE"
+
+
+def net_revenue() -> pl.Expr:
+    """Sales minus returns of signed lines, as ``revenue``."""
+    return pl.col("amount").sum().cast(MONEY).alias("revenue")
+
+
+def sales_and_members() -> list[pl.Expr]:
+    """Distinct SALE ``transactions`` and distinct members among them (``customers``)."""
+    return [
+        pl.col("transaction_id").filter(_IS_SALE).n_unique().cast(pl.Int64).alias("transactions"),
+        pl.col("customer_id")
+        .filter(_IS_SALE)
+        .drop_nulls()
+        .n_unique()
+        .cast(pl.Int64)
+        .alias("customers"),
+    ]
+
+
 def sales_daily(lines: pl.LazyFrame, stores: pl.LazyFrame) -> pl.LazyFrame:
     """One row per date × store × category: net revenue, returns, units, transactions, customers.
 
     Revenue and units are net of returns (booked on the return's date);
     ``transactions`` counts SALEs and ``customers`` the members among them.
     """
-    is_sale = pl.col("transaction_type") == "SALE"
     return (
         lines.group_by(pl.col("transaction_date").alias("date"), "store_id", "category")
         .agg(
-            pl.col("amount").sum().cast(pl.Decimal(18, 2)).alias("revenue"),
-            (-pl.col("amount").filter(is_sale.not_()))
-            .sum()
-            .cast(pl.Decimal(18, 2))
-            .alias("returns"),
+            net_revenue(),
+            (-pl.col("amount").filter(_IS_SALE.not_())).sum().cast(MONEY).alias("returns"),
             pl.col("units").sum().cast(pl.Int64).alias("units"),
-            pl.col("transaction_id")
-            .filter(is_sale)
-            .n_unique()
-            .cast(pl.Int64)
-            .alias("transactions"),
-            pl.col("customer_id")
-            .filter(is_sale)
-            .drop_nulls()
-            .n_unique()
-            .cast(pl.Int64)
-            .alias("customers"),
+            *sales_and_members(),
         )
         .join(stores.select("store_id", "store_name", "store_region"), on="store_id", how="left")
         .select(
@@ -103,23 +111,9 @@ def store_daily(lines: pl.LazyFrame, stores: pl.LazyFrame) -> pl.LazyFrame:
 
     Unlike summing ``sales_daily`` over categories, counts each sale once.
     """
-    is_sale = pl.col("transaction_type") == "SALE"
     return (
         lines.group_by(pl.col("transaction_date").alias("date"), "store_id")
-        .agg(
-            pl.col("amount").sum().cast(pl.Decimal(18, 2)).alias("revenue"),
-            pl.col("transaction_id")
-            .filter(is_sale)
-            .n_unique()
-            .cast(pl.Int64)
-            .alias("transactions"),
-            pl.col("customer_id")
-            .filter(is_sale)
-            .drop_nulls()
-            .n_unique()
-            .cast(pl.Int64)
-            .alias("customers"),
-        )
+        .agg(net_revenue(), *sales_and_members())
         .join(stores.select("store_id", "store_region"), on="store_id", how="left")
         .select("date", "store_id", "store_region", "revenue", "transactions", "customers")
         .sort("date", "store_id")
