@@ -35,7 +35,6 @@ from loyalty_lake.silver import parse
 from loyalty_lake.silver.checks import (
     DEFAULT_SEVERITY,
     RAW,
-    REASONS,
     Rule,
     Severity,
     duplicate,
@@ -671,7 +670,6 @@ def checked_inventory(
 
 
 __all__ = [
-    "REASONS",
     "Checks",
     "Known",
     "checked_customers",
