@@ -663,6 +663,12 @@ def _print_points(report: BuildReport) -> None:
 
 
 def _print_landing(report: BuildReport) -> None:
+    if not report.ingests:
+        console.print(
+            "No landing batches found. Put batch folders of CSV files in <lake>/landing/ "
+            "(or pass a folder to build), or run `loyalty-lake demo`."
+        )
+        return
     table = Table(title=f"Build {report.run_id[:8]}: landing → bronze")
     for column in ("batch", "landed", "already landed", "rejected", "new rows"):
         table.add_column(column, justify="left" if column == "batch" else "right")

@@ -177,3 +177,10 @@ def test_dashboard_command_line_serves_the_app_on_localhost(tmp_path: Path):
     assert command[command.index("--server.address") + 1] == "127.0.0.1"
     assert command[command.index("--server.port") + 1] == "8765"
     assert command[-2:] == ["--lake", str(tmp_path / "lake")]
+
+
+def test_build_of_an_empty_lake_says_what_to_do(tmp_path: Path):
+    result = invoke("build", "--lake", str(tmp_path / "lake"))
+    assert result.exit_code == 0
+    assert "No landing batches found" in result.output
+    assert "loyalty-lake demo" in result.output
