@@ -247,6 +247,7 @@ def at_risk_list(gold: Gold) -> pl.DataFrame:
         .select(
             "customer_id",
             "first_name",
+            "email_pseudonym",
             "loyalty_status",
             "total_loyalty_points",
             "last_purchase_date",

@@ -66,6 +66,12 @@ class CustomerDetails(pa.DataFrameModel):
 
     customer_id: str = pa.Field(unique=True, description="The customer's id.")
     first_name: str = pa.Field(nullable=True, description="First name (no other personal data).")
+    email_pseudonym: str = pa.Field(
+        nullable=True, description="HMAC-SHA256 of the email under LOYALTY_LAKE_PII_KEY."
+    )
+    phone_pseudonym: str = pa.Field(
+        nullable=True, description="HMAC-SHA256 of the phone under LOYALTY_LAKE_PII_KEY."
+    )
     loyalty_status: str = pa.Field(
         isin=["Bronze", "Silver", "Gold", "Platinum"],
         description="Tier from points earned (net of reversals) in the 12 months up to as_of.",

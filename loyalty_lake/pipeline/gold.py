@@ -52,6 +52,7 @@ from loyalty_lake.pipeline.silver import (
     ContractViolation,
     scan_silver,
 )
+from loyalty_lake.privacy import pii_key, pseudonym
 from loyalty_lake.silver.models import Rejects, schema
 
 if TYPE_CHECKING:
@@ -227,9 +228,15 @@ def _customer_details(
     sales = scan_silver(lake, "sales_header")
     loyalty = customer_points(ledger.lazy(), sales, as_of=as_of, tiers=config.loyalty.tiers)
     activity = customer_activity(sales, as_of=as_of)
+    key = pii_key()
     customers = (
         scan_silver(lake, "customers")
-        .select("customer_id", "first_name")
+        .select(
+            "customer_id",
+            "first_name",
+            pseudonym(pl.col("email"), key=key).alias("email_pseudonym"),
+            pseudonym(pl.col("phone"), key=key).alias("phone_pseudonym"),
+        )
         .join(activity, on="customer_id", how="left")
         .join(loyalty.drop("last_purchase_date"), on="customer_id", how="left")
         .with_columns(

@@ -74,3 +74,29 @@ def test_layers_with_personal_data_are_owner_only(tmp_path):
         mode = stat.S_IMODE((lake.root / layer).stat().st_mode)
         assert mode == 0o700, (layer, oct(mode))
     assert stat.S_IMODE((lake.root / "gold").stat().st_mode) & 0o055  # readable for BI
+
+
+def test_gold_pseudonyms_are_keyed_hmacs_or_masked(tmp_path, monkeypatch):
+    import hashlib
+    import hmac
+
+    lake = ll.Lake(tmp_path / "lake")
+    ll.generate(lake.landing, ll.GeneratorOptions(lines=500, seed=1))
+    monkeypatch.delenv("LOYALTY_LAKE_PII_KEY", raising=False)
+    ll.build(lake=lake)
+    details = ll.scan(lake, "gold", "customer_details").collect()
+    assert set(details["email_pseudonym"].drop_nulls()) == {"<masked>"}
+
+    monkeypatch.setenv("LOYALTY_LAKE_PII_KEY", "s3cret")
+    ll.build(lake=lake)  # gold is recomputed: same data, new pseudonyms
+    details = ll.scan(lake, "gold", "customer_details").collect().sort("customer_id")
+    customers = ll.scan(lake, "silver", "customers").collect().sort("customer_id")
+    row = customers.filter(pl.col("email").is_not_null()).row(0, named=True)
+    expected = hmac.new(
+        b"s3cret", row["email"].strip().lower().encode(), hashlib.sha256
+    ).hexdigest()
+    got = details.filter(pl.col("customer_id") == row["customer_id"])["email_pseudonym"].item()
+    assert got == expected
+    text = details.write_csv()
+    assert not EMAIL.search(text)
+    assert "s3cret" not in text
