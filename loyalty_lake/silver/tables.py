@@ -544,10 +544,12 @@ def _parent_rejected(transaction_rejected: pl.Expr) -> Rule:
 def _with_outlier_scores(
     lines: pl.LazyFrame, products: pl.DataFrame, reference: pl.LazyFrame | None
 ) -> pl.LazyFrame:
-    """Add robust z-scores of quantity and log unit price within the product's category.
+    """Add robust z-scores of quantity (within the category) and log unit price (the product).
 
-    z = (x − median) / (1.4826 · MAD), the MAD floored so that a category whose
-    lines are all alike does not make every small difference an outlier.
+    z = (x − median) / (1.4826 · MAD), the MAD floored so that a group whose
+    lines are all alike does not make every small difference an outlier. A
+    product's unit price is compared with its own usual price (prices within a
+    category vary too much to judge one against the other).
     """
     products = products.unique("product_id")
     category = pl.col("product_id").replace_strict(
@@ -558,34 +560,31 @@ def _with_outlier_scores(
     lines = lines.with_columns(
         category.alias("_category"), quantity.alias("_q"), unit_price.alias("_p")
     )
+    groups = {"_q": "_category", "_p": "product_id"}
     if reference is None:  # the run's own clean lines, as windows: no join over the lines
         usable = is_rejected().not_() & (pl.col("quantity") > 0)
         lines = lines.with_columns(
-            pl.col(c).filter(usable).median().over("_category").alias(f"{c}_median")
-            for c in ("_q", "_p")
+            pl.col(c).filter(usable).median().over(g).alias(f"{c}_median")
+            for c, g in groups.items()
         ).with_columns(
             (pl.col(c) - pl.col(f"{c}_median"))
             .abs()
             .filter(usable)
             .median()
-            .over("_category")
+            .over(g)
             .alias(f"{c}_mad")
-            for c in ("_q", "_p")
+            for c, g in groups.items()
         )
     else:
-        stats = (
-            reference.filter(pl.col("quantity") > 0)
-            .select(category.alias("_category"), quantity.alias("_q"), unit_price.alias("_p"))
-            .group_by("_category")
-            .agg(
-                *(pl.col(c).median().alias(f"{c}_median") for c in ("_q", "_p")),
-                *(
-                    (pl.col(c) - pl.col(c).median()).abs().median().alias(f"{c}_mad")
-                    for c in ("_q", "_p")
-                ),
-            )
+        measured = reference.filter(pl.col("quantity") > 0).select(
+            "product_id", category.alias("_category"), quantity.alias("_q"), unit_price.alias("_p")
         )
-        lines = lines.join(stats, on="_category", how="left")
+        for c, g in groups.items():
+            stats = measured.group_by(g).agg(
+                pl.col(c).median().alias(f"{c}_median"),
+                (pl.col(c) - pl.col(c).median()).abs().median().alias(f"{c}_mad"),
+            )
+            lines = lines.join(stats, on=g, how="left")
     q_scale = pl.max_horizontal(1.4826 * pl.col("_q_mad"), pl.lit(1.0))
     p_scale = pl.max_horizontal(1.4826 * pl.col("_p_mad"), pl.lit(0.1))
     return lines.with_columns(
@@ -606,7 +605,7 @@ def _outliers(threshold: float) -> list[Rule]:
             Reason.OUTLIER,
             clean & (pl.col("_p_score").abs() > threshold),
             pl.format(
-                "unit price {} is far from its category's usual",
+                "unit price {} is far from this product's usual",
                 (pl.col("line_item_amount") / pl.col("quantity")).round(2),
             ),
         ),

@@ -45,7 +45,8 @@ def ground_truth(lake) -> pl.DataFrame:
 @pytest.fixture(scope="module")
 def generated_lake(tmp_path_factory):
     lake = ll.Lake(tmp_path_factory.mktemp("gt") / "lake")
-    ll.generate(lake.landing, ll.GeneratorOptions(lines=6_000, batches=3, seed=21))
+    # Seed 7 at this size once showed false unit-price outliers in small daily batches.
+    ll.generate(lake.landing, ll.GeneratorOptions(lines=20_000, batches=3, seed=7))
     for batch in sorted(lake.landing.iterdir()):
         ingest(batch, lake=lake)
     build_silver(lake=lake, config=CONFIG, run_id="r1", now=NOW)

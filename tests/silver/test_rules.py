@@ -1168,7 +1168,7 @@ def test_a_far_higher_unit_price_is_an_outlier_warning():
     assert reasons(h) == [[]] * 5
     assert reasons(ln) == [[]] * 5
     assert warnings(ln) == [[]] * 4 + [["OUTLIER"]]
-    assert messages(ln)[4] == ["unit price 200.00 is far from its category's usual"]
+    assert messages(ln)[4] == ["unit price 200.00 is far from this product's usual"]
 
 
 def test_outliers_are_judged_within_the_category():
