@@ -146,30 +146,25 @@ def loyalty_view(lake: Lake, gold: data.Gold, filters: data.Filters) -> None:
         st.dataframe(statement.ledger.drop("customer_id"), hide_index=True)
 
 
+def _per_segment(sizes: pl.DataFrame, value: str, title: str) -> alt.Chart:
+    """A bar per segment, in the segments' colours."""
+    return (
+        alt.Chart(sizes, title=f"{title} per segment")
+        .mark_bar()
+        .encode(
+            x=alt.X("segment:N", title="Segment"),
+            y=alt.Y(f"{value}:Q", title=title),
+            color=alt.Color("segment:N", scale=SEGMENT_COLOURS, legend=None),
+        )
+    )
+
+
 def segments_view(gold: data.Gold, filters: data.Filters) -> None:
     """Segment sizes and revenue, R × F heat map, RFM segments, the At Risk list."""
     sizes = data.segment_sizes(gold, filters)
     left, right = st.columns(2)
-    left.altair_chart(
-        alt.Chart(sizes, title="Customers per segment")
-        .mark_bar()
-        .encode(
-            x=alt.X("segment:N", title="Segment"),
-            y=alt.Y("customers:Q", title="Customers"),
-            color=alt.Color("segment:N", scale=SEGMENT_COLOURS, legend=None),
-        ),
-        width="stretch",
-    )
-    right.altair_chart(
-        alt.Chart(sizes, title="Net revenue per segment")
-        .mark_bar()
-        .encode(
-            x=alt.X("segment:N", title="Segment"),
-            y=alt.Y("revenue:Q", title="Revenue"),
-            color=alt.Color("segment:N", scale=SEGMENT_COLOURS, legend=None),
-        ),
-        width="stretch",
-    )
+    left.altair_chart(_per_segment(sizes, "customers", "Customers"), width="stretch")
+    right.altair_chart(_per_segment(sizes, "revenue", "Net revenue"), width="stretch")
     st.altair_chart(
         alt.Chart(data.rf_heatmap(gold, filters), title="Customers by recency × frequency score")
         .mark_rect()
