@@ -10,7 +10,7 @@ started again converges to the same tables.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -23,12 +23,14 @@ from loyalty_lake.contract import LANDING_FILES, LandingFile, Reason
 from loyalty_lake.errors import LoyaltyLakeError
 from loyalty_lake.io import delta
 from loyalty_lake.io.lock import holds_lake
+from loyalty_lake.silver import parse
 from loyalty_lake.silver.checks import BATCH_ORDER, WARN_BITS, is_rejected
 from loyalty_lake.silver.models import SILVER_MODELS, Rejects, Warnings, schema
 from loyalty_lake.silver.split import OPEN, REPROCESSED, reject_rows, silver_rows, warning_rows
 from loyalty_lake.silver.tables import (
     Checks,
     Known,
+    OutlierStats,
     checked_customers,
     checked_inventory,
     checked_loyalty_rules,
@@ -37,10 +39,11 @@ from loyalty_lake.silver.tables import (
     checked_redemptions,
     checked_sales,
     checked_stores,
+    outlier_values,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from loyalty_lake.config import Config
     from loyalty_lake.io.lake import Lake
@@ -211,88 +214,245 @@ def _process(
         "batch_id": batches[-1],
         "batches": ",".join(batches),
     }
-    checked: dict[str, pl.DataFrame] = {}
+    out = _Outputs(run_id=run_id, now=checks.now)
     current: dict[str, pl.DataFrame] = {}
     for name in MASTERS:
         spec = LANDING_FILES[name]
-        checked[name] = _MASTER_CHECKS[name](
-            _bronze(lake, spec, shas[name]), checks=checks
-        ).collect()
+        checked = _MASTER_CHECKS[name](_bronze(lake, spec, shas[name]), checks=checks).collect()
+        out.add(name, checked.lazy())
         current[name] = _latest_versions(
-            scan_silver(lake, name), silver_rows(checked[name].lazy(), spec), spec
+            scan_silver(lake, name), silver_rows(checked.lazy(), spec), spec
         )
     known = Known.from_masters(current)
     existing = {
         name: scan_silver(lake, name).filter(pl.col("_file_sha256").is_in(shas[name]).not_())
         for name in FACTS
     }
-    header, lines = checked_sales(
-        _bronze(lake, LANDING_FILES["sales_header"], shas["sales_header"]),
-        _bronze(lake, LANDING_FILES["sales_lines"], shas["sales_lines"]),
-        known=known,
-        existing_header=existing["sales_header"],
-        existing_lines=existing["sales_lines"],
-        checks=checks,
-    )
-    redemptions = checked_redemptions(
-        _bronze(lake, LANDING_FILES["redemptions"], shas["redemptions"]),
-        known=known,
-        existing=existing["redemptions"],
-        checks=checks,
-    )
-    inventory = checked_inventory(
-        _bronze(lake, LANDING_FILES["inventory"], shas["inventory"]),
-        known=known,
-        existing=existing["inventory"],
-        checks=checks,
-    )
-    frames = pl.collect_all([header, lines, redemptions, inventory])
-    checked |= dict(zip(FACTS, frames, strict=True))
-
+    bronze = {name: _bronze(lake, LANDING_FILES[name], shas[name]) for name in FACTS}
+    # Masters first: facts are checked against them, and a crash leaves facts to redo.
     for name in MASTERS:
         if shas[name]:
             _write_master(lake, name, current[name], meta)
-    for name in FACTS:
-        rows = silver_rows(checked[name].lazy(), LANDING_FILES[name]).collect()
-        _validated(name, rows)
-        delta.replace_where(
-            lake.table("silver", name),
-            rows,
-            column="_file_sha256",
-            values=shas[name],
-            metadata=meta,
+
+    parts = _SalesPartitions.of(bronze["sales_header"], bronze["sales_lines"])
+    outliers = None
+    if parts.count > 1:  # each part is judged against the whole run's lines
+        outliers = OutlierStats.of(
+            pl.concat(
+                [
+                    outlier_values(
+                        lines, known=known, existing=existing["sales_lines"], checks=checks
+                    ).collect()
+                    for _, lines in parts.split(bronze["sales_header"], bronze["sales_lines"])
+                ]
+            ).lazy()
+        ).collect()
+    for part, (header, lines) in enumerate(
+        parts.split(bronze["sales_header"], bronze["sales_lines"])
+    ):
+        if parts.count > 1:
+            log.info("Checking sales, part %d of %d", part + 1, parts.count)
+        checked_header, checked_lines = checked_sales(
+            header,
+            lines,
+            known=known,
+            existing_header=existing["sales_header"],
+            existing_lines=existing["sales_lines"],
+            checks=checks,
+            outliers=outliers,
         )
+        frames = {"sales_header": checked_header, "sales_lines": checked_lines}
+        for name, rows in out.split(frames).items():
+            _write_fact(lake, name, rows, shas[name], meta, replace=part == 0)
+    others = {
+        "redemptions": checked_redemptions(
+            bronze["redemptions"], known=known, existing=existing["redemptions"], checks=checks
+        ),
+        "inventory": checked_inventory(
+            bronze["inventory"], known=known, existing=existing["inventory"], checks=checks
+        ),
+    }
+    for name, rows in out.split(others).items():
+        _write_fact(lake, name, rows, shas[name], meta, replace=True)
+
     every_sha = pending["file_sha256"].unique().to_list()
-    rejects = pl.concat(
-        [
-            reject_rows(frame.lazy(), LANDING_FILES[name], run_id=run_id, now=checks.now)
-            for name, frame in checked.items()
-        ]
-    ).collect()
-    warnings = pl.concat(
-        [
-            warning_rows(frame.lazy(), LANDING_FILES[name], run_id=run_id, now=checks.now)
-            for name, frame in checked.items()
-        ]
-    ).collect()
+    rejects, warnings = out.rejects(), out.warnings()
     _validate(Rejects, rejects, "rejects")
     _validate(Warnings, warnings, "warnings")
     for name, rows in ((REJECTS, rejects), (WARNINGS, warnings)):
         delta.replace_where(
             lake.table("silver", name), rows, column="file_sha256", values=every_sha, metadata=meta
         )
-    processed = _processed_files(checked, now=checks.now, run_id=run_id)
+    processed = out.processed_files()
     delta.write_table(lake.table("silver", PROCESSED), processed, mode="append", metadata=meta)
     totals = processed.group_by("table").agg(
         pl.col("bronze_rows", "accepted", "rejected", "warned").sum()
     )
-    order = list(checked)
+    order = list(LANDING_FILES)
     return [
         TableOutcome(**row)
         for row in totals.sort(pl.col("table").replace_strict(order, range(len(order)))).rows(
             named=True
         )
     ]
+
+
+#: Sales lines checked at once. A bigger run checks its sales in parts of about
+#: this many lines, each part whole transactions (a return with its original
+#: sale), which bounds the memory a build needs whatever the batch size.
+PART_LINES = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class _SalesPartitions:
+    """Which part of a run's sales each bronze header and line belongs to.
+
+    A transaction's rows are in one part; a RETURN goes with the sale it names
+    (its anchor), so that every rule of a transaction, and whether a return's
+    original is a clean sale, can be decided within the part. The anchor of a
+    transaction is decided by its first header row (later rows are duplicates).
+    """
+
+    count: int
+    returns: pl.DataFrame  # transaction_id → anchor, for transactions that are returns
+
+    @classmethod
+    def of(cls, header: pl.LazyFrame, lines: pl.LazyFrame) -> _SalesPartitions:
+        """Partitions of about :data:`PART_LINES` lines for these bronze sales."""
+        count = -(-lines.select(pl.len()).collect().item() // PART_LINES)
+        if count <= 1:
+            return cls(count=1, returns=pl.DataFrame())
+        first = (
+            header.select(
+                parse.text("transaction_id").alias("transaction_id"),
+                parse.code("transaction_type").alias("type"),
+                parse.text("original_transaction_id").alias("anchor"),
+                *BATCH_ORDER,
+            )
+            .filter(pl.col("transaction_id").is_not_null())
+            .group_by("transaction_id")
+            .agg(pl.col("type", "anchor").sort_by(*BATCH_ORDER).first())
+        )
+        returns = (
+            first.filter((pl.col("type") == "RETURN") & pl.col("anchor").is_not_null())
+            .select("transaction_id", "anchor")
+            .collect()
+        )
+        return cls(count=count, returns=returns)
+
+    def _part(self) -> pl.Expr:
+        transaction = parse.text("transaction_id")
+        anchor = transaction.replace_strict(
+            self.returns["transaction_id"], self.returns["anchor"], default=transaction
+        )
+        return anchor.hash(seed=0) % self.count
+
+    def split(
+        self, header: pl.LazyFrame, lines: pl.LazyFrame
+    ) -> Iterator[tuple[pl.LazyFrame, pl.LazyFrame]]:
+        """Each part's (header, lines)."""
+        if self.count == 1:
+            yield header, lines
+            return
+        for part in range(self.count):
+            yield header.filter(self._part() == part), lines.filter(self._part() == part)
+
+
+@dataclass
+class _Outputs:
+    """The small outputs of a run, gathered table by table: rejects, warnings, counts."""
+
+    run_id: str
+    now: datetime
+    _rejects: list[pl.DataFrame] = field(default_factory=list)
+    _warnings: list[pl.DataFrame] = field(default_factory=list)
+    _counts: list[pl.DataFrame] = field(default_factory=list)
+
+    def add(self, name: str, checked: pl.LazyFrame) -> None:
+        """Keep the rejects, warnings and per-file counts of one checked table."""
+        self.split({name: checked}, silver=False)
+
+    def split(
+        self, checked: Mapping[str, pl.LazyFrame], *, silver: bool = True
+    ) -> dict[str, pl.DataFrame]:
+        """Evaluate checked tables once; keep their small outputs, return their silver rows."""
+        plans = []
+        for name, plan in checked.items():
+            spec = LANDING_FILES[name]
+            frame = plan.cache()  # one evaluation feeds every output
+            plans += [
+                reject_rows(frame, spec, run_id=self.run_id, now=self.now),
+                warning_rows(frame, spec, run_id=self.run_id, now=self.now),
+                _file_counts(frame, name),
+            ]
+            if silver:
+                plans.append(silver_rows(frame, spec))
+        done = iter(pl.collect_all(plans))
+        rows = {}
+        for name in checked:
+            self._rejects.append(next(done))
+            self._warnings.append(next(done))
+            self._counts.append(next(done))
+            if silver:
+                rows[name] = _validated(name, next(done))
+        return rows
+
+    def rejects(self) -> pl.DataFrame:
+        """Every reject of the run."""
+        return pl.concat(self._rejects)
+
+    def warnings(self) -> pl.DataFrame:
+        """Every warning of the run."""
+        return pl.concat(self._warnings)
+
+    def processed_files(self) -> pl.DataFrame:
+        """One row per processed bronze file: its rows accepted, rejected and warned."""
+        return (
+            pl.concat(self._counts)
+            .group_by("table", "batch_id", "source_file", "file_sha256")
+            .agg(pl.col("bronze_rows", "accepted", "rejected", "warned").sum())
+            .select(
+                *PROCESSED_SCHEMA.names()[:8],
+                pl.lit(self.run_id).alias("run_id"),
+                pl.lit(self.now, dtype=pl.Datetime("us", "UTC")).alias("processed_at"),
+            )
+            .sort("table", "batch_id", "source_file")
+        )
+
+
+def _file_counts(checked: pl.LazyFrame, name: str) -> pl.LazyFrame:
+    """Per bronze file of a checked table: rows, accepted, rejected, warned."""
+    return (
+        checked.group_by(
+            pl.col("_batch_id").alias("batch_id"),
+            pl.col("_source_file").alias("source_file"),
+            pl.col("_file_sha256").alias("file_sha256"),
+        )
+        .agg(
+            pl.len().cast(pl.Int64).alias("bronze_rows"),
+            is_rejected().not_().sum().cast(pl.Int64).alias("accepted"),
+            is_rejected().sum().cast(pl.Int64).alias("rejected"),
+            (is_rejected().not_() & (pl.col(WARN_BITS) != 0)).sum().cast(pl.Int64).alias("warned"),
+        )
+        .select(pl.lit(name).alias("table"), pl.all())
+    )
+
+
+def _write_fact(
+    lake: Lake,
+    name: str,
+    rows: pl.DataFrame,
+    shas: list[str],
+    meta: Mapping[str, str],
+    *,
+    replace: bool,
+) -> None:
+    """Write a fact table's new rows: replacing its files' rows, or adding another part's."""
+    path = lake.table("silver", name)
+    if replace:
+        delta.replace_where(path, rows, column="_file_sha256", values=shas, metadata=meta)
+    elif rows.height:
+        delta.write_table(path, rows, mode="append", metadata=meta)
 
 
 def _latest_versions(
@@ -328,42 +488,6 @@ def _validate(model: type[pa.DataFrameModel], rows: pl.DataFrame, name: str) -> 
         ) from exc
 
 
-def _processed_files(
-    checked: Mapping[str, pl.DataFrame], *, now: datetime, run_id: str
-) -> pl.DataFrame:
-    """One row per processed bronze file: its rows accepted, rejected and warned."""
-    per_file = [
-        frame.lazy()
-        .group_by("_batch_id", "_source_file", "_file_sha256")
-        .agg(
-            pl.len().cast(pl.Int64).alias("bronze_rows"),
-            is_rejected().not_().sum().cast(pl.Int64).alias("accepted"),
-            is_rejected().sum().cast(pl.Int64).alias("rejected"),
-            (is_rejected().not_() & (pl.col(WARN_BITS) != 0)).sum().cast(pl.Int64).alias("warned"),
-        )
-        .with_columns(pl.lit(name).alias("table"))
-        for name, frame in checked.items()
-        if frame.height
-    ]
-    return (
-        pl.concat(per_file)
-        .select(
-            "table",
-            pl.col("_batch_id").alias("batch_id"),
-            pl.col("_source_file").alias("source_file"),
-            pl.col("_file_sha256").alias("file_sha256"),
-            "bronze_rows",
-            "accepted",
-            "rejected",
-            "warned",
-            pl.lit(run_id).alias("run_id"),
-            pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("processed_at"),
-        )
-        .sort("table", "batch_id", "source_file")
-        .collect()
-    )
-
-
 # --- reprocessing --------------------------------------------------------------------
 
 
@@ -372,7 +496,8 @@ def reprocess(*, lake: Lake, config: Config, run_id: str, now: datetime | None =
     """Retry open rejects whose only reasons a later master can cure; return rows promoted.
 
     A transaction is retried whole. Rows that now pass move into silver and
-    their rejects are marked REPROCESSED; the others stay open.
+    their rejects are marked REPROCESSED; the others stay open. Rejects of run
+    ``run_id`` itself are not retried: they were judged against the same masters.
     """
     path = lake.table("silver", REJECTS)
     if not delta.table_exists(path):
@@ -380,7 +505,9 @@ def reprocess(*, lake: Lake, config: Config, run_id: str, now: datetime | None =
     now = now or datetime.now(UTC)
     checks = Checks.from_config(config, now=now)
     meta = {"run_id": run_id, "layer": "silver", "operation": "reprocess"}
-    open_rejects = delta.scan_table(path).filter(pl.col("status") == OPEN)
+    open_rejects = delta.scan_table(path).filter(
+        (pl.col("status") == OPEN) & (pl.col("run_id") != run_id)
+    )
     curable = [r.value for r in CURABLE]
     cured_rows = open_rejects.with_columns(
         pl.col("reason_codes")
@@ -426,7 +553,7 @@ def reprocess(*, lake: Lake, config: Config, run_id: str, now: datetime | None =
         existing_header=scan_silver(lake, "sales_header"),
         existing_lines=scan_silver(lake, "sales_lines"),
         checks=checks,
-        outlier_reference=scan_silver(lake, "sales_lines"),
+        outliers=scan_silver(lake, "sales_lines"),
     )
     redemptions = checked_redemptions(
         retried("redemptions"),

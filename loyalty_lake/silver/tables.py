@@ -316,24 +316,21 @@ def checked_sales(
     existing_header: pl.LazyFrame,
     existing_lines: pl.LazyFrame,
     checks: Checks,
-    outlier_reference: pl.LazyFrame | None = None,
+    outliers: OutlierStats | pl.LazyFrame | None = None,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """Bronze sales headers and lines, typed and checked; a transaction is all or nothing.
 
     ``known.products`` holds ``product_id`` and ``product_category``; the other
     ``known`` frames one key column. ``existing_*`` are the silver tables
-    (facts take new keys only). Outliers are judged against
-    ``outlier_reference`` lines (default: the run's own clean lines).
+    (facts take new keys only). Outliers are judged by ``outliers``: statistics
+    (:class:`OutlierStats`), reference lines to compute them from, or by
+    default the given lines' own clean lines.
     """
     header1, header_rules = _checked_header_rows(
         header, known=known, existing=existing_header, checks=checks
     )
     lines1, line_rules = _checked_line_rows(
-        lines,
-        known=known,
-        existing=existing_lines,
-        checks=checks,
-        outlier_reference=outlier_reference,
+        lines, known=known, existing=existing_lines, checks=checks, outliers=outliers
     )
     # The transaction checks read the row checks several times: compute them once.
     header1, lines1 = header1.cache(), lines1.cache()
@@ -440,8 +437,18 @@ def _checked_line_rows(
     known: Known,
     existing: pl.LazyFrame,
     checks: Checks,
-    outlier_reference: pl.LazyFrame | None,
+    outliers: OutlierStats | pl.LazyFrame | None,
 ) -> tuple[pl.LazyFrame, list[Rule]]:
+    frame, rules = _line_row_checks(bronze, known=known, existing=existing, checks=checks)
+    outlier_rules = _outliers(checks.outlier_threshold)
+    scored = _with_outlier_scores(frame, known.products, outliers)
+    return _check(scored, outlier_rules, checks), [*rules, *outlier_rules]
+
+
+def _line_row_checks(
+    bronze: pl.LazyFrame, *, known: Known, existing: pl.LazyFrame, checks: Checks
+) -> tuple[pl.LazyFrame, list[Rule]]:
+    """Sales lines typed and judged by the rules of a line on its own (no outliers yet)."""
     texts = ("line_item_id", "transaction_id", "product_id", "promotion_id")
     parsers = {c: parse.text(c) for c in texts} | {
         "quantity": parse.integer("quantity"),
@@ -465,10 +472,7 @@ def _checked_line_rows(
         unknown_reference("promotion_id", Reason.UNKNOWN_PROMOTION, known="_promotion_known"),
         duplicate(),
     ]
-    frame = _check(frame, rules, checks)
-    outliers = _outliers(checks.outlier_threshold)
-    scored = _with_outlier_scores(frame, known.products, outlier_reference)
-    return _check(scored, outliers, checks), [*rules, *outliers]
+    return _check(frame, rules, checks), rules
 
 
 def _values(spec: LandingFile) -> list[str]:
@@ -541,28 +545,87 @@ def _parent_rejected(transaction_rejected: pl.Expr) -> Rule:
 # --- outliers ------------------------------------------------------------------------
 
 
-def _with_outlier_scores(
-    lines: pl.LazyFrame, products: pl.DataFrame, reference: pl.LazyFrame | None
-) -> pl.LazyFrame:
-    """Add robust z-scores of quantity (within the category) and log unit price (the product).
+@dataclass(frozen=True, slots=True)
+class OutlierStats:
+    """What the OUTLIER rule judges a line against: medians and MADs of clean lines.
 
-    z = (x − median) / (1.4826 · MAD), the MAD floored so that a group whose
-    lines are all alike does not make every small difference an outlier. A
-    product's unit price is compared with its own usual price (prices within a
-    category vary too much to judge one against the other).
+    ``quantity``: per product category (``_category``, ``_q_median``, ``_q_mad``);
+    ``unit_price``: the log unit price per product (``product_id``, ``_p_median``,
+    ``_p_mad``).
     """
+
+    quantity: pl.LazyFrame
+    unit_price: pl.LazyFrame
+
+    @classmethod
+    def of(cls, values: pl.LazyFrame) -> OutlierStats:
+        """The statistics of ``values`` (see :func:`outlier_values`)."""
+
+        def stats(column: str, group: str) -> pl.LazyFrame:
+            return values.group_by(group).agg(
+                pl.col(column).median().alias(f"{column}_median"),
+                (pl.col(column) - pl.col(column).median()).abs().median().alias(f"{column}_mad"),
+            )
+
+        return cls(quantity=stats("_q", "_category"), unit_price=stats("_p", "product_id"))
+
+    def collect(self) -> OutlierStats:
+        """The same statistics computed now (small frames: one row per category or product)."""
+        quantity, unit_price = pl.collect_all([self.quantity, self.unit_price])
+        return OutlierStats(quantity=quantity.lazy(), unit_price=unit_price.lazy())
+
+
+def outlier_values(
+    lines: pl.LazyFrame, *, known: Known, existing: pl.LazyFrame, checks: Checks
+) -> pl.LazyFrame:
+    """The measures of the clean bronze ``lines`` that :class:`OutlierStats` summarises.
+
+    Clean: no reason of a line on its own (types, references, duplicates) and a
+    positive quantity. Computing them part by part and summarising once gives the
+    statistics of the whole run, which is what checking a big batch in
+    partitions needs.
+    """
+    frame, _ = _line_row_checks(lines, known=known, existing=existing, checks=checks)
+    return (
+        _with_outlier_measures(frame, known.products)
+        .filter(_usable_for_outliers())
+        .select("product_id", "_category", "_q", "_p")
+    )
+
+
+def _usable_for_outliers() -> pl.Expr:
+    return is_rejected().not_() & (pl.col("quantity") > 0)
+
+
+def _with_outlier_measures(lines: pl.LazyFrame, products: pl.DataFrame) -> pl.LazyFrame:
+    """Add the line's category, quantity and log unit price as floats."""
     products = products.unique("product_id")
     category = pl.col("product_id").replace_strict(
         products["product_id"], products["product_category"], default=None
     )
     quantity = pl.col("quantity").cast(pl.Float64)
     unit_price = (pl.col("line_item_amount").cast(pl.Float64) / quantity).log()
-    lines = lines.with_columns(
+    return lines.with_columns(
         category.alias("_category"), quantity.alias("_q"), unit_price.alias("_p")
     )
+
+
+def _with_outlier_scores(
+    lines: pl.LazyFrame, products: pl.DataFrame, outliers: OutlierStats | pl.LazyFrame | None
+) -> pl.LazyFrame:
+    """Add robust z-scores of quantity (within the category) and log unit price (the product).
+
+    z = (x − median) / (1.4826 · MAD), the MAD floored so that a group whose
+    lines are all alike does not make every small difference an outlier. A
+    product's unit price is compared with its own usual price (prices within a
+    category vary too much to judge one against the other). The medians come
+    from ``outliers``: given statistics, reference lines, or (None) the lines'
+    own clean lines.
+    """
+    lines = _with_outlier_measures(lines, products)
     groups = {"_q": "_category", "_p": "product_id"}
-    if reference is None:  # the run's own clean lines, as windows: no join over the lines
-        usable = is_rejected().not_() & (pl.col("quantity") > 0)
+    if outliers is None:  # the run's own clean lines, as windows: no join over the lines
+        usable = _usable_for_outliers()
         lines = lines.with_columns(
             pl.col(c).filter(usable).median().over(g).alias(f"{c}_median")
             for c, g in groups.items()
@@ -576,15 +639,12 @@ def _with_outlier_scores(
             for c, g in groups.items()
         )
     else:
-        measured = reference.filter(pl.col("quantity") > 0).select(
-            "product_id", category.alias("_category"), quantity.alias("_q"), unit_price.alias("_p")
+        if isinstance(outliers, pl.LazyFrame):
+            reference = _with_outlier_measures(outliers, products)
+            outliers = OutlierStats.of(reference.filter(pl.col("quantity") > 0))
+        lines = lines.join(outliers.quantity, on="_category", how="left").join(
+            outliers.unit_price, on="product_id", how="left"
         )
-        for c, g in groups.items():
-            stats = measured.group_by(g).agg(
-                pl.col(c).median().alias(f"{c}_median"),
-                (pl.col(c) - pl.col(c).median()).abs().median().alias(f"{c}_mad"),
-            )
-            lines = lines.join(stats, on=g, how="left")
     q_scale = pl.max_horizontal(1.4826 * pl.col("_q_mad"), pl.lit(1.0))
     p_scale = pl.max_horizontal(1.4826 * pl.col("_p_mad"), pl.lit(0.1))
     return lines.with_columns(
@@ -671,6 +731,7 @@ def checked_inventory(
 __all__ = [
     "Checks",
     "Known",
+    "OutlierStats",
     "checked_customers",
     "checked_inventory",
     "checked_loyalty_rules",
@@ -679,4 +740,5 @@ __all__ = [
     "checked_redemptions",
     "checked_sales",
     "checked_stores",
+    "outlier_values",
 ]
