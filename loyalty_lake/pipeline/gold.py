@@ -31,6 +31,7 @@ from loyalty_lake.gold.marts import (
 )
 from loyalty_lake.gold.models import GOLD_MODELS, CustomerDetails
 from loyalty_lake.gold.points import (
+    REDEEM,
     configured_rules,
     customer_points,
     events_of,
@@ -150,10 +151,21 @@ def _gold_tables(
     promotions = scan_silver(lake, "promotions").collect()
     sales_header = scan_silver(lake, "sales_header")
     sales_lines = scan_silver(lake, "sales_lines")
+    # Lines with their points are only ever summed: keep the sums, not the lines.
     scored = scored_lines(
         sales_header, sales_lines, products, rules=rules, promotions=promotions, as_of=as_of
-    ).collect()
-    ledger, insufficient = _points(lake, scored, rules=rules, config=config, as_of=as_of)
+    ).cache()
+    events = pl.concat(
+        [
+            events_of(scored, rules=rules),
+            redemption_events(scan_silver(lake, "redemptions"), as_of=as_of),
+        ]
+    ).pipe(sequenced)
+    promoted = scored.filter(pl.col("promotion_id").is_not_null()).select(
+        "promotion_id", "transaction_type", "transaction_date", "points"
+    )
+    events_done, promoted_done = pl.collect_all([events, promoted])
+    ledger, insufficient = _points(lake, events_done, config=config, as_of=as_of)
     details = _customer_details(lake, ledger, config=config, as_of=as_of)
     lines = sale_lines(sales_header, sales_lines, products, as_of=as_of).cache()
     stores = scan_silver(lake, "stores")
@@ -164,7 +176,7 @@ def _gold_tables(
             product_sales_daily(lines, products, stores),
             member_sales_daily(lines),
             loyalty_daily(ledger.lazy(), sales_header, as_of=as_of),
-            promotion_performance(lines, scored.lazy(), promotions, as_of=as_of),
+            promotion_performance(lines, promoted_done.lazy(), promotions, as_of=as_of),
             segment_summary(details.lazy()),
         ]
     )
@@ -183,26 +195,21 @@ def _gold_tables(
 
 
 def _points(
-    lake: Lake, scored: pl.DataFrame, *, rules: pl.DataFrame, config: Config, as_of: date
+    lake: Lake, events: pl.DataFrame, *, config: Config, as_of: date
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The points ledger, and the redemptions rejected for insufficient points."""
-    events = (
-        pl.concat(
-            [
-                events_of(scored.lazy(), rules=rules),
-                redemption_events(scan_silver(lake, "redemptions"), as_of=as_of),
-            ]
-        )
-        .pipe(sequenced)
-        .collect()
-    )
+    """The ledger of sequenced ``events``, and the redemptions rejected for insufficient points.
+
+    Verdicts are settled in rounds (each rejects every customer's first
+    insufficient redemption) over the events of customers who redeem, the only
+    ones a verdict can change; the ledger is then computed once for everyone.
+    """
+    redeeming = events.filter(pl.col("event_type") == REDEEM)["_customer"].unique()
+    theirs = events.filter(pl.col("_customer").is_in(redeeming.implode())).lazy()
+    months = config.loyalty.expiry_months
     rejected = pl.Series("redemption_id", [], dtype=pl.String)
     for _ in range(MAX_REDEMPTION_ROUNDS):
-        ledger, verdicts = points_ledger(
-            events.lazy(),
-            rejected_redemptions=rejected,
-            as_of=as_of,
-            expiry_months=config.loyalty.expiry_months,
+        _, verdicts = points_ledger(
+            theirs, rejected_redemptions=rejected, as_of=as_of, expiry_months=months
         )
         newly = first_insufficient(verdicts).collect()["redemption_id"]
         if newly.is_empty():
@@ -213,6 +220,9 @@ def _points(
             f"Redemption checks did not settle after {MAX_REDEMPTION_ROUNDS} rounds.",
             hint="A customer has more insufficient redemptions than expected; please report it.",
         )
+    ledger, _ = points_ledger(
+        events.lazy(), rejected_redemptions=rejected, as_of=as_of, expiry_months=months
+    )
     insufficient = (
         scan_silver(lake, "redemptions")
         .filter(pl.col("redemption_id").is_in(rejected.implode()))

@@ -21,7 +21,7 @@ import polars as pl
 from loyalty_lake.bronze import bronze_schema
 from loyalty_lake.contract import LANDING_FILES, LandingFile, Reason
 from loyalty_lake.errors import LoyaltyLakeError
-from loyalty_lake.io import delta
+from loyalty_lake.io import delta, staging
 from loyalty_lake.io.lock import holds_lake
 from loyalty_lake.silver import parse
 from loyalty_lake.silver.checks import BATCH_ORDER, WARN_BITS, is_rejected
@@ -44,6 +44,7 @@ from loyalty_lake.silver.tables import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
+    from pathlib import Path
 
     from loyalty_lake.config import Config
     from loyalty_lake.io.lake import Lake
@@ -171,9 +172,13 @@ def _pending_files(lake: Lake) -> pl.DataFrame:
     )
 
 
-def _scan_or_empty(lake: Lake, layer: str, name: str, empty: pl.Schema) -> pl.LazyFrame:
+def _scan_or_empty(
+    lake: Lake, layer: str, name: str, empty: pl.Schema, *, version: int | None = None
+) -> pl.LazyFrame:
     path = lake.table(layer, name)  # type: ignore[arg-type]
-    return delta.scan_table(path) if delta.table_exists(path) else pl.LazyFrame(schema=empty)
+    if not delta.table_exists(path):
+        return pl.LazyFrame(schema=empty)
+    return delta.scan_table(path, version=version)
 
 
 def _bronze(lake: Lake, spec: LandingFile, shas: list[str]) -> pl.LazyFrame:
@@ -192,9 +197,9 @@ _SILVER_SCHEMAS: dict[str, pl.Schema] = {
 }
 
 
-def scan_silver(lake: Lake, name: str) -> pl.LazyFrame:
-    """A lazy scan of silver table ``name``; empty (with its schema) before the first build."""
-    return _scan_or_empty(lake, "silver", name, _SILVER_SCHEMAS[name])
+def scan_silver(lake: Lake, name: str, *, version: int | None = None) -> pl.LazyFrame:
+    """A lazy scan of silver table ``name`` (at ``version``); empty before the first build."""
+    return _scan_or_empty(lake, "silver", name, _SILVER_SCHEMAS[name], version=version)
 
 
 # --- one run ---------------------------------------------------------------------------
@@ -224,8 +229,11 @@ def _process(
             scan_silver(lake, name), silver_rows(checked.lazy(), spec), spec
         )
     known = Known.from_masters(current)
+    # Silver as it was before this run (the run's own parts are written meanwhile).
     existing = {
-        name: scan_silver(lake, name).filter(pl.col("_file_sha256").is_in(shas[name]).not_())
+        name: scan_silver(
+            lake, name, version=delta.table_version(lake.table("silver", name))
+        ).filter(pl.col("_file_sha256").is_in(shas[name]).not_())
         for name in FACTS
     }
     bronze = {name: _bronze(lake, LANDING_FILES[name], shas[name]) for name in FACTS}
@@ -234,36 +242,30 @@ def _process(
         if shas[name]:
             _write_master(lake, name, current[name], meta)
 
-    parts = _SalesPartitions.of(bronze["sales_header"], bronze["sales_lines"])
-    outliers = None
-    if parts.count > 1:  # each part is judged against the whole run's lines
-        outliers = OutlierStats.of(
-            pl.concat(
-                [
-                    outlier_values(
-                        lines, known=known, existing=existing["sales_lines"], checks=checks
-                    ).collect()
-                    for _, lines in parts.split(bronze["sales_header"], bronze["sales_lines"])
-                ]
-            ).lazy()
-        ).collect()
-    for part, (header, lines) in enumerate(
-        parts.split(bronze["sales_header"], bronze["sales_lines"])
-    ):
-        if parts.count > 1:
-            log.info("Checking sales, part %d of %d", part + 1, parts.count)
-        checked_header, checked_lines = checked_sales(
-            header,
-            lines,
-            known=known,
-            existing_header=existing["sales_header"],
-            existing_lines=existing["sales_lines"],
-            checks=checks,
-            outliers=outliers,
-        )
-        frames = {"sales_header": checked_header, "sales_lines": checked_lines}
-        for name, rows in out.split(frames).items():
-            _write_fact(lake, name, rows, shas[name], meta, replace=part == 0)
+    with staging.staging(lake.layer("silver") / "_staging") as folder:
+        parts = _SalesPartitions.of(bronze["sales_header"], bronze["sales_lines"], folder)
+        outliers = None
+        if parts.count > 1:  # each part is judged against the whole run's lines
+            values = [
+                outlier_values(lines, known=known, existing=existing["sales_lines"], checks=checks)
+                for _, lines in parts
+            ]
+            outliers = OutlierStats.of(pl.concat([v.collect() for v in values]).lazy()).collect()
+        for part, (header, lines) in enumerate(parts):
+            if parts.count > 1:
+                log.info("Checking sales, part %d of %d", part + 1, parts.count)
+            checked_header, checked_lines = checked_sales(
+                header,
+                lines,
+                known=known,
+                existing_header=existing["sales_header"],
+                existing_lines=existing["sales_lines"],
+                checks=checks,
+                outliers=outliers,
+            )
+            frames = {"sales_header": checked_header, "sales_lines": checked_lines}
+            for name, rows in out.split(frames).items():
+                _write_fact(lake, name, rows, shas[name], meta, replace=part == 0)
     others = {
         "redemptions": checked_redemptions(
             bronze["redemptions"], known=known, existing=existing["redemptions"], checks=checks
@@ -305,23 +307,34 @@ PART_LINES = 1_000_000
 
 @dataclass(frozen=True, slots=True)
 class _SalesPartitions:
-    """Which part of a run's sales each bronze header and line belongs to.
+    """A run's bronze sales, in parts of whole transactions.
 
-    A transaction's rows are in one part; a RETURN goes with the sale it names
-    (its anchor), so that every rule of a transaction, and whether a return's
-    original is a clean sale, can be decided within the part. The anchor of a
-    transaction is decided by its first header row (later rows are duplicates).
+    A transaction's rows are in one part, and a RETURN goes with the sale it
+    names (its anchor), so that every rule of a transaction, and whether a
+    return's original is a clean sale, is decided within its part. The anchor
+    of a transaction is decided by its first header row (later rows are
+    duplicates). Several parts are written once to a staging folder and read
+    back one by one.
     """
 
     count: int
-    returns: pl.DataFrame  # transaction_id → anchor, for transactions that are returns
+    header: pl.LazyFrame
+    lines: pl.LazyFrame
+    folder: Path
 
     @classmethod
-    def of(cls, header: pl.LazyFrame, lines: pl.LazyFrame) -> _SalesPartitions:
-        """Partitions of about :data:`PART_LINES` lines for these bronze sales."""
+    def of(cls, header: pl.LazyFrame, lines: pl.LazyFrame, folder: Path) -> _SalesPartitions:
+        """Parts of about :data:`PART_LINES` lines, staged in ``folder`` when more than one."""
         count = -(-lines.select(pl.len()).collect().item() // PART_LINES)
-        if count <= 1:
-            return cls(count=1, returns=pl.DataFrame())
+        parts = cls(count=max(count, 1), header=header, lines=lines, folder=folder)
+        if parts.count > 1:
+            part = parts._part(header)
+            staging.write_parts(folder / "sales_header", header, part=part)
+            staging.write_parts(folder / "sales_lines", lines, part=part)
+        return parts
+
+    def _part(self, header: pl.LazyFrame) -> pl.Expr:
+        """The part of a header or line row: a hash of its transaction's anchor."""
         first = (
             header.select(
                 parse.text("transaction_id").alias("transaction_id"),
@@ -338,24 +351,25 @@ class _SalesPartitions:
             .select("transaction_id", "anchor")
             .collect()
         )
-        return cls(count=count, returns=returns)
-
-    def _part(self) -> pl.Expr:
         transaction = parse.text("transaction_id")
         anchor = transaction.replace_strict(
-            self.returns["transaction_id"], self.returns["anchor"], default=transaction
+            returns["transaction_id"], returns["anchor"], default=transaction
         )
-        return anchor.hash(seed=0) % self.count
+        return (anchor.hash(seed=0) % self.count).cast(pl.Int64)
 
-    def split(
-        self, header: pl.LazyFrame, lines: pl.LazyFrame
-    ) -> Iterator[tuple[pl.LazyFrame, pl.LazyFrame]]:
-        """Each part's (header, lines)."""
+    def __iter__(self) -> Iterator[tuple[pl.LazyFrame, pl.LazyFrame]]:
+        """Each part's (header, lines) bronze rows."""
         if self.count == 1:
-            yield header, lines
+            yield self.header, self.lines
             return
+        frames = {"sales_header": self.header, "sales_lines": self.lines}
+        schemas = {name: frame.collect_schema() for name, frame in frames.items()}
+
+        def scan(name: str, part: int) -> pl.LazyFrame:
+            return staging.scan_part(self.folder / name, part, schema=schemas[name])
+
         for part in range(self.count):
-            yield header.filter(self._part() == part), lines.filter(self._part() == part)
+            yield scan("sales_header", part), scan("sales_lines", part)
 
 
 @dataclass

@@ -1,0 +1,49 @@
+"""Scratch space of a run: a big input split once into parts, then read back part by part.
+
+A staging folder lives in a private layer (it holds raw bronze text), belongs to
+one run and is removed when the run ends; a run that was killed leaves one
+behind, which the next run of the same stage removes before it starts.
+"""
+
+from __future__ import annotations
+
+import shutil
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+_PART = "_part"
+
+
+@contextmanager
+def staging(folder: Path) -> Iterator[Path]:
+    """A fresh, owner-only folder for one run's parts, removed afterwards."""
+    shutil.rmtree(folder, ignore_errors=True)  # left by a killed run
+    folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder.mkdir(mode=0o700)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def write_parts(folder: Path, frame: pl.LazyFrame, *, part: pl.Expr) -> None:
+    """Write ``frame`` split by the integer ``part`` of each row, streaming, in one pass."""
+    frame.with_columns(part.alias(_PART)).sink_parquet(
+        pl.PartitionBy(folder, key=_PART, include_key=False),
+        compression="lz4",
+        mkdir=True,
+    )
+
+
+def scan_part(folder: Path, part: int, *, schema: pl.Schema) -> pl.LazyFrame:
+    """The rows of ``part`` written by :func:`write_parts` (none: an empty frame)."""
+    path = folder / f"{_PART}={part}"
+    if not path.is_dir():
+        return pl.LazyFrame(schema=schema)
+    return pl.scan_parquet(path / "*.parquet", hive_partitioning=False, schema=schema)
