@@ -1,10 +1,14 @@
 """Benchmarks, measured side by side in one run.
 
+    python -m benchmarks --lines 1e6,1e7 --repeat 3          # end to end (the default)
     python -m benchmarks ingest --lines 1e6,1e7 --repeat 3
     python -m benchmarks silver --lines 1e6,1e7 --repeat 3
     python -m benchmarks points --lines 1e6,1e7 --repeat 3
     python -m benchmarks duckdb --lines 1e6,1e7 --repeat 3
 
+``e2e`` (default): the whole flow with loyalty_lake, pandas and DuckDB on the
+same generated batch, results checked identical, against reading the CSVs once
+with polars (see ``benchmarks/e2e.py``); writes ``results/e2e.md`` and ``e2e.png``.
 ``ingest``: synthetic data generation and bronze ingestion throughput, with
 the time polars takes simply to read the same CSV files (the floor).
 ``silver``: the silver build (types, every data quality rule, rejects,
@@ -29,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks._harness import DATA, RESULTS, Measurement, machine, measure, run_in_child
+from benchmarks.e2e import e2e_suite
 
 
 def _sizes(text: str) -> list[int]:
@@ -215,13 +220,16 @@ def main() -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("suite", choices=["ingest", "silver", "points", "duckdb"])
+    parser.add_argument(
+        "suite", nargs="?", default="e2e", choices=["e2e", "ingest", "silver", "points", "duckdb"]
+    )
     parser.add_argument("--lines", default="1e6,1e7", help="comma-separated sizes, e.g. 1e6,1e7")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     suite = {
+        "e2e": e2e_suite,
         "ingest": ingest_suite,
         "silver": silver_suite,
         "points": points_suite,

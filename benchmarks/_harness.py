@@ -32,11 +32,14 @@ def run_in_child(task: str, *args: str) -> dict:
     """Run ``benchmarks._tasks <task> <args>`` in a fresh interpreter; return its JSON line."""
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks._tasks", task, *args],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
         cwd=ROOT.parent,
     )
+    if out.returncode:
+        tail = "\n".join(out.stderr.strip().splitlines()[-15:])
+        raise RuntimeError(f"benchmark task {task} {' '.join(args)} failed:\n{tail}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

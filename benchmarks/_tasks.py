@@ -11,13 +11,79 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def _report(seconds: float, rows: int) -> None:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_rss_mib": peak, "rows": rows}))
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _report(
+    seconds: float, rows: int, *, phases: dict[str, float] | None = None, peak: float | None = None
+) -> None:
+    peak = peak if peak is not None else _peak_rss_mib()
+    line = {"seconds": seconds, "peak_rss_mib": peak, "rows": rows, "phases": phases or {}}
+    print(json.dumps(line))
+
+
+def _sales_lines(batch: str) -> int:
+    """The number of data rows of the batch's sales_lines.csv (the size of a dataset)."""
+    return (
+        pl.scan_csv(Path(batch) / "sales_lines.csv", infer_schema=False)
+        .select(pl.len())
+        .collect()
+        .item()
+    )
+
+
+def e2e_loyalty_lake(batch: str, lake: str, out: str) -> None:
+    """The whole build (landing → bronze → silver → gold → export), as ``build`` runs it."""
+    from benchmarks.customers import from_lake
+    from loyalty_lake import Lake, ingest
+    from loyalty_lake.config import load_config
+    from loyalty_lake.pipeline import build_gold, build_silver
+
+    shutil.rmtree(lake, ignore_errors=True)
+    target, config = Lake(Path(lake)), load_config(env={})
+    start = time.perf_counter()
+    ingest(batch, lake=target, run_id="bench")
+    landed = time.perf_counter()
+    build_silver(lake=target, config=config, run_id="bench")
+    checked = time.perf_counter()
+    build_gold(lake=target, config=config, run_id="bench")
+    done = time.perf_counter()
+    peak = _peak_rss_mib()
+    from_lake(target.root).write_parquet(out)  # the compared result, not timed
+    shutil.rmtree(lake, ignore_errors=True)
+    phases = {"read": landed - start, "clean": checked - landed, "gold": done - checked}
+    _report(done - start, _sales_lines(batch), phases=phases, peak=peak)
+
+
+def e2e_pandas(batch: str, out: str) -> None:
+    """The pandas implementation (``benchmarks/e2e_pandas.py``)."""
+    from benchmarks import e2e_pandas as implementation
+
+    _e2e_peer(implementation.run, batch, out)
+
+
+def e2e_duckdb(batch: str, out: str) -> None:
+    """The DuckDB implementation (``benchmarks/e2e_duckdb.py``)."""
+    from benchmarks import e2e_duckdb as implementation
+
+    _e2e_peer(implementation.run, batch, out)
+
+
+def _e2e_peer(run: Callable[[Path, Path], dict[str, float]], batch: str, out: str) -> None:
+    start = time.perf_counter()
+    phases = run(Path(batch), Path(out))
+    seconds = time.perf_counter() - start
+    phases = {k: v for k, v in phases.items() if k in ("read", "clean", "gold", "write")}
+    _report(seconds, _sales_lines(batch), phases=phases)
 
 
 def generate(out: str, lines: str) -> None:
@@ -111,12 +177,17 @@ def scan_bronze_floor(template: str) -> None:
     _report(time.perf_counter() - start, rows)
 
 
-def read_csv_floor(batch: str) -> None:
+def read_csv_floor(batch: str, rows: str = "all") -> None:
+    """Read every CSV file of the batch once with polars (as text): the floor.
+
+    ``rows``: ``all`` reports all rows read, ``lines`` the batch's sales lines.
+    """
     start = time.perf_counter()
-    rows = 0
+    read = 0
     for path in sorted(Path(batch).glob("[!_]*.csv")):
-        rows += pl.read_csv(path, infer_schema=False).height
-    _report(time.perf_counter() - start, rows)
+        read += pl.read_csv(path, infer_schema=False).height
+    seconds = time.perf_counter() - start
+    _report(seconds, _sales_lines(batch) if rows == "lines" else read)
 
 
 def gold_template(template: str, lake: str) -> None:
@@ -161,6 +232,9 @@ if __name__ == "__main__":
         "generate": generate,
         "ingest": ingest,
         "read_csv_floor": read_csv_floor,
+        "e2e_loyalty_lake": e2e_loyalty_lake,
+        "e2e_pandas": e2e_pandas,
+        "e2e_duckdb": e2e_duckdb,
         "silver": silver,
         "scan_bronze_floor": scan_bronze_floor,
         "silver_template": silver_template,

@@ -104,6 +104,7 @@ def build_gold(*, lake: Lake, config: Config, run_id: str, as_of: date | None = 
     tables["batch_quality"] = batch_quality(
         scan_silver(lake, PROCESSED), scan_silver(lake, REJECTS)
     ).collect()
+    log.info("Gold: validating and publishing")
     for name, rows in tables.items():
         _publish(lake, name, _validated(GOLD_MODELS[name], rows, name), meta)
     exported = export_tables(tables, folder=lake.export, file_format="parquet")
@@ -164,9 +165,13 @@ def _gold_tables(
     promoted = scored.filter(pl.col("promotion_id").is_not_null()).select(
         "promotion_id", "transaction_type", "transaction_date", "points"
     )
+    log.info("Gold: earning events")
     events_done, promoted_done = pl.collect_all([events, promoted])
+    log.info("Gold: points ledger of %d events", events_done.height)
     ledger, insufficient = _points(lake, events_done, config=config, as_of=as_of)
+    log.info("Gold: customer details")
     details = _customer_details(lake, ledger, config=config, as_of=as_of)
+    log.info("Gold: marts")
     lines = sale_lines(sales_header, sales_lines, products, as_of=as_of).cache()
     stores = scan_silver(lake, "stores")
     daily, by_store, by_product, by_member, loyalty, promos, summary = pl.collect_all(
@@ -220,6 +225,7 @@ def _points(
             f"Redemption checks did not settle after {MAX_REDEMPTION_ROUNDS} rounds.",
             hint="A customer has more insufficient redemptions than expected; please report it.",
         )
+    log.info("Gold: %d redemptions rejected for insufficient points", rejected.len())
     ledger, _ = points_ledger(
         events.lazy(), rejected_redemptions=rejected, as_of=as_of, expiry_months=months
     )
