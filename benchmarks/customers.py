@@ -71,7 +71,5 @@ def check_equal(results: dict[str, pl.DataFrame]) -> int:
     for name, other in others:
         problems = differences(first, other)
         if problems:
-            raise AssertionError(
-                f"{name} differs from {first_name}:\n" + "\n".join(problems)
-            )
+            raise AssertionError(f"{name} differs from {first_name}:\n" + "\n".join(problems))
     return first.height

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 _PART = "_part"
+#: Rows buffered per part before they are written: bounds the memory of a split.
+_ROW_GROUP = 64_000
 
 
 @contextmanager
@@ -37,6 +39,7 @@ def write_parts(folder: Path, frame: pl.LazyFrame, *, part: pl.Expr) -> None:
     frame.with_columns(part.alias(_PART)).sink_parquet(
         pl.PartitionBy(folder, key=_PART, include_key=False),
         compression="lz4",
+        row_group_size=_ROW_GROUP,
         mkdir=True,
     )
 

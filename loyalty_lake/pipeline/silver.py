@@ -335,19 +335,19 @@ class _SalesPartitions:
 
     def _part(self, header: pl.LazyFrame) -> pl.Expr:
         """The part of a header or line row: a hash of its transaction's anchor."""
-        first = (
-            header.select(
-                parse.text("transaction_id").alias("transaction_id"),
-                parse.code("transaction_type").alias("type"),
-                parse.text("original_transaction_id").alias("anchor"),
-                *BATCH_ORDER,
-            )
-            .filter(pl.col("transaction_id").is_not_null())
+        rows = header.select(
+            parse.text("transaction_id").alias("transaction_id"),
+            parse.code("transaction_type").alias("type"),
+            parse.text("original_transaction_id").alias("anchor"),
+            *BATCH_ORDER,
+        )
+        # Few transactions are returns: find their first rows only.
+        maybe_returns = rows.filter(pl.col("type") == "RETURN").select("transaction_id").unique()
+        returns = (
+            rows.join(maybe_returns, on="transaction_id", how="semi")
             .group_by("transaction_id")
             .agg(pl.col("type", "anchor").sort_by(*BATCH_ORDER).first())
-        )
-        returns = (
-            first.filter((pl.col("type") == "RETURN") & pl.col("anchor").is_not_null())
+            .filter((pl.col("type") == "RETURN") & pl.col("anchor").is_not_null())
             .select("transaction_id", "anchor")
             .collect()
         )
