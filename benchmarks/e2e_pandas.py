@@ -1,0 +1,1207 @@
+"""loyalty_lake's end-to-end customer results in plain pandas: the benchmark's peer.
+
+One landing batch folder of CSV files in, one row per customer of the clean
+customer master out (the columns of :data:`benchmarks.customers.SCHEMA`),
+computed with the definitions of loyalty_lake (contract, data quality rules,
+points engine, RFM and segments) the way a competent data scientist writes a
+hackathon MVP: every file read as text, values parsed with vectorised string
+methods, each data quality rule a boolean mask, ``merge``/``groupby`` for the
+rest, and a plain Python loop per customer only where the order of events
+matters (a redemption above the balance, FIFO expiry). Only configuration
+values come from loyalty_lake (``load_config``); none of its code computes
+anything here.
+
+    python -m benchmarks.e2e_pandas BATCH OUT
+
+``inventory.csv`` is not read: no customer figure depends on stock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from loyalty_lake.config import load_config
+
+if TYPE_CHECKING:
+    from loyalty_lake.config import Config
+
+log = logging.getLogger(__name__)
+
+# --- the landing contract (files, aliases, columns) ----------------------------------------
+
+#: table → (columns, required columns, file name aliases). Inventory is left out.
+CONTRACT: dict[str, tuple[list[str], set[str], tuple[str, ...]]] = {
+    "stores": (
+        ["store_id", "store_name", "store_city", "store_region", "opening_date"],
+        {"store_id"},
+        (),
+    ),
+    "products": (
+        ["product_id", "product_name", "product_category", "unit_price", "current_stock_level"],
+        {"product_id", "product_category", "unit_price"},
+        (),
+    ),
+    "customers": (
+        ["customer_id", "first_name", "last_name", "email", "phone", "enrollment_date"],
+        {"customer_id"},
+        ("customer_details",),
+    ),
+    "promotions": (
+        [
+            "promotion_id",
+            "start_date",
+            "end_date",
+            "discount_percentage",
+            "applicable_category",
+            "points_multiplier",
+        ],
+        {"promotion_id", "start_date", "end_date"},
+        ("promotion_details",),
+    ),
+    "loyalty_rules": (
+        [
+            "rule_id",
+            "points_per_unit_spend",
+            "min_spend_threshold",
+            "bonus_points",
+            "applicable_category",
+            "valid_from",
+            "valid_to",
+            "days_of_week",
+        ],
+        {"rule_id", "points_per_unit_spend"},
+        (),
+    ),
+    "sales_header": (
+        [
+            "transaction_id",
+            "customer_id",
+            "store_id",
+            "transaction_date",
+            "total_amount",
+            "transaction_type",
+            "original_transaction_id",
+        ],
+        {"transaction_id", "store_id", "transaction_date", "total_amount"},
+        ("store_sales_header",),
+    ),
+    "sales_lines": (
+        [
+            "line_item_id",
+            "transaction_id",
+            "product_id",
+            "promotion_id",
+            "quantity",
+            "line_item_amount",
+        ],
+        {"line_item_id", "transaction_id", "product_id", "quantity", "line_item_amount"},
+        ("store_sales_line_items", "sales_line_items"),
+    ),
+    "redemptions": (
+        ["redemption_id", "customer_id", "redemption_date", "points_redeemed", "store_id"],
+        {"redemption_id", "customer_id", "redemption_date", "points_redeemed"},
+        (),
+    ),
+}
+TABLE_OF_STEM = {
+    stem: table for table, (_, _, aliases) in CONTRACT.items() for stem in (table, *aliases)
+}
+
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+EARN, BONUS, REVERSAL, REDEEM = "EARN", "BONUS", "REVERSAL", "REDEEM"
+EVENT_TYPES = pd.CategoricalDtype(sorted([EARN, BONUS, REVERSAL, REDEEM]), ordered=True)
+#: Order of events within a day (expiries come first, at the start of the day).
+PHASE = {EARN: 1, BONUS: 1, REVERSAL: 1, REDEEM: 2}
+POINTS_SCALE = 10**10  # cents (10²) × rate (10⁴) × multiplier (10⁴)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def read_batch(batch: Path) -> dict[str, pd.DataFrame]:
+    """Every contract file of the batch as text columns, by table (absent tables are left out).
+
+    Files are matched by canonical name or alias, case-insensitively; names
+    starting with ``_`` or ``.`` are ignored. Several files of one table are
+    concatenated in file name order.
+    """
+    parts: dict[str, list[pd.DataFrame]] = {}
+    for path in sorted(p for p in batch.iterdir() if p.is_file()):
+        if path.name[0] in "._" or path.suffix.lower() != ".csv":
+            continue
+        table = TABLE_OF_STEM.get(path.name.strip().rpartition(".")[0].lower())
+        if table is None:
+            continue
+        frame = read_text(path, table)
+        if frame is not None:
+            parts.setdefault(table, []).append(frame)
+    return {
+        table: frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        for table, frames in parts.items()
+    }
+
+
+def read_text(path: Path, table: str) -> pd.DataFrame | None:
+    """A landing CSV file as text (nothing inferred, ``NA`` stays text), or None if refused.
+
+    Columns are matched case-insensitively after trimming; a file that misses
+    a required column, repeats a column or cannot be parsed is refused whole.
+    """
+    columns, required, _ = CONTRACT[table]
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow")
+    except (ValueError, UnicodeDecodeError) as exc:  # empty, ragged or undecodable
+        log.warning("%s refused: %s", path.name, exc)
+        return None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if frame.columns.duplicated().any() or not required <= set(frame.columns):
+        log.warning("%s refused: a required column is missing or repeated", path.name)
+        return None
+    frame = frame[[c for c in columns if c in frame.columns]]
+    for column in columns:
+        if column not in frame.columns:
+            frame[column] = pd.Series(np.nan, index=frame.index, dtype="str")
+    return frame
+
+
+def empty(table: str) -> pd.DataFrame:
+    """A text frame of ``table`` without rows (for a file the batch does not have)."""
+    return pd.DataFrame({c: pd.Series(dtype="str") for c in CONTRACT[table][0]})
+
+
+# --- parsing text into values (unparseable → missing) ------------------------------------------
+
+
+def trimmed(raw: pd.DataFrame) -> pd.DataFrame:
+    """Every column's text trimmed of surrounding whitespace; empty text is missing."""
+    texts = {}
+    for column in raw.columns:
+        value = raw[column].str.strip()
+        texts[column] = value.mask(value == "")
+    return pd.DataFrame(texts)
+
+
+def scaled_decimal(text: pd.Series, *, digits: int, places: int) -> pd.Series:
+    """An exact decimal (at most ``digits``.``places`` digits) as an integer of 10⁻ᵖˡᵃᶜᵉˢ units.
+
+    ``12.5`` with 2 places is 1250. Anything else (``1,5``, ``1e3``, ``12.345``)
+    is missing (Int64 NA). Never goes through binary floating point.
+    """
+    pattern = rf"[+-]?[0-9]{{1,{digits}}}(?:\.[0-9]{{1,{places}}})?"
+    valid = text.where(text.str.fullmatch(pattern))
+    dot = valid.str.find(".")
+    decimals = np.where(dot >= 0, valid.str.len() - dot - 1, 0).astype("int64")
+    units = valid.str.replace(".", "", regex=False).str.lstrip("+")
+    return units.astype("int64[pyarrow]").astype("Int64") * 10 ** (places - decimals)
+
+
+def integer(text: pd.Series) -> pd.Series:
+    """A whole number that fits 64 bits (``3``, ``-2``, ``+7``); anything else is missing."""
+    valid = text.where(text.str.fullmatch(r"[+-]?[0-9]{1,19}")).str.lstrip("+")
+    long = valid.str.lstrip("-").str.len() >= 19  # may not fit 64 bits: judged one by one
+    if long.any():
+        fits = valid[long].map(lambda v: -(2**63) <= int(v) < 2**63)
+        valid = valid.mask(long & ~fits.reindex(valid.index, fill_value=True))
+    return valid.astype("int64[pyarrow]").astype("Int64")
+
+
+def iso_date(text: pd.Series) -> pd.Series:
+    """An ISO ``YYYY-MM-DD`` calendar date (``2026-02-30`` is not one)."""
+    valid = text.where(text.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"))
+    dates = pd.to_datetime(valid, format="%Y-%m-%d", errors="coerce")
+    retry = valid.notna() & dates.isna()
+    if retry.any():  # pandas has no year 0 (ISO's 1 BC); numpy has: judge the few one by one
+        dates[retry] = [numpy_date(value) for value in valid[retry]]
+    return dates
+
+
+def numpy_date(value: str) -> np.datetime64:
+    """A date numpy knows (year 0 included), or NaT."""
+    try:
+        return np.datetime64(value, "D")
+    except ValueError:
+        return np.datetime64("NaT")
+
+
+def iso_instant(text: pd.Series, *, timezone: str) -> pd.Series:
+    """An ISO 8601 date or date-time as a UTC instant; naive values are in ``timezone``."""
+    naive = text.str.fullmatch(
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?"
+    )
+    aware = text.str.fullmatch(
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
+        r"(Z|[+-][0-9]{2}:?[0-9]{2})"
+    )
+    stamp = text.str.replace(" ", "T", n=1)
+    leap = stamp.str.contains(r"T[0-9]{2}:[0-9]{2}:60", regex=True)
+    if leap.any():  # a leap second (:60) is the first second of the next minute
+        stamp = stamp.str.replace(r"(T[0-9]{2}:[0-9]{2}:)60", r"\g<1>59", regex=True)
+    local = pd.to_datetime(stamp.where(naive), format="ISO8601", errors="coerce")
+    instant = local.dt.tz_localize(
+        timezone, ambiguous=np.ones(len(local), dtype=bool), nonexistent="NaT"
+    ).dt.tz_convert("UTC")
+    if aware.any():
+        offset = stamp.where(aware).str.replace("Z", "+00:00")
+        instant = instant.fillna(
+            pd.to_datetime(offset, format="ISO8601", utc=True, errors="coerce")
+        )
+    if leap.any():
+        instant += pd.to_timedelta(leap.astype("int64"), unit="s")
+    return instant
+
+
+def category(text: pd.Series) -> pd.Series:
+    """A category, or ``ALL`` (any letter case, or empty)."""
+    return text.mask(text.isna() | (text.str.upper() == "ALL"), "ALL")
+
+
+def weekdays(text: pd.Series) -> pd.Series:
+    """Days of the week such as ``SAT|SUN`` (upper-cased, blanks dropped); missing if unknown."""
+    days = text.str.upper().str.replace(r"\s", "", regex=True)
+    day = "(?:" + "|".join(WEEKDAYS) + ")"
+    return days.where(days.str.fullmatch(rf"{day}(?:\|{day})*"))
+
+
+def unparsed(text: pd.Series, parsed: pd.Series) -> pd.Series:
+    """True where there is text that did not parse."""
+    return text.notna() & parsed.isna()
+
+
+def missing(texts: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """True where any of the required ``columns`` is empty."""
+    return texts[columns].isna().any(axis=1)
+
+
+def duplicated(*keys: pd.Series) -> pd.Series:
+    """True for every row but the first of equal complete keys (file order decides)."""
+    frame = pd.concat(keys, axis=1)
+    return frame.notna().all(axis=1) & frame.duplicated(keep="first")
+
+
+def encoded(*columns: pd.Series) -> list[np.ndarray]:
+    """The columns' text as integer codes, equal across columns (missing: -1).
+
+    ``pd.factorize`` encodes Arrow strings in Arrow; pandas' ``isin``, joins
+    and index lookups on them go through Python objects, slow and memory
+    hungry for millions of values, so ids are compared as codes.
+    """
+    codes, _ = pd.factorize(pd.concat([c.astype("str") for c in columns], ignore_index=True))
+    return np.split(codes, np.cumsum([len(c) for c in columns])[:-1])
+
+
+def known(values: pd.Series, keys: pd.Series) -> pd.Series:
+    """True where the value is one of ``keys`` (a missing value never is)."""
+    mine, theirs = encoded(values, keys)
+    return pd.Series((mine >= 0) & np.isin(mine, theirs), index=values.index)
+
+
+def true(condition: pd.Series) -> pd.Series:
+    """A condition with missing values (a comparison with NA) taken as false."""
+    return condition.fillna(False).astype(bool)
+
+
+# --- silver: which rows are clean ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the data quality rules need, fixed for one run."""
+
+    timezone: str
+    latest: pd.Timestamp  # the latest plausible event instant (now + tolerance, UTC)
+    earliest: pd.Timestamp
+    total_mismatch_rejects: bool
+    unknown_promotion_rejects: bool
+
+    @classmethod
+    def from_config(cls, config: Config, *, now: datetime) -> Settings:
+        """The settings ``config`` asks for, at ``now``."""
+        severity = {str(reason): str(level) for reason, level in config.dq.severity.items()}
+        if severity.get("OUTLIER", "warn") != "warn":
+            raise NotImplementedError("the pandas peer implements OUTLIER as a warning only")
+        latest = (now + timedelta(days=config.dq.future_tolerance_days)).astimezone(UTC)
+        return cls(
+            timezone=config.timezone,
+            latest=pd.Timestamp(latest),
+            earliest=pd.Timestamp(config.dq.earliest_date),
+            total_mismatch_rejects=severity.get("TOTAL_MISMATCH", "reject") == "reject",
+            unknown_promotion_rejects=severity.get("UNKNOWN_PROMOTION", "reject") == "reject",
+        )
+
+    @property
+    def latest_date(self) -> pd.Timestamp:
+        """The latest plausible event date (UTC)."""
+        return self.latest.tz_localize(None).normalize()
+
+
+@dataclass(frozen=True)
+class Silver:
+    """The clean rows the customer results need."""
+
+    customers: pd.Series  # customer_id
+    products: pd.DataFrame  # product_id, product_category
+    promotions: pd.DataFrame  # promotion_id, start_date, end_date, promotion_category, ...
+    rules: pd.DataFrame  # accepted loyalty rules (may be empty)
+    header: pd.DataFrame  # clean sales headers, indexed by tx (a code of transaction_id)
+    lines: pd.DataFrame  # clean sales lines, with their header's tx
+    redemptions: pd.DataFrame  # clean redemptions
+
+
+def clean_stores(t: pd.DataFrame) -> pd.Series:
+    """Store ids of the accepted stores (``t``: the trimmed text of the file)."""
+    opening = iso_date(t["opening_date"])
+    bad = (
+        missing(t, ["store_id"]) | unparsed(t["opening_date"], opening) | duplicated(t["store_id"])
+    )
+    return t.loc[~bad, "store_id"]
+
+
+def clean_products(t: pd.DataFrame) -> pd.DataFrame:
+    """One row per accepted product: product_id, product_category."""
+    price = scaled_decimal(t["unit_price"], digits=16, places=2)
+    stock = integer(t["current_stock_level"])
+    bad = (
+        missing(t, ["product_id", "product_category", "unit_price"])
+        | unparsed(t["unit_price"], price)
+        | unparsed(t["current_stock_level"], stock)
+        | true(price <= 0)
+        | true(stock < 0)
+        | duplicated(t["product_id"])
+    )
+    return t.loc[~bad, ["product_id", "product_category"]]
+
+
+def clean_customers(t: pd.DataFrame, settings: Settings) -> pd.Series:
+    """Customer ids of the accepted customers (email and phone checks only warn)."""
+    enrolled = iso_date(t["enrollment_date"])
+    bad = (
+        missing(t, ["customer_id"])
+        | unparsed(t["enrollment_date"], enrolled)
+        | (enrolled > settings.latest_date)
+        | duplicated(t["customer_id"])
+    )
+    return t.loc[~bad, "customer_id"]
+
+
+def clean_promotions(t: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """One row per accepted promotion: window, category and points multiplier (×10⁴)."""
+    promotions = pd.DataFrame(
+        {
+            "promotion_id": t["promotion_id"],
+            "start_date": iso_date(t["start_date"]),
+            "end_date": iso_date(t["end_date"]),
+            "promotion_category": category(t["applicable_category"]),
+            "multiplier_e4": scaled_decimal(t["points_multiplier"], digits=14, places=4).mask(
+                t["points_multiplier"].isna(), 10_000
+            ),
+        }
+    )
+    discount = scaled_decimal(t["discount_percentage"], digits=14, places=4)
+    p = promotions
+    bad = (
+        missing(t, ["promotion_id", "start_date", "end_date"])
+        | unparsed(t["start_date"], p["start_date"])
+        | unparsed(t["end_date"], p["end_date"])
+        | unparsed(t["discount_percentage"], discount)
+        | unparsed(t["points_multiplier"], p["multiplier_e4"])
+        | true((discount < 0) | (discount > 100 * 10_000))
+        | true(p["multiplier_e4"] < 0)
+        | (p["end_date"] < p["start_date"])
+        | (p["start_date"] < settings.earliest)
+        | duplicated(p["promotion_id"])
+    )
+    return promotions[~bad]
+
+
+def clean_loyalty_rules(t: pd.DataFrame) -> pd.DataFrame:
+    """One row per accepted loyalty rule (rates ×10⁴, money in cents)."""
+    rules = pd.DataFrame(
+        {
+            "rule_id": t["rule_id"],
+            "rate_e4": scaled_decimal(t["points_per_unit_spend"], digits=14, places=4),
+            "min_spend_cents": scaled_decimal(t["min_spend_threshold"], digits=16, places=2).mask(
+                t["min_spend_threshold"].isna(), 0
+            ),
+            "bonus_points": integer(t["bonus_points"]).mask(t["bonus_points"].isna(), 0),
+            "category": category(t["applicable_category"]),
+            "valid_from": iso_date(t["valid_from"]),
+            "valid_to": iso_date(t["valid_to"]),
+            "days_of_week": weekdays(t["days_of_week"]),
+        }
+    )
+    r = rules
+    bad = (
+        missing(t, ["rule_id", "points_per_unit_spend"])
+        | unparsed(t["points_per_unit_spend"], r["rate_e4"])
+        | unparsed(t["min_spend_threshold"], r["min_spend_cents"])
+        | unparsed(t["bonus_points"], r["bonus_points"])
+        | unparsed(t["valid_from"], r["valid_from"])
+        | unparsed(t["valid_to"], r["valid_to"])
+        | unparsed(t["days_of_week"], r["days_of_week"])
+        | true((r["rate_e4"] < 0) | (r["min_spend_cents"] < 0) | (r["bonus_points"] < 0))
+        | (r["valid_to"] < r["valid_from"])
+        | duplicated(r["rule_id"])
+    )
+    return rules[~bad]
+
+
+def checked_header(
+    t: pd.DataFrame, *, stores: pd.Series, customers: pd.Series, settings: Settings
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Typed sales headers, whether each breaks a rule of its own, and whether it is a duplicate.
+
+    (The rules that need the lines come later.)
+    """
+    instant = iso_instant(t["transaction_date"], timezone=settings.timezone)
+    kind = t["transaction_type"].str.upper().fillna("SALE")
+    header = pd.DataFrame(
+        {
+            "transaction_id": t["transaction_id"],
+            "customer_id": t["customer_id"],
+            "transaction_at": instant,
+            "transaction_date": instant.dt.tz_convert(settings.timezone)
+            .dt.tz_localize(None)
+            .dt.normalize(),
+            "total_cents": scaled_decimal(t["total_amount"], digits=16, places=2),
+            "transaction_type": kind.where(kind.isin(["SALE", "RETURN"])).astype("category"),
+            "original_transaction_id": t["original_transaction_id"],
+        }
+    )
+    dup = duplicated(header["transaction_id"])
+    bad = (
+        missing(t, ["transaction_id", "store_id", "transaction_date", "total_amount"])
+        | unparsed(t["total_amount"], header["total_cents"])
+        | unparsed(t["transaction_type"], header["transaction_type"])
+        | unparsed(t["transaction_date"], header["transaction_at"])
+        | true(header["total_cents"] <= 0)
+        | (header["transaction_at"] > settings.latest)
+        | (header["transaction_date"] < settings.earliest)
+        | (t["store_id"].notna() & ~known(t["store_id"], stores))
+        | (header["customer_id"].notna() & ~known(header["customer_id"], customers))
+        | dup
+    )
+    return header, bad, dup
+
+
+def checked_lines(
+    t: pd.DataFrame, *, products: pd.DataFrame, promotions: pd.DataFrame, settings: Settings
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Typed sales lines, whether each breaks a rule of its own, and whether it is a duplicate."""
+    quantity = integer(t["quantity"])
+    amount = scaled_decimal(t["line_item_amount"], digits=16, places=2)
+    promotion = t["promotion_id"]
+    dup = duplicated(t["transaction_id"], t["line_item_id"])
+    bad = (
+        missing(t, ["line_item_id", "transaction_id", "product_id", "quantity", "line_item_amount"])
+        | unparsed(t["quantity"], quantity)
+        | unparsed(t["line_item_amount"], amount)
+        | true(quantity <= 0)
+        | true(amount <= 0)
+        | (t["product_id"].notna() & ~known(t["product_id"], products["product_id"]))
+        | (
+            promotion.notna()
+            & ~known(promotion, promotions["promotion_id"])
+            & settings.unknown_promotion_rejects
+        )
+        | dup
+    )
+    lines = t[["transaction_id", "product_id", "promotion_id"]].assign(amount_cents=amount)
+    return lines, bad, dup
+
+
+def clean_sales(
+    header_text: pd.DataFrame,
+    lines_text: pd.DataFrame,
+    *,
+    stores: pd.Series,
+    customers: pd.Series,
+    products: pd.DataFrame,
+    promotions: pd.DataFrame,
+    settings: Settings,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Clean sales headers and lines: a transaction is all or nothing.
+
+    A header is clean when its own rules pass (types, required values, a
+    positive total, plausible dates, known store and customer, first of its
+    id), its total is the sum of its lines (within 0.01), a RETURN names a
+    clean SALE, and no line of it is rejected; a line is clean when its own
+    rules pass (types, positive quantity and amount, known product and
+    promotion, first of its key) and its header is clean.
+    """
+    header, header_bad, header_dup = checked_header(
+        header_text, stores=stores, customers=customers, settings=settings
+    )
+    lines, line_bad, line_dup = checked_lines(
+        lines_text, products=products, promotions=promotions, settings=settings
+    )
+
+    # Transactions are compared by integer codes of their ids from here on.
+    header["tx"], header["original_tx"], lines["tx"] = encoded(
+        header["transaction_id"], header["original_transaction_id"], lines["transaction_id"]
+    )
+
+    # Per transaction: whether a (non-duplicate) line is rejected, and the lines' sum.
+    counted = ~line_dup & (lines["tx"] >= 0)
+    per_transaction = (
+        pd.DataFrame({"lines_rejected": line_bad, "lines_cents": lines["amount_cents"]})[counted]
+        .groupby(lines.loc[counted, "tx"])
+        .agg({"lines_rejected": "any", "lines_cents": "sum"})
+    )
+    totals = header[["tx", "total_cents"]].join(per_transaction, on="tx")
+    lines_rejected = true(totals["lines_rejected"])
+    judged = ~header_dup & (header["tx"] >= 0) & ~lines_rejected
+    difference = (totals["total_cents"] - totals["lines_cents"].fillna(0)).abs()
+    header_bad |= judged & true(difference > 1) & settings.total_mismatch_rejects
+
+    is_sale = header["transaction_type"] == "SALE"
+    sold = header.loc[~header_dup & ~header_bad & ~lines_rejected & is_sale, "tx"]
+    is_return = header["transaction_type"] == "RETURN"
+    header_bad |= is_return & ~header_dup & ~header["original_tx"].isin(sold)
+
+    clean_header = header[~header_bad & ~lines_rejected].set_index("tx")
+    clean_lines = lines.loc[
+        ~line_bad & lines["tx"].isin(clean_header.index),
+        ["tx", "product_id", "promotion_id", "amount_cents"],
+    ]
+    return clean_header, clean_lines.astype(
+        {"product_id": "category", "promotion_id": "category", "amount_cents": "int64"}
+    )
+
+
+def clean_redemptions(
+    t: pd.DataFrame, *, stores: pd.Series, customers: pd.Series, settings: Settings
+) -> pd.DataFrame:
+    """Clean redemptions (whether the points were there is decided with the points)."""
+    redemptions = pd.DataFrame(
+        {
+            "redemption_id": t["redemption_id"],
+            "customer_id": t["customer_id"],
+            "redemption_date": iso_date(t["redemption_date"]),
+            "points": integer(t["points_redeemed"]),
+        }
+    )
+    r = redemptions
+    bad = (
+        missing(t, ["redemption_id", "customer_id", "redemption_date", "points_redeemed"])
+        | unparsed(t["redemption_date"], r["redemption_date"])
+        | unparsed(t["points_redeemed"], r["points"])
+        | true(r["points"] <= 0)
+        | (r["redemption_date"] > settings.latest_date)
+        | (r["redemption_date"] < settings.earliest)
+        | (r["customer_id"].notna() & ~known(r["customer_id"], customers))
+        | (t["store_id"].notna() & ~known(t["store_id"], stores))
+        | duplicated(r["redemption_id"])
+    )
+    return redemptions[~bad].astype({"points": "int64"})
+
+
+def silver(raw: dict[str, pd.DataFrame], settings: Settings) -> Silver:
+    """The clean rows of a batch: masters first, then the facts checked against them.
+
+    The text frames are taken out of ``raw`` as they are cleaned (at tens of
+    millions of lines, holding the text twice would not fit in memory).
+    """
+
+    def text(name: str) -> pd.DataFrame:
+        return trimmed(raw.pop(name) if name in raw else empty(name))
+
+    stores = clean_stores(text("stores"))
+    customers = clean_customers(text("customers"), settings)
+    products = clean_products(text("products"))
+    promotions = clean_promotions(text("promotions"), settings)
+    rules = clean_loyalty_rules(text("loyalty_rules"))
+    redemptions = clean_redemptions(
+        text("redemptions"), stores=stores, customers=customers, settings=settings
+    )
+    header, lines = clean_sales(
+        text("sales_header"),
+        text("sales_lines"),
+        stores=stores,
+        customers=customers,
+        products=products,
+        promotions=promotions,
+        settings=settings,
+    )
+    return Silver(
+        customers=customers,
+        products=products,
+        promotions=promotions,
+        rules=rules,
+        header=header,
+        lines=lines,
+        redemptions=redemptions,
+    )
+
+
+# --- gold: points -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An earning rule, exact: rate ×10⁴, threshold in cents."""
+
+    rule_id: str
+    rate_e4: int
+    min_spend_cents: int
+    bonus_points: int
+    category: str
+    valid_from: pd.Timestamp | None
+    valid_to: pd.Timestamp | None
+    days_of_week: str | None
+
+    @property
+    def specific(self) -> bool:
+        """Whether the rule is for one category (it beats an ``ALL`` rule)."""
+        return self.category.upper() != "ALL"
+
+    def admits(self, day: pd.Series, spend_cents: pd.Series) -> pd.Series:
+        """Whether the rule's window, weekdays and threshold admit each transaction."""
+        valid = spend_cents >= self.min_spend_cents
+        if self.valid_from is not None:
+            valid &= day >= self.valid_from
+        if self.valid_to is not None:
+            valid &= day <= self.valid_to
+        if self.days_of_week:
+            valid &= day.dt.day_of_week.isin(
+                [WEEKDAYS.index(d) for d in self.days_of_week.split("|")]
+            )
+        return valid
+
+    def covers(self, category_lower: pd.Series) -> pd.Series:
+        """Whether the rule applies to each line's (lower-cased) category."""
+        if not self.specific:
+            return pd.Series(True, index=category_lower.index)
+        return category_lower == self.category.lower()
+
+
+def ranked_rules(landed: pd.DataFrame, config: Config) -> list[Rule]:
+    """The rules in priority order (category rules first, then highest rate, then rule_id).
+
+    The landed rules, or the configuration's when none was accepted.
+    """
+    if len(landed):
+        rules = [
+            Rule(
+                rule_id=r.rule_id,
+                rate_e4=int(r.rate_e4),
+                min_spend_cents=int(r.min_spend_cents),
+                bonus_points=int(r.bonus_points),
+                category=r.category,
+                valid_from=None if pd.isna(r.valid_from) else r.valid_from,
+                valid_to=None if pd.isna(r.valid_to) else r.valid_to,
+                days_of_week=None if pd.isna(r.days_of_week) else r.days_of_week,
+            )
+            for r in landed.itertuples(index=False)
+        ]
+    else:
+        rules = [
+            Rule(
+                rule_id=r.rule_id,
+                rate_e4=int(r.points_per_unit_spend * 10_000),
+                min_spend_cents=int(r.min_spend_threshold * 100),
+                bonus_points=r.bonus_points,
+                category="ALL" if r.applicable_category.upper() == "ALL" else r.applicable_category,
+                valid_from=None,
+                valid_to=None,
+                days_of_week=None,
+            )
+            for r in config.loyalty.default_rules
+        ]
+    return sorted(rules, key=lambda r: (not r.specific, -r.rate_e4, r.rule_id))
+
+
+def transaction_context(header: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The clean transactions up to ``as_of``, with who earns their points and how (by tx).
+
+    A SALE earns for its customer, judged on its own date and total; a RETURN
+    reverses for the original sale's customer (``earner``), judged on the
+    sale's date and total (``rule_day``, ``spend_cents``). ``sold_here`` says
+    whether a RETURN's original sale is a clean transaction.
+    """
+    is_sale = header["transaction_type"] == "SALE"
+    returned = header.loc[~is_sale, "original_tx"]
+    original = header.reindex(returned.to_numpy()).set_axis(returned.index)
+    context = header.assign(
+        earner=header["customer_id"].where(is_sale, original["customer_id"]),
+        rule_day=header["transaction_date"].where(is_sale, original["transaction_date"]),
+        spend_cents=header["total_cents"].where(is_sale, original["total_cents"]),
+        sold_here=is_sale | header["original_tx"].isin(header.index),
+    )
+    later = context["transaction_date"] > as_of
+    return context[~later] if later.any() else context
+
+
+def line_points(cents: pd.Series, rate_e4: np.ndarray, multiplier_e4: np.ndarray) -> pd.Series:
+    """floor(amount × rate × multiplier), exactly, on integers."""
+    if cents.empty:
+        return cents.astype("int64")
+    largest = int(cents.max()) * int(rate_e4.max()) * int(multiplier_e4.max())
+    if largest < 2**63:
+        return cents * rate_e4 * multiplier_e4 // POINTS_SCALE
+    exact = [  # beyond 64 bits: Python integers (never needed for retail amounts)
+        int(c) * int(r) * int(m) // POINTS_SCALE
+        for c, r, m in zip(cents, rate_e4, multiplier_e4, strict=True)
+    ]
+    return pd.Series(exact, index=cents.index, dtype="int64")
+
+
+def scored_lines(silver: Silver, context: pd.DataFrame, rules: list[Rule]) -> pd.DataFrame:
+    """Lines of members' transactions with their earning rule (index into ``rules``) and points.
+
+    The earning rule is the first (most specific) rule that admits the line;
+    ``rule`` is -1 (no points) where none does. An active promotion for the
+    line's category multiplies the rate.
+    """
+    earning = context.loc[
+        context["earner"].notna() & context["rule_day"].notna(),
+        ["transaction_type", "rule_day", "spend_cents"],
+    ]
+    categories = pd.DataFrame(
+        {
+            "product_id": silver.products["product_id"],
+            "category": silver.products["product_category"].str.lower().astype("category"),
+        }
+    )
+    lines = silver.lines.join(earning, on="tx", how="inner").merge(
+        categories, on="product_id", how="left"
+    )
+
+    day, spend = lines["rule_day"], lines["spend_cents"]
+    if rules:
+        chosen = np.select(
+            [(r.admits(day, spend) & r.covers(lines["category"])).to_numpy() for r in rules],
+            list(range(len(rules))),
+            default=-1,
+        )
+    else:
+        chosen = np.full(len(lines), -1)
+    rates = np.array([r.rate_e4 for r in rules] + [0], dtype="int64")  # -1: no rule, rate 0
+
+    multiplier = np.full(len(lines), 10_000, dtype="int64")
+    promoted = lines["promotion_id"].notna()
+    if promoted.any():
+        promos = lines.loc[promoted, ["promotion_id", "rule_day", "category"]].merge(
+            silver.promotions, on="promotion_id", how="left"
+        )
+        promo_category = promos["promotion_category"]
+        active = (
+            (promos["rule_day"] >= promos["start_date"])
+            & (promos["rule_day"] <= promos["end_date"])
+            & (
+                (promo_category == "ALL")
+                | (promo_category.str.lower() == promos["category"].astype("str"))
+            )
+        )
+        multiplier[promoted.to_numpy()] = np.where(
+            active, promos["multiplier_e4"].fillna(10_000).to_numpy("int64"), 10_000
+        )
+    lines["rule"] = chosen
+    lines["points"] = line_points(lines["amount_cents"], rates[chosen], multiplier)
+    return lines[["tx", "transaction_type", "category", "rule", "points"]]
+
+
+def points_events(
+    silver: Silver, context: pd.DataFrame, rules: list[Rule], *, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """One row per points event (EARN, BONUS, REVERSAL, REDEEM) of members up to ``as_of``.
+
+    EARN/REVERSAL: per transaction and earning rule, dated on the transaction;
+    BONUS: per sale and valid bonus rule (a category rule's bonus needs a line
+    of its category); REDEEM: every clean redemption (whether it is accepted is
+    decided with the balance).
+    """
+    lines = scored_lines(silver, context, rules)
+    by_transaction = context[
+        [
+            "transaction_id",
+            "earner",
+            "transaction_type",
+            "transaction_date",
+            "transaction_at",
+            "rule_day",
+            "spend_cents",
+        ]
+    ]
+    columns = {
+        "customer_id": "str",
+        "event_date": "datetime64[us]",
+        "event_type": EVENT_TYPES,
+        "points": "int64",
+        "transaction_id": "str",
+        "redemption_id": "str",
+        "rule_id": pd.CategoricalDtype(sorted({r.rule_id for r in rules}), ordered=True),
+        "time": "datetime64[us, UTC]",
+    }
+
+    def ledger_rows(**values: pd.Series) -> pd.DataFrame:
+        """Events in the same columns and types (the columns not given are missing)."""
+        index = next(iter(values.values())).index
+        return pd.DataFrame(
+            {
+                name: values[name].astype(dtype)
+                if name in values
+                else pd.Series(index=index, dtype=dtype)
+                for name, dtype in columns.items()
+            }
+        ).reset_index(drop=True)
+
+    earned = (
+        lines.loc[lines["rule"] >= 0, ["tx", "rule", "points"]]
+        .groupby(["tx", "rule"], sort=False)["points"]
+        .sum()
+        .reset_index()
+        .join(by_transaction, on="tx")
+    )
+    rule_of = pd.Series([r.rule_id for r in rules], dtype=columns["rule_id"])
+    is_sale = earned["transaction_type"] == "SALE"
+    events = [
+        ledger_rows(
+            customer_id=earned["earner"],
+            event_date=earned["transaction_date"],
+            event_type=pd.Series(REVERSAL, index=earned.index, dtype=EVENT_TYPES).mask(
+                is_sale, EARN
+            ),
+            points=earned["points"].where(is_sale, -earned["points"]),
+            transaction_id=earned["transaction_id"],
+            rule_id=rule_of.iloc[earned["rule"]].set_axis(earned.index),
+            time=earned["transaction_at"],
+        )
+    ]
+
+    sale_lines = lines.loc[lines["transaction_type"] == "SALE", ["tx", "category"]]
+    sales = by_transaction.join(
+        sale_lines.groupby("tx", sort=False).size().rename("lines"), how="inner"
+    )
+    for rule in (r for r in rules if r.bonus_points > 0):
+        has = rule.covers(sale_lines["category"]).groupby(sale_lines["tx"]).any()
+        won = sales[rule.admits(sales["rule_day"], sales["spend_cents"]) & has]
+        events.append(
+            ledger_rows(
+                customer_id=won["earner"],
+                event_date=won["transaction_date"],
+                event_type=pd.Series(BONUS, index=won.index),
+                points=pd.Series(rule.bonus_points, index=won.index),
+                transaction_id=won["transaction_id"],
+                rule_id=pd.Series(rule.rule_id, index=won.index),
+                time=won["transaction_at"],
+            )
+        )
+
+    redeemed = silver.redemptions[silver.redemptions["redemption_date"] <= as_of]
+    events.append(
+        ledger_rows(
+            customer_id=redeemed["customer_id"],
+            event_date=redeemed["redemption_date"],
+            event_type=pd.Series(REDEEM, index=redeemed.index),
+            points=-redeemed["points"],
+            redemption_id=redeemed["redemption_id"],
+        )
+    )
+    events = pd.concat(events, ignore_index=True)
+    events["phase"] = events["event_type"].map(PHASE).astype("int8")
+    return events
+
+
+def add_months(day: pd.Series, months: int) -> pd.Series:
+    """``day`` plus ``months`` calendar months (clipped to the end of a shorter month)."""
+    return day + pd.DateOffset(months=months)
+
+
+def day_numbers(day: pd.Series | pd.Timestamp) -> Any:
+    """Dates as whole days since 1970-01-01 (for the loop over events)."""
+    if isinstance(day, pd.Timestamp):
+        return (day.normalize() - pd.Timestamp(0)).days
+    return day.to_numpy("datetime64[D]").astype("int64")
+
+
+def customer_balance(
+    days: list[int],
+    points: list[int],
+    is_lot: list[bool],
+    is_redemption: list[bool],
+    expires: list[int],
+    *,
+    as_of: int,
+) -> int:
+    """One customer's balance at ``as_of``, following their events in ledger order.
+
+    Lots (EARN, BONUS) are used oldest first by reversals and redemptions;
+    what is left of a lot on its expiry day expires (at the start of the day);
+    a redemption above the balance available just before it is rejected
+    (INSUFFICIENT_POINTS) and does not count; what no lot could cover is a
+    debt that the next lots pay first.
+    """
+    lots: deque[list[int]] = deque()  # [expiry day, points left], oldest first
+    held = debt = 0
+
+    def expire(until: int) -> None:
+        nonlocal held
+        while lots and lots[0][0] <= until:
+            held -= lots.popleft()[1]
+
+    def consume(amount: int) -> None:
+        nonlocal held, debt
+        while amount and lots:
+            taken = min(lots[0][1], amount)
+            lots[0][1] -= taken
+            held -= taken
+            amount -= taken
+            if not lots[0][1]:
+                lots.popleft()
+        debt += amount
+
+    for day, amount, lot, redemption, expiry in zip(
+        days, points, is_lot, is_redemption, expires, strict=True
+    ):
+        expire(day)
+        if lot:
+            paid = min(debt, amount)
+            debt -= paid
+            lots.append([expiry, amount - paid])
+            held += amount - paid
+        elif redemption and -amount > held - debt:
+            continue  # INSUFFICIENT_POINTS: rejected
+        else:
+            consume(-amount)
+    expire(as_of)
+    return held - debt
+
+
+def points_balances(events: pd.DataFrame, *, as_of: pd.Timestamp, expiry_months: int) -> pd.Series:
+    """Each customer's points balance at ``as_of`` (earned − reversed − redeemed − expired).
+
+    Most customers need no event order: nothing of theirs expires by
+    ``as_of`` and every redemption fits their balance, so their balance is a
+    sum. The others are followed event by event (:func:`customer_balance`).
+    """
+    customer, names = pd.factorize(events["customer_id"])
+    balances = events["points"].groupby(customer).sum()
+    is_lot = events["event_type"].isin([EARN, BONUS]).to_numpy()
+    is_redemption = (events["event_type"] == REDEEM).to_numpy()
+    never = np.iinfo("int64").max
+    expires = (
+        day_numbers(add_months(events["event_date"], expiry_months))
+        if expiry_months
+        else np.full(len(events), never)
+    )
+    expires = np.where(is_lot, expires, never)
+    ordered = pd.Series(expires <= day_numbers(as_of)).groupby(customer).transform("any")
+
+    redeemers = pd.Series(is_redemption).groupby(customer).transform("any")
+    if redeemers.any():
+        # With every redemption accepted, one is too large where the running balance goes
+        # below zero right after it; within a day, redemptions come after sales and returns.
+        running = (
+            events.loc[redeemers, ["event_date", "phase", "points"]]
+            .assign(customer=customer[redeemers])
+            .sort_values(["customer", "event_date", "phase"], kind="stable")
+        )
+        balance = running.groupby("customer")["points"].cumsum()
+        short = running.loc[is_redemption[running.index] & (balance < 0), "customer"]
+        ordered |= pd.Series(np.isin(customer, short))
+    if not ordered.any():
+        return pd.Series(balances.to_numpy(), index=names[balances.index])
+
+    # Ledger order: by day; within a day expiries, then sales and returns (their order
+    # does not change a balance: a day's lots expire together), then redemptions by id.
+    followed = (
+        events.loc[ordered, ["event_date", "phase", "time", "points"]]
+        .assign(
+            customer=customer[ordered],
+            day=day_numbers(events.loc[ordered, "event_date"]),
+            redemption=pd.factorize(events.loc[ordered, "redemption_id"], sort=True)[0],
+            is_lot=is_lot[ordered],
+            is_redemption=is_redemption[ordered],
+            expires=expires[ordered],
+        )
+        .sort_values(["customer", "event_date", "phase", "time", "redemption"], na_position="first")
+    )
+    today = day_numbers(as_of)
+    for code, rows in followed.groupby("customer").indices.items():
+        stream = followed.iloc[rows]
+        balances[code] = customer_balance(
+            stream["day"].tolist(),
+            stream["points"].tolist(),
+            stream["is_lot"].tolist(),
+            stream["is_redemption"].tolist(),
+            stream["expires"].tolist(),
+            as_of=today,
+        )
+    return pd.Series(balances.to_numpy(), index=names[balances.index])
+
+
+# --- gold: RFM and segments ---------------------------------------------------------------------
+
+
+def customer_activity(context: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.DataFrame:
+    """One row per customer with a transaction up to ``as_of``: last sale, frequency, monetary.
+
+    A RETURN counts against the customer of its original sale (its own
+    customer if the sale is unknown); monetary = SALE − RETURN amounts (cents).
+    """
+    tx = context[context["transaction_date"] <= as_of]
+    is_sale = tx["transaction_type"] == "SALE"
+    customer = tx["customer_id"].where(is_sale | ~tx["sold_here"], tx["earner"])
+    signed = tx["total_cents"].where(is_sale, -tx["total_cents"])
+    sales = tx[is_sale].groupby(customer[is_sale])
+    return (
+        pd.DataFrame(
+            {
+                "last_purchase_date": sales["transaction_date"].max(),
+                "frequency": sales["transaction_id"].nunique(),
+                "monetary_cents": signed.groupby(customer).sum(),
+            }
+        )
+        .rename_axis("customer_id")
+        .reset_index()
+    )
+
+
+def quintile(value: pd.Series, *, ascending: bool = True) -> pd.Series:
+    """1 + floor(5 × (avg_rank − 1) / N), exactly: tied values share a score."""
+    twice_rank = value.rank(method="min", ascending=ascending) + value.rank(
+        method="max", ascending=ascending
+    )
+    return (1 + 5 * (twice_rank.astype("int64") - 2) // (2 * len(value))).astype("int8")
+
+
+def rfm_segment(scores: pd.DataFrame, config: Config) -> pd.Series:
+    """The first configured RFM segment whose score ranges hold the customer's scores."""
+    conditions = [
+        (
+            scores["r_score"].between(*rule.r)
+            & scores["f_score"].between(*rule.f)
+            & scores["m_score"].between(*rule.m)
+        ).to_numpy()
+        for rule in config.segments.rfm_segments
+    ]
+    names = [rule.name for rule in config.segments.rfm_segments]
+    chosen = np.select(conditions, names, default=config.segments.rfm_fallback)
+    return pd.Series(chosen, index=scores.index, dtype="str")
+
+
+def customer_results(
+    silver: Silver, config: Config, *, as_of: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """One row per clean customer: points balance, RFM, scores and segments."""
+    if as_of is None:
+        as_of = silver.header["transaction_date"].max()
+    rules = ranked_rules(silver.rules, config)
+    context = transaction_context(silver.header, as_of=as_of)
+    events = points_events(silver, context, rules, as_of=as_of)
+    balances = points_balances(events, as_of=as_of, expiry_months=config.loyalty.expiry_months)
+    result = (
+        silver.customers.to_frame("customer_id")
+        .merge(customer_activity(context, as_of=as_of), on="customer_id", how="left")
+        .merge(
+            balances.rename("total_loyalty_points").rename_axis("customer_id").reset_index(),
+            on="customer_id",
+            how="left",
+        )
+        .fillna({"frequency": 0, "monetary_cents": 0, "total_loyalty_points": 0})
+    )
+    result["recency_days"] = (as_of - result["last_purchase_date"]).dt.days.astype("Int64")
+
+    buyers = result[result["frequency"] > 0]
+    scores = pd.DataFrame(
+        {
+            "r_score": quintile(buyers["recency_days"], ascending=False),
+            "f_score": quintile(buyers["frequency"]),
+            "m_score": quintile(buyers["monetary_cents"]),
+        }
+    )
+    scores["rfm_segment"] = rfm_segment(scores, config)
+    result = result.join(scores)  # on the row number: customers without a sale get no scores
+
+    share = Fraction(config.segments.high_spender_share)
+    quota = -(-len(buyers) * share.numerator // share.denominator)  # ceil(share × N)
+    strictly_above = buyers["monetary_cents"].rank(method="min", ascending=False) - 1
+    at_risk = (buyers["recency_days"] >= config.segments.at_risk_days) & (
+        buyers["total_loyalty_points"] > 0
+    )
+    result["segment"] = "Others"
+    result.loc[at_risk.index[at_risk], "segment"] = "At Risk"
+    result.loc[strictly_above.index[strictly_above < quota], "segment"] = "High Spender"
+
+    return result.astype(
+        {
+            "customer_id": "str",
+            "total_loyalty_points": "int64",
+            "recency_days": "Int64",
+            "frequency": "int64",
+            "monetary_cents": "int64",
+            "r_score": "Int8",
+            "f_score": "Int8",
+            "m_score": "Int8",
+            "rfm_segment": "str",
+            "segment": "str",
+        }
+    )[
+        [
+            "customer_id",
+            "total_loyalty_points",
+            "recency_days",
+            "frequency",
+            "monetary_cents",
+            "r_score",
+            "f_score",
+            "m_score",
+            "rfm_segment",
+            "segment",
+        ]
+    ].sort_values("customer_id", ignore_index=True)
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def run(
+    batch: Path,
+    out: Path,
+    *,
+    config: Config | None = None,
+    now: datetime | None = None,
+) -> dict[str, float]:
+    """Read one landing batch folder of CSVs, compute, write the result Parquet to ``out``.
+
+    Returns phase timings in seconds: ``{"read": ..., "clean": ..., "gold": ...,
+    "write": ..., "customers": n}``. ``config`` defaults to loyalty_lake's
+    defaults (``load_config(env={})``); ``now`` (for the future-date rules) to
+    the current time.
+    """
+    config = config or load_config(env={})
+    settings = Settings.from_config(config, now=now or datetime.now(UTC))
+    started = perf_counter()
+    raw = read_batch(Path(batch))
+    read = perf_counter()
+    clean = silver(raw, settings)
+    del raw
+    cleaned = perf_counter()
+    result = customer_results(clean, config)
+    computed = perf_counter()
+    result.to_parquet(out, index=False)
+    written = perf_counter()
+    return {
+        "read": read - started,
+        "clean": cleaned - read,
+        "gold": computed - cleaned,
+        "write": written - computed,
+        "customers": len(result),
+    }
+
+
+if __name__ == "__main__":
+    batch_folder, out_file = sys.argv[1:3]
+    print(json.dumps(run(Path(batch_folder), Path(out_file))))
