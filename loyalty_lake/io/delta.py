@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import polars as pl
-from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 
 from loyalty_lake.errors import TableNotFoundError
 from loyalty_lake.privacy import PRIVATE_LAYERS
@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 log = logging.getLogger(__name__)
+#: Row groups of at most this many rows: a streaming reader holds a few row groups at a
+#: time, so this bounds the memory of scanning a big table (deltalake's default is ~1M).
+ROW_GROUP_ROWS = 128 * 1024
+_WRITER = WriterProperties(max_row_group_size=ROW_GROUP_ROWS)
 
 WriteMode: TypeAlias = Literal["append", "overwrite"]
 METADATA_PREFIX = "loyalty_lake."
@@ -65,7 +69,13 @@ def write_table(
     """
     _make_parent(path)
     arrow = data.to_arrow() if isinstance(data, pl.DataFrame) else data
-    write_deltalake(str(path), arrow, mode=mode, commit_properties=_commit_properties(metadata))
+    write_deltalake(
+        str(path),
+        arrow,
+        mode=mode,
+        commit_properties=_commit_properties(metadata),
+        writer_properties=_WRITER,
+    )
     version = DeltaTable(str(path)).version()
     log.debug("Wrote %s version %s (%s)", path, version, mode)
     return version
@@ -99,6 +109,7 @@ def replace_where(
         mode="overwrite",
         predicate=f"{column} IN ({quoted})",
         commit_properties=_commit_properties(metadata),
+        writer_properties=_WRITER,
     )
     return DeltaTable(str(path)).version()
 
