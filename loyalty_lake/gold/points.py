@@ -525,6 +525,43 @@ def _expiry(
     return lots, expiries, expired_by
 
 
+#: Enough rounds for any customer's run of insufficient redemptions.
+MAX_REDEMPTION_ROUNDS = 100
+
+
+class UnsettledRedemptions(RuntimeError):
+    """Redemption verdicts did not settle within :data:`MAX_REDEMPTION_ROUNDS` rounds."""
+
+
+def settled_ledger(
+    events: pl.DataFrame, *, as_of: date, expiry_months: int
+) -> tuple[pl.LazyFrame, pl.Series]:
+    """The ledger of sequenced ``events`` with every redemption judged; the rejected ids.
+
+    Verdicts are settled in rounds, each rejecting every customer's first
+    insufficient redemption (a later redemption's verdict depends on the earlier
+    ones), over the events of customers who redeem: the only ones a verdict can
+    change. The ledger is then computed once for everyone.
+    """
+    redeeming = events.filter(pl.col("event_type") == REDEEM)["_customer"].unique()
+    theirs = events.filter(pl.col("_customer").is_in(redeeming.implode())).lazy()
+    rejected = pl.Series("redemption_id", [], dtype=pl.String)
+    for _ in range(MAX_REDEMPTION_ROUNDS):
+        _, verdicts = points_ledger(
+            theirs, rejected_redemptions=rejected, as_of=as_of, expiry_months=expiry_months
+        )
+        newly = first_insufficient(verdicts).collect()["redemption_id"]
+        if newly.is_empty():
+            break
+        rejected = pl.concat([rejected, newly])
+    else:
+        raise UnsettledRedemptions(MAX_REDEMPTION_ROUNDS)
+    ledger, _ = points_ledger(
+        events.lazy(), rejected_redemptions=rejected, as_of=as_of, expiry_months=expiry_months
+    )
+    return ledger, rejected
+
+
 def first_insufficient(verdicts: pl.LazyFrame) -> pl.LazyFrame:
     """Each customer's earliest redemption that exceeds the balance available then."""
     return (

@@ -17,6 +17,7 @@ import polars as pl
 
 from loyalty_lake.contract import REDEMPTIONS
 from loyalty_lake.errors import LoyaltyLakeError
+from loyalty_lake.gold.customers import customer_details
 from loyalty_lake.gold.dq import dq_summary
 from loyalty_lake.gold.marts import (
     batch_quality,
@@ -29,20 +30,17 @@ from loyalty_lake.gold.marts import (
     segment_summary,
     store_daily,
 )
-from loyalty_lake.gold.models import GOLD_MODELS, CustomerDetails
+from loyalty_lake.gold.models import GOLD_MODELS
 from loyalty_lake.gold.points import (
-    REDEEM,
+    UnsettledRedemptions,
     configured_rules,
-    customer_points,
     events_of,
-    first_insufficient,
-    points_ledger,
     published_ledger,
     redemption_events,
     scored_lines,
     sequenced,
+    settled_ledger,
 )
-from loyalty_lake.gold.rfm import customer_activity, segmented
 from loyalty_lake.io import delta
 from loyalty_lake.io.export import ExportFormat, export_tables
 from loyalty_lake.io.lock import holds_lake
@@ -53,7 +51,7 @@ from loyalty_lake.pipeline.silver import (
     ContractViolation,
     scan_silver,
 )
-from loyalty_lake.privacy import pii_key, pseudonym
+from loyalty_lake.privacy import pii_key
 from loyalty_lake.silver.models import Rejects, schema
 
 if TYPE_CHECKING:
@@ -65,9 +63,6 @@ if TYPE_CHECKING:
     from loyalty_lake.io.lake import Lake
 
 log = logging.getLogger(__name__)
-
-#: Enough rounds for any customer's run of insufficient redemptions.
-MAX_REDEMPTION_ROUNDS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +165,14 @@ def _gold_tables(
     log.info("Gold: points ledger of %d events", events_done.height)
     ledger, insufficient = _points(lake, events_done, config=config, as_of=as_of)
     log.info("Gold: customer details")
-    details = _customer_details(lake, ledger, config=config, as_of=as_of)
+    details = customer_details(
+        scan_silver(lake, "customers"),
+        sales_header,
+        ledger.lazy(),
+        config=config,
+        as_of=as_of,
+        pii_key=pii_key(),
+    ).collect()
     log.info("Gold: marts")
     lines = sale_lines(sales_header, sales_lines, products, as_of=as_of).cache()
     stores = scan_silver(lake, "stores")
@@ -202,71 +204,23 @@ def _gold_tables(
 def _points(
     lake: Lake, events: pl.DataFrame, *, config: Config, as_of: date
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The ledger of sequenced ``events``, and the redemptions rejected for insufficient points.
-
-    Verdicts are settled in rounds (each rejects every customer's first
-    insufficient redemption) over the events of customers who redeem, the only
-    ones a verdict can change; the ledger is then computed once for everyone.
-    """
-    redeeming = events.filter(pl.col("event_type") == REDEEM)["_customer"].unique()
-    theirs = events.filter(pl.col("_customer").is_in(redeeming.implode())).lazy()
-    months = config.loyalty.expiry_months
-    rejected = pl.Series("redemption_id", [], dtype=pl.String)
-    for _ in range(MAX_REDEMPTION_ROUNDS):
-        _, verdicts = points_ledger(
-            theirs, rejected_redemptions=rejected, as_of=as_of, expiry_months=months
+    """The ledger of sequenced ``events``, and the redemptions rejected for insufficient points."""
+    try:
+        ledger, rejected = settled_ledger(
+            events, as_of=as_of, expiry_months=config.loyalty.expiry_months
         )
-        newly = first_insufficient(verdicts).collect()["redemption_id"]
-        if newly.is_empty():
-            break
-        rejected = pl.concat([rejected, newly])
-    else:
+    except UnsettledRedemptions as exc:
         raise LoyaltyLakeError(
-            f"Redemption checks did not settle after {MAX_REDEMPTION_ROUNDS} rounds.",
+            f"Redemption checks did not settle after {exc} rounds.",
             hint="A customer has more insufficient redemptions than expected; please report it.",
-        )
+        ) from exc
     log.info("Gold: %d redemptions rejected for insufficient points", rejected.len())
-    ledger, _ = points_ledger(
-        events.lazy(), rejected_redemptions=rejected, as_of=as_of, expiry_months=months
-    )
     insufficient = (
         scan_silver(lake, "redemptions")
         .filter(pl.col("redemption_id").is_in(rejected.implode()))
         .collect()
     )
     return published_ledger(ledger).collect(), insufficient
-
-
-def _customer_details(
-    lake: Lake, ledger: pl.DataFrame, *, config: Config, as_of: date
-) -> pl.DataFrame:
-    """One row per customer of silver: first name, loyalty columns, RFM and segment."""
-    sales = scan_silver(lake, "sales_header")
-    loyalty = customer_points(ledger.lazy(), sales, as_of=as_of, tiers=config.loyalty.tiers)
-    activity = customer_activity(sales, as_of=as_of)
-    key = pii_key()
-    customers = (
-        scan_silver(lake, "customers")
-        .select(
-            "customer_id",
-            "first_name",
-            pseudonym(pl.col("email"), key=key).alias("email_pseudonym"),
-            pseudonym(pl.col("phone"), key=key).alias("phone_pseudonym"),
-        )
-        .join(activity, on="customer_id", how="left")
-        .join(loyalty.drop("last_purchase_date"), on="customer_id", how="left")
-        .with_columns(
-            pl.col("frequency", "total_loyalty_points", "lifetime_points_earned").fill_null(0),
-            pl.col("monetary").fill_null(0).cast(pl.Decimal(18, 2)),
-            pl.col("loyalty_status").fill_null("Bronze"),
-        )
-    )
-    return (
-        segmented(customers, as_of=as_of, settings=config.segments)
-        .select(list(CustomerDetails.to_schema().columns))
-        .sort("customer_id")
-        .collect()
-    )
 
 
 def _record_insufficient(
