@@ -71,6 +71,13 @@ def e2e_pandas(batch: str, out: str) -> None:
     _e2e_peer(implementation.run, batch, out)
 
 
+def e2e_engine(batch: str, out: str) -> None:
+    """loyalty_lake's transforms in memory (``benchmarks/e2e_engine.py``)."""
+    from benchmarks import e2e_engine as implementation
+
+    _e2e_peer(implementation.run, batch, out)
+
+
 def e2e_duckdb(batch: str, out: str) -> None:
     """The DuckDB implementation (``benchmarks/e2e_duckdb.py``)."""
     from benchmarks import e2e_duckdb as implementation
@@ -233,6 +240,7 @@ if __name__ == "__main__":
         "ingest": ingest,
         "read_csv_floor": read_csv_floor,
         "e2e_loyalty_lake": e2e_loyalty_lake,
+        "e2e_engine": e2e_engine,
         "e2e_pandas": e2e_pandas,
         "e2e_duckdb": e2e_duckdb,
         "silver": silver,

@@ -23,20 +23,27 @@ def sale_lines(
 ) -> pl.LazyFrame:
     """One row per clean line up to ``as_of`` with its transaction's date, store, type, category.
 
-    ``amount`` and ``units`` are signed: negative for RETURN lines.
+    ``amount`` and ``units`` are signed: negative for RETURN lines. The marts
+    count distinct transactions and members over millions of lines: their ids
+    are categorical here (cheap to count), strings again in every mart.
     """
     categories = products.unique("product_id")
     is_return = pl.col("transaction_type") == "RETURN"
+    header = sales_header.filter(pl.col("transaction_date") <= as_of).select(
+        "transaction_id",
+        pl.col("transaction_id").cast(pl.Categorical).alias("_transaction"),
+        pl.col("customer_id").cast(pl.Categorical),
+        "store_id",
+        "transaction_date",
+        "transaction_type",
+    )
     return (
         sales_lines.select(
             "transaction_id", "product_id", "promotion_id", "quantity", "line_item_amount"
         )
-        .join(
-            sales_header.filter(pl.col("transaction_date") <= as_of).select(
-                "transaction_id", "customer_id", "store_id", "transaction_date", "transaction_type"
-            ),
-            on="transaction_id",
-        )
+        .join(header, on="transaction_id")
+        .drop("transaction_id")
+        .rename({"_transaction": "transaction_id"})
         .with_columns(
             pl.col("product_id")
             .replace_strict(categories["product_id"], categories["product_category"], default=None)
@@ -135,6 +142,7 @@ def member_sales_daily(lines: pl.LazyFrame) -> pl.LazyFrame:
             pl.col("amount").sum().cast(pl.Decimal(18, 2)).alias("revenue"),
         )
         .filter(pl.col("transactions") > 0)
+        .with_columns(pl.col("customer_id").cast(pl.String))
         .sort("customer_id", "date")
     )
 

@@ -302,7 +302,7 @@ def _process(
 #: Sales lines checked at once. A bigger run checks its sales in parts of about
 #: this many lines, each part whole transactions (a return with its original
 #: sale), which bounds the memory a build needs whatever the batch size.
-PART_LINES = 1_000_000
+PART_LINES = 2_000_000
 
 
 @dataclass(frozen=True, slots=True)

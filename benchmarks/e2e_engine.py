@@ -1,0 +1,178 @@
+"""loyalty_lake's transforms alone: the peers' work, with the library's own functions.
+
+The full build (``loyalty-lake build``) persists every layer: bronze with
+checksums, silver with its rejects (raw values, messages) and warnings, eleven
+gold tables, the export, a commit per write, pandera validation. The pandas and
+DuckDB peers compute the customer results in memory and write nothing else.
+This variant does what the peers do, with loyalty_lake's pure functions: read
+the CSVs as bronze rows, run every silver rule, compute points, RFM and
+segments, and write the one result file. The difference between it and the full
+build is the cost of the lakehouse; between it and the peers, of the engine.
+
+    python -m benchmarks.e2e_engine BATCH OUT
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from benchmarks.customers import conform
+from loyalty_lake.bronze import bronze_schema
+from loyalty_lake.bronze.ingest import Lineage, bronze_rows, map_header, raw_column
+from loyalty_lake.config import load_config
+from loyalty_lake.contract import LANDING_FILES, landing_file_for
+from loyalty_lake.gold.customers import customer_details
+from loyalty_lake.gold.points import (
+    configured_rules,
+    events_of,
+    published_ledger,
+    redemption_events,
+    scored_lines,
+    sequenced,
+    settled_ledger,
+)
+from loyalty_lake.silver.models import SILVER_MODELS, schema
+from loyalty_lake.silver.split import silver_rows
+from loyalty_lake.silver.tables import (
+    Checks,
+    Known,
+    checked_customers,
+    checked_loyalty_rules,
+    checked_products,
+    checked_promotions,
+    checked_redemptions,
+    checked_sales,
+    checked_stores,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from loyalty_lake.config import Config
+
+MASTERS: dict[str, Callable[..., pl.LazyFrame]] = {
+    "stores": checked_stores,
+    "products": checked_products,
+    "customers": checked_customers,
+    "promotions": checked_promotions,
+    "loyalty_rules": checked_loyalty_rules,
+}
+
+
+def read_bronze(batch: Path) -> dict[str, pl.DataFrame]:
+    """Every landing file of the batch as bronze rows (text and lineage), in memory."""
+    now = datetime.now(UTC)
+    frames = {}
+    for path in sorted(batch.glob("[!_.]*.csv")):
+        spec = landing_file_for(path.name)
+        if spec is None or spec.name == "inventory":  # no customer figure depends on it
+            continue
+        raw = pl.scan_csv(path, infer_schema=False)
+        header = raw.collect_schema().names()
+        frames[spec.name] = bronze_rows(
+            raw.rename({name: raw_column(i) for i, name in enumerate(header)}),
+            spec=spec,
+            header=map_header(header, spec, source_file=path.name),
+            lineage=Lineage(batch.name, path.name, "", now),
+            first_row=1,
+        )
+    return dict(zip(frames, pl.collect_all(frames.values()), strict=True))
+
+
+def clean(bronze: dict[str, pl.DataFrame], *, config: Config) -> dict[str, pl.DataFrame]:
+    """The silver rows of one batch: every rule, as the silver build applies them."""
+    specs = LANDING_FILES
+
+    def rows(name: str) -> pl.LazyFrame:
+        frame = bronze.get(name)
+        return (
+            frame.lazy() if frame is not None else pl.LazyFrame(schema=bronze_schema(specs[name]))
+        )
+
+    def no_rows(name: str) -> pl.LazyFrame:  # nothing in silver before this batch
+        return pl.LazyFrame(schema=schema(SILVER_MODELS[name]))
+
+    checks = Checks.from_config(config, now=datetime.now(UTC))
+    masters = [silver_rows(check(rows(n), checks=checks), specs[n]) for n, check in MASTERS.items()]
+    silver = dict(zip(MASTERS, pl.collect_all(masters), strict=True))
+    known = Known.from_masters(silver)
+    header, lines = checked_sales(
+        rows("sales_header"),
+        rows("sales_lines"),
+        known=known,
+        existing_header=no_rows("sales_header"),
+        existing_lines=no_rows("sales_lines"),
+        checks=checks,
+    )
+    redemptions = checked_redemptions(
+        rows("redemptions"), known=known, existing=no_rows("redemptions"), checks=checks
+    )
+    facts = {"sales_header": header, "sales_lines": lines, "redemptions": redemptions}
+    plans = [silver_rows(frame, specs[name]) for name, frame in facts.items()]
+    return silver | dict(zip(facts, pl.collect_all(plans), strict=True))
+
+
+def customers(silver: dict[str, pl.DataFrame], *, config: Config) -> pl.DataFrame:
+    """Points, RFM and segments of every customer, as the gold build computes them."""
+    header, lines = silver["sales_header"].lazy(), silver["sales_lines"].lazy()
+    as_of = silver["sales_header"]["transaction_date"].max()
+    landed = silver["loyalty_rules"]
+    rules = landed if landed.height else configured_rules(config.loyalty.default_rules)
+    scored = scored_lines(
+        header,
+        lines,
+        silver["products"],
+        rules=rules,
+        promotions=silver["promotions"],
+        as_of=as_of,
+    )
+    events = pl.concat(
+        [
+            events_of(scored, rules=rules),
+            redemption_events(silver["redemptions"].lazy(), as_of=as_of),
+        ]
+    ).pipe(sequenced)
+    ledger, _ = settled_ledger(
+        events.collect(), as_of=as_of, expiry_months=config.loyalty.expiry_months
+    )
+    details = customer_details(
+        silver["customers"].lazy(),
+        header,
+        published_ledger(ledger),
+        config=config,
+        as_of=as_of,
+        pii_key=None,
+    )
+    return details.with_columns(monetary_cents=(pl.col("monetary") * 100).cast(pl.Int64)).collect()
+
+
+def run(batch: Path, out: Path) -> dict[str, float]:
+    """Read, check, compute and write the result of one batch; the seconds of each phase."""
+    config = load_config(env={})
+    start = time.perf_counter()
+    bronze = read_bronze(batch)
+    read = time.perf_counter()
+    silver = clean(bronze, config=config)
+    checked = time.perf_counter()
+    result = customers(silver, config=config)
+    computed = time.perf_counter()
+    conform(result).write_parquet(out)
+    done = time.perf_counter()
+    return {
+        "read": read - start,
+        "clean": checked - read,
+        "gold": computed - checked,
+        "write": done - computed,
+        "customers": float(result.height),
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(Path(sys.argv[1]), Path(sys.argv[2]))))
