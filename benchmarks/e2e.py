@@ -111,8 +111,8 @@ def report(results: list[list[Result]], customers: dict[int, int], repeat: int) 
         "run(s), each implementation in its own process, in interleaved rounds; peak RSS is "
         "the largest of the runs. One generated batch per size (default anomaly rates). "
         "After every round the customer results of loyalty_lake (both variants), pandas and "
-        "DuckDB were identical (points balance, recency, frequency, monetary, R/F/M scores, RFM segment, "
-        "segment of every customer). Phases: read = landing (loyalty_lake: bronze "
+        "DuckDB were identical (points balance, recency, frequency, monetary, R/F/M scores, "
+        "RFM segment, segment of every customer). Phases: read = landing (loyalty_lake: bronze "
         "ingestion; the others: reading the CSVs), clean = types and data quality checks "
         "(loyalty_lake: the silver build, with writes), gold = points, RFM, segments "
         "(loyalty_lake: every gold table, with writes and the export).",
