@@ -69,16 +69,21 @@ def net_revenue() -> pl.Expr:
     return pl.col("amount").sum().cast(MONEY).alias("revenue")
 
 
+def distinct_where(condition: pl.Expr, column: str) -> pl.Expr:
+    """The number of distinct non-null ``column`` values where ``condition`` holds.
+
+    For group-bys over millions of lines: ``when`` keeps the group's rows in
+    place, where ``filter`` inside an aggregation gathers them (about twice the
+    time and a copy of the column).
+    """
+    return pl.when(condition).then(pl.col(column)).drop_nulls().n_unique().cast(pl.Int64)
+
+
 def sales_and_members() -> list[pl.Expr]:
     """Distinct SALE ``transactions`` and distinct members among them (``customers``)."""
     return [
-        pl.col("transaction_id").filter(_IS_SALE).n_unique().cast(pl.Int64).alias("transactions"),
-        pl.col("customer_id")
-        .filter(_IS_SALE)
-        .drop_nulls()
-        .n_unique()
-        .cast(pl.Int64)
-        .alias("customers"),
+        distinct_where(_IS_SALE, "transaction_id").alias("transactions"),
+        distinct_where(_IS_SALE, "customer_id").alias("customers"),
     ]
 
 
@@ -92,7 +97,7 @@ def sales_daily(lines: pl.LazyFrame, stores: pl.LazyFrame) -> pl.LazyFrame:
         lines.group_by(pl.col("transaction_date").alias("date"), "store_id", "category")
         .agg(
             net_revenue(),
-            (-pl.col("amount").filter(_IS_SALE.not_())).sum().cast(MONEY).alias("returns"),
+            pl.when(_IS_SALE.not_()).then(-pl.col("amount")).sum().cast(MONEY).alias("returns"),
             pl.col("units").sum().cast(pl.Int64).alias("units"),
             *sales_and_members(),
         )
@@ -134,11 +139,7 @@ def member_sales_daily(lines: pl.LazyFrame) -> pl.LazyFrame:
         lines.filter(pl.col("customer_id").is_not_null())
         .group_by("customer_id", pl.col("transaction_date").alias("date"))
         .agg(
-            pl.col("transaction_id")
-            .filter(is_sale)
-            .n_unique()
-            .cast(pl.Int64)
-            .alias("transactions"),
+            distinct_where(is_sale, "transaction_id").alias("transactions"),
             pl.col("amount").sum().cast(pl.Decimal(18, 2)).alias("revenue"),
         )
         .filter(pl.col("transactions") > 0)
@@ -162,11 +163,7 @@ def product_sales_daily(
             pl.col("category").first(),
             pl.col("amount").sum().cast(pl.Decimal(18, 2)).alias("revenue"),
             pl.col("units").sum().cast(pl.Int64).alias("units"),
-            pl.col("transaction_id")
-            .filter(is_sale)
-            .n_unique()
-            .cast(pl.Int64)
-            .alias("transactions"),
+            distinct_where(is_sale, "transaction_id").alias("transactions"),
         )
         .join(names, on="product_id", how="left")
         .join(stores.select("store_id", "store_region"), on="store_id", how="left")
@@ -225,7 +222,7 @@ def loyalty_daily(ledger: pl.LazyFrame, sales_header: pl.LazyFrame, *, as_of: da
     """
 
     def total(*types: str) -> pl.Expr:
-        return pl.col("points").filter(pl.col("event_type").is_in(types)).sum().abs()
+        return pl.when(pl.col("event_type").is_in(types)).then(pl.col("points")).sum().abs()
 
     points = ledger.group_by(pl.col("event_date").alias("date")).agg(
         total(EARN, BONUS).cast(pl.Int64).alias("points_earned"),

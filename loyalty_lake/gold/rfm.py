@@ -51,8 +51,13 @@ def customer_activity(sales_header: pl.LazyFrame, *, as_of: date) -> pl.LazyFram
         .filter(pl.col("customer_id").is_not_null())
         .group_by("customer_id")
         .agg(
-            pl.col("transaction_date").filter(is_sale).max().alias("last_purchase_date"),
-            pl.col("transaction_id").filter(is_sale).n_unique().cast(pl.Int64).alias("frequency"),
+            pl.when(is_sale).then(pl.col("transaction_date")).max().alias("last_purchase_date"),
+            pl.when(is_sale)
+            .then(pl.col("transaction_id"))
+            .drop_nulls()
+            .n_unique()
+            .cast(pl.Int64)
+            .alias("frequency"),
             signed.sum().cast(pl.Decimal(18, 2)).alias("monetary"),
         )
     )

@@ -78,7 +78,7 @@ def build(
         return BuildReport(run_id=run_id, ingests=reports)
     progress("Building silver", 0, 1)
     config = config or load_config()
-    silver = build_silver(lake=lake, config=config, run_id=run_id)
+    silver = build_silver(lake=lake, config=config, run_id=run_id, progress=progress)
     progress("Building silver", 1, 1)
     progress("Building gold", 0, 1)
     gold = build_gold(lake=lake, config=config, run_id=run_id, as_of=as_of)

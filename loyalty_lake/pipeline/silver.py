@@ -23,6 +23,7 @@ from loyalty_lake.contract import LANDING_FILES, LandingFile, Reason
 from loyalty_lake.errors import LoyaltyLakeError
 from loyalty_lake.io import delta, staging
 from loyalty_lake.io.lock import holds_lake
+from loyalty_lake.progress import Progress, no_progress
 from loyalty_lake.silver import parse
 from loyalty_lake.silver.checks import BATCH_ORDER, WARN_BITS, is_rejected
 from loyalty_lake.silver.models import SILVER_MODELS, Rejects, Warnings, schema
@@ -123,25 +124,36 @@ class SilverReport:
 
 @holds_lake
 def build_silver(
-    *, lake: Lake, config: Config, run_id: str, now: datetime | None = None
+    *,
+    lake: Lake,
+    config: Config,
+    run_id: str,
+    now: datetime | None = None,
+    progress: Progress = no_progress,
 ) -> SilverReport:
     """Process every bronze file silver has not seen, retry curable rejects, check conservation."""
     now = now or datetime.now(UTC)
-    files, outcomes = process_new_files(lake=lake, config=config, run_id=run_id, now=now)
+    files, outcomes = process_new_files(
+        lake=lake, config=config, run_id=run_id, now=now, progress=progress
+    )
     promoted = reprocess(lake=lake, config=config, run_id=run_id, now=now)
     check_conservation(lake=lake)
     return SilverReport(run_id=run_id, files=files, tables=outcomes, reprocessed=promoted)
 
 
 def process_new_files(
-    *, lake: Lake, config: Config, run_id: str, now: datetime
+    *, lake: Lake, config: Config, run_id: str, now: datetime, progress: Progress = no_progress
 ) -> tuple[int, tuple[TableOutcome, ...]]:
-    """Check the bronze files silver has not processed; return their count and outcomes."""
+    """Check the bronze files silver has not processed; return their count and outcomes.
+
+    ``progress`` hears of each part of a big run's sales as it is checked.
+    """
     pending = _pending_files(lake)
     if not pending.height:
         return 0, ()
     checks = Checks.from_config(config, now=now)
-    return pending.height, tuple(_process(lake, pending, checks=checks, run_id=run_id))
+    outcomes = _process(lake, pending, checks=checks, run_id=run_id, progress=progress)
+    return pending.height, tuple(outcomes)
 
 
 # --- which bronze rows are new -------------------------------------------------------
@@ -206,7 +218,7 @@ def scan_silver(lake: Lake, name: str, *, version: int | None = None) -> pl.Lazy
 
 
 def _process(
-    lake: Lake, pending: pl.DataFrame, *, checks: Checks, run_id: str
+    lake: Lake, pending: pl.DataFrame, *, checks: Checks, run_id: str, progress: Progress
 ) -> list[TableOutcome]:
     shas = {
         name: pending.filter(pl.col("table") == name)["file_sha256"].to_list()
@@ -254,6 +266,7 @@ def _process(
         for part, (header, lines) in enumerate(parts):
             if parts.count > 1:
                 log.info("Checking sales, part %d of %d", part + 1, parts.count)
+                progress("Checking sales, in parts", part, parts.count)
             checked_header, checked_lines = checked_sales(
                 header,
                 lines,
@@ -266,6 +279,8 @@ def _process(
             frames = {"sales_header": checked_header, "sales_lines": checked_lines}
             for name, rows in out.split(frames).items():
                 _write_fact(lake, name, rows, shas[name], meta, replace=part == 0)
+        if parts.count > 1:
+            progress("Checking sales, in parts", parts.count, parts.count)
     others = {
         "redemptions": checked_redemptions(
             bronze["redemptions"], known=known, existing=existing["redemptions"], checks=checks

@@ -28,15 +28,16 @@ def landing(tmp_path_factory):
     )
 
 
-def built(tmp_path, dataset, *, one_run: bool) -> dict[str, pl.DataFrame]:
+def built(tmp_path, dataset, *, one_run: bool, progress=None) -> dict[str, pl.DataFrame]:
     """Every silver table after building the batches in one run or one run each."""
     lake = ll.Lake(tmp_path / "lake")
+    options = {"config": CONFIG, "now": NOW} | ({"progress": progress} if progress else {})
     for i, batch in enumerate(dataset.batches):
         ingest(batch.path, lake=lake)
         if not one_run:
-            build_silver(lake=lake, config=CONFIG, run_id=f"r{i}", now=NOW)
+            build_silver(lake=lake, run_id=f"r{i}", **options)
     if one_run:
-        build_silver(lake=lake, config=CONFIG, run_id="r", now=NOW)
+        build_silver(lake=lake, run_id="r", **options)
     frames = {}
     for name in TABLES:
         frame = delta.scan_table(lake.table("silver", name)).collect()
@@ -49,7 +50,12 @@ def built(tmp_path, dataset, *, one_run: bool) -> dict[str, pl.DataFrame]:
 def test_parts_give_the_same_silver_rejects_and_warnings(tmp_path, monkeypatch, landing, one_run):
     whole = built(tmp_path / "whole", landing, one_run=one_run)
     monkeypatch.setattr(silver_pipeline, "PART_LINES", 700)
-    parts = built(tmp_path / "parts", landing, one_run=one_run)
+    calls = []
+    parts = built(
+        tmp_path / "parts", landing, one_run=one_run, progress=lambda *call: calls.append(call)
+    )
+    assert calls[0] == ("Checking sales, in parts", 0, calls[0][2])
+    assert calls[-1] == ("Checking sales, in parts", calls[0][2], calls[0][2])
     assert whole["sales_lines"].height > 4 * 700  # several parts per run
     returns = whole["sales_header"].filter(pl.col("transaction_type") == "RETURN")
     assert returns.height > 20  # accepted only when their sale is found in their part
