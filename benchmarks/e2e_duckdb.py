@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from benchmarks.gold_duckdb import rfm_segment_case
 from loyalty_lake.config import load_config
 
 if TYPE_CHECKING:
@@ -202,21 +203,6 @@ def default_rules_query(config: Config) -> str:
             "NULL::VARCHAR AS applicable_category WHERE false"
         )
     return f"SELECT * FROM (VALUES {', '.join(rows)}) AS configured({columns})"
-
-
-def rfm_segment_case(config: Config) -> str:
-    """The configured RFM segment mapping as a SQL CASE expression (first match wins)."""
-    segments = config.segments
-    whens = [
-        "WHEN "
-        + " AND ".join(
-            f"{axis}_score BETWEEN {low} AND {high}"
-            for axis, (low, high) in (("r", rule.r), ("f", rule.f), ("m", rule.m))
-        )
-        + f" THEN {_quoted(rule.name)}"
-        for rule in segments.rfm_segments
-    ]
-    return "CASE " + " ".join(whens) + f" ELSE {_quoted(segments.rfm_fallback)} END"
 
 
 def settings(config: Config, *, now: datetime) -> dict[str, object]:

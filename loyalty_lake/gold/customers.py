@@ -1,8 +1,9 @@
 """``customer_details``: one row per customer with its points, RFM scores and segment.
 
 The per-customer columns (points, tier, last purchase, frequency, monetary)
-come from stages that read only that customer's rows; the scores and segments
-are then a global step over the one-row-per-customer table.
+come from stages that read only that customer's rows (their sales, and the
+returns of those sales, which are charged to the original buyer); the scores
+and segments are then a global step over the one-row-per-customer table.
 """
 
 from __future__ import annotations

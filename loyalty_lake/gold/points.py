@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from loyalty_lake.errors import LoyaltyLakeError
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import date
@@ -529,7 +531,7 @@ def _expiry(
 MAX_REDEMPTION_ROUNDS = 100
 
 
-class UnsettledRedemptions(RuntimeError):
+class UnsettledRedemptions(LoyaltyLakeError):
     """Redemption verdicts did not settle within :data:`MAX_REDEMPTION_ROUNDS` rounds."""
 
 
@@ -541,7 +543,8 @@ def settled_ledger(
     Verdicts are settled in rounds, each rejecting every customer's first
     insufficient redemption (a later redemption's verdict depends on the earlier
     ones), over the events of customers who redeem: the only ones a verdict can
-    change. The ledger is then computed once for everyone.
+    change. The ledger is then computed once for everyone. (The one loop of
+    the engine: each round is a vectorised pass over all those customers.)
     """
     redeeming = events.filter(pl.col("event_type") == REDEEM)["_customer"].unique()
     theirs = events.filter(pl.col("_customer").is_in(redeeming.implode())).lazy()
@@ -555,7 +558,10 @@ def settled_ledger(
             break
         rejected = pl.concat([rejected, newly])
     else:
-        raise UnsettledRedemptions(MAX_REDEMPTION_ROUNDS)
+        raise UnsettledRedemptions(
+            f"Redemption checks did not settle after {MAX_REDEMPTION_ROUNDS} rounds.",
+            hint="A customer has more insufficient redemptions than expected; please report it.",
+        )
     ledger, _ = points_ledger(
         events.lazy(), rejected_redemptions=rejected, as_of=as_of, expiry_months=expiry_months
     )

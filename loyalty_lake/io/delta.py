@@ -141,6 +141,7 @@ def merge(
         source_alias="s",
         target_alias="t",
         commit_properties=_commit_properties(metadata),
+        writer_properties=_WRITER,
     )
     if update:
         merger = merger.when_matched_update(updates=dict(update))
@@ -214,7 +215,11 @@ def restore_table(path: Path, version: int, *, metadata: Mapping[str, str]) -> i
 def optimize_table(path: Path, *, metadata: Mapping[str, str]) -> dict[str, Any]:
     """Compact the table's small files into bigger ones (a new commit); return the metrics."""
     table = _existing(path)
-    return dict(table.optimize.compact(commit_properties=_commit_properties(metadata)))
+    return dict(
+        table.optimize.compact(
+            commit_properties=_commit_properties(metadata), writer_properties=_WRITER
+        )
+    )
 
 
 def vacuum_table(path: Path, *, retention_hours: int, dry_run: bool) -> list[str]:

@@ -32,7 +32,6 @@ from loyalty_lake.gold.marts import (
 )
 from loyalty_lake.gold.models import GOLD_MODELS
 from loyalty_lake.gold.points import (
-    UnsettledRedemptions,
     configured_rules,
     events_of,
     published_ledger,
@@ -205,15 +204,9 @@ def _points(
     lake: Lake, events: pl.DataFrame, *, config: Config, as_of: date
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The ledger of sequenced ``events``, and the redemptions rejected for insufficient points."""
-    try:
-        ledger, rejected = settled_ledger(
-            events, as_of=as_of, expiry_months=config.loyalty.expiry_months
-        )
-    except UnsettledRedemptions as exc:
-        raise LoyaltyLakeError(
-            f"Redemption checks did not settle after {exc} rounds.",
-            hint="A customer has more insufficient redemptions than expected; please report it.",
-        ) from exc
+    ledger, rejected = settled_ledger(
+        events, as_of=as_of, expiry_months=config.loyalty.expiry_months
+    )
     log.info("Gold: %d redemptions rejected for insufficient points", rejected.len())
     insufficient = (
         scan_silver(lake, "redemptions")

@@ -316,7 +316,8 @@ def _process(
 
 #: Sales lines checked at once. A bigger run checks its sales in parts of about
 #: this many lines, each part whole transactions (a return with its original
-#: sale), which bounds the memory a build needs whatever the batch size.
+#: sale), which bounds the memory of the checks (the run's outlier measures,
+#: rejects and warnings are still held whole).
 PART_LINES = 2_000_000
 
 
@@ -393,9 +394,9 @@ class _Outputs:
 
     run_id: str
     now: datetime
-    _rejects: list[pl.DataFrame] = field(default_factory=list)
-    _warnings: list[pl.DataFrame] = field(default_factory=list)
-    _counts: list[pl.DataFrame] = field(default_factory=list)
+    _rejects: list[pl.DataFrame] = field(default_factory=list, init=False)
+    _warnings: list[pl.DataFrame] = field(default_factory=list, init=False)
+    _counts: list[pl.DataFrame] = field(default_factory=list, init=False)
 
     def add(self, name: str, checked: pl.LazyFrame) -> None:
         """Keep the rejects, warnings and per-file counts of one checked table."""

@@ -38,10 +38,15 @@ def built(tmp_path, dataset, *, one_run: bool, progress=None) -> dict[str, pl.Da
             build_silver(lake=lake, run_id=f"r{i}", **options)
     if one_run:
         build_silver(lake=lake, run_id="r", **options)
+    return tables(lake)
+
+
+def tables(lake: ll.Lake) -> dict[str, pl.DataFrame]:
     frames = {}
     for name in TABLES:
         frame = delta.scan_table(lake.table("silver", name)).collect()
-        frame = frame.drop(c for c in frame.columns if c.endswith("ingested_at"))  # two landings
+        # ingested_at: each test lands the batches anew
+        frame = frame.drop(c for c in frame.columns if c.endswith("ingested_at"))
         frames[name] = frame.sort(frame.columns)
     return frames
 
@@ -62,3 +67,33 @@ def test_parts_give_the_same_silver_rejects_and_warnings(tmp_path, monkeypatch, 
     assert whole[WARNINGS].height > 0
     for name in TABLES:
         assert parts[name].equals(whole[name]), name
+
+
+class Killed(Exception):
+    """Stands for the process dying between two parts."""
+
+
+def test_a_run_stopped_between_parts_converges_on_the_next(tmp_path, monkeypatch, landing):
+    whole = built(tmp_path / "whole", landing, one_run=True)
+    monkeypatch.setattr(silver_pipeline, "PART_LINES", 700)
+    lake = ll.Lake(tmp_path / "parts" / "lake")
+    for batch in landing.batches:
+        ingest(batch.path, lake=lake)
+    write_fact, writes = silver_pipeline._write_fact, []
+
+    def dying(*args, **kwargs):
+        writes.append(args[1])
+        if len(writes) == 7:  # sales of parts 1-3 are written, part 4 half
+            raise Killed
+        write_fact(*args, **kwargs)
+
+    monkeypatch.setattr(silver_pipeline, "_write_fact", dying)
+    with pytest.raises(Killed):
+        build_silver(lake=lake, config=CONFIG, run_id="killed", now=NOW)
+    assert delta.table_exists(lake.table("silver", "sales_lines"))
+    assert not (lake.layer("silver") / "_staging").exists()
+    monkeypatch.setattr(silver_pipeline, "_write_fact", write_fact)
+    build_silver(lake=lake, config=CONFIG, run_id="r", now=NOW)
+    again = tables(lake)
+    for name in TABLES:
+        assert again[name].equals(whole[name]), name
