@@ -36,12 +36,13 @@ from loyalty_lake.gold.points import (
     published_ledger,
     redemption_events,
     sequenced,
+    settled_ledger,
 )
 from loyalty_lake.silver.models import SILVER_MODELS, schema
 
 if TYPE_CHECKING:
     import random
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 # --------------------------------------------------------------------------------------
 # Literal silver frames and the engine run
@@ -218,8 +219,12 @@ def run_points(
     products: pl.DataFrame = PRODUCTS,
     as_of: date,
     expiry_months: int = 12,
+    settle: Callable[..., tuple[pl.LazyFrame, pl.Series]] | None = None,
 ) -> Points:
-    """Run the engine like ``pipeline/gold.py::_points`` does, on literal silver rows."""
+    """Run the engine like ``pipeline/gold.py::_points`` does, on literal silver rows.
+
+    ``settle`` replaces :func:`settled_ledger` (the redemption verdicts).
+    """
     rules_table = rules if isinstance(rules, pl.DataFrame) else silver("loyalty_rules", rules)
     events = (
         pl.concat(
@@ -238,6 +243,14 @@ def run_points(
         .pipe(sequenced)
         .collect()
     )
+    ledger, rejected = (settle or settled_ledger)(events, as_of=as_of, expiry_months=expiry_months)
+    return Points(published_ledger(ledger).collect(), sorted(rejected.to_list()))
+
+
+def rounds_over_everyone(
+    events: pl.DataFrame, *, as_of: date, expiry_months: int
+) -> tuple[pl.LazyFrame, pl.Series]:
+    """The redemption rounds over every customer's events: what settled_ledger shortens."""
     rejected = pl.Series("redemption_id", [], dtype=pl.String)
     for _ in range(MAX_ROUNDS):
         ledger, verdicts = points_ledger(
@@ -248,11 +261,9 @@ def run_points(
         )
         newly = first_insufficient(verdicts).collect()["redemption_id"]
         if newly.is_empty():
-            break
+            return ledger, rejected
         rejected = pl.concat([rejected, newly])
-    else:
-        pytest.fail(f"redemption rounds did not settle after {MAX_ROUNDS} rounds")
-    return Points(published_ledger(ledger).collect(), sorted(rejected.to_list()))
+    pytest.fail(f"redemption rounds did not settle after {MAX_ROUNDS} rounds")
 
 
 # --------------------------------------------------------------------------------------
@@ -1074,6 +1085,7 @@ class Scenario:
             products=shuffled.get("products", RANDOM_PRODUCTS),
             as_of=self.as_of,
             expiry_months=self.expiry_months,
+            settle=shuffled.get("settle"),
         )
 
     def expected(self) -> Expected:
@@ -1186,6 +1198,15 @@ def test_engine_agrees_with_the_oracle(scenario):
             if recent >= 100
             else "Bronze"
         ), customer
+
+
+@settings(max_examples=40, deadline=None)
+@given(scenarios())
+def test_settling_only_the_redeeming_customers_changes_nothing(scenario):
+    settled = scenario.run()
+    everyone = scenario.run(settle=rounds_over_everyone)
+    assert settled.rejected == everyone.rejected
+    assert settled.rows(*settled.ledger.columns) == everyone.rows(*everyone.ledger.columns)
 
 
 # --------------------------------------------------------------------------------------
