@@ -97,3 +97,15 @@ def test_a_run_stopped_between_parts_converges_on_the_next(tmp_path, monkeypatch
     again = tables(lake)
     for name in TABLES:
         assert again[name].equals(whole[name]), name
+
+
+def test_parts_without_any_return(tmp_path, monkeypatch):
+    dataset = ll.generate(
+        tmp_path / "landing", ll.GeneratorOptions(lines=4_000, seed=5, return_share=0.0)
+    )
+    whole = built(tmp_path / "whole", dataset, one_run=True)
+    assert whole["sales_header"].filter(pl.col("transaction_type") == "RETURN").is_empty()
+    monkeypatch.setattr(silver_pipeline, "PART_LINES", 500)
+    parts = built(tmp_path / "parts", dataset, one_run=True)
+    for name in TABLES:
+        assert parts[name].equals(whole[name]), name
