@@ -31,39 +31,23 @@ from loyalty_lake.contract import LANDING_FILES, landing_file_for
 from loyalty_lake.gold.customers import customer_details
 from loyalty_lake.gold.points import (
     configured_rules,
-    events_of,
+    ledger_events,
     published_ledger,
-    redemption_events,
     scored_lines,
-    sequenced,
     settled_ledger,
 )
 from loyalty_lake.silver.models import SILVER_MODELS, schema
 from loyalty_lake.silver.split import silver_rows
 from loyalty_lake.silver.tables import (
+    MASTER_CHECKS,
     Checks,
     Known,
-    checked_customers,
-    checked_loyalty_rules,
-    checked_products,
-    checked_promotions,
     checked_redemptions,
     checked_sales,
-    checked_stores,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from loyalty_lake.config import Config
-
-MASTERS: dict[str, Callable[..., pl.LazyFrame]] = {
-    "stores": checked_stores,
-    "products": checked_products,
-    "customers": checked_customers,
-    "promotions": checked_promotions,
-    "loyalty_rules": checked_loyalty_rules,
-}
 
 
 def read_bronze(batch: Path) -> dict[str, pl.DataFrame]:
@@ -100,8 +84,10 @@ def clean(bronze: dict[str, pl.DataFrame], *, config: Config) -> dict[str, pl.Da
         return pl.LazyFrame(schema=schema(SILVER_MODELS[name]))
 
     checks = Checks.from_config(config, now=datetime.now(UTC))
-    masters = [silver_rows(check(rows(n), checks=checks), specs[n]) for n, check in MASTERS.items()]
-    silver = dict(zip(MASTERS, pl.collect_all(masters), strict=True))
+    masters = [
+        silver_rows(check(rows(n), checks=checks), specs[n]) for n, check in MASTER_CHECKS.items()
+    ]
+    silver = dict(zip(MASTER_CHECKS, pl.collect_all(masters), strict=True))
     known = Known.from_masters(silver)
     header, lines = checked_sales(
         rows("sales_header"),
@@ -133,12 +119,7 @@ def customers(silver: dict[str, pl.DataFrame], *, config: Config) -> pl.DataFram
         promotions=silver["promotions"],
         as_of=as_of,
     )
-    events = pl.concat(
-        [
-            events_of(scored, rules=rules),
-            redemption_events(silver["redemptions"].lazy(), as_of=as_of),
-        ]
-    ).pipe(sequenced)
+    events = ledger_events(scored, silver["redemptions"].lazy(), rules=rules, as_of=as_of)
     ledger, _ = settled_ledger(
         events.collect(), as_of=as_of, expiry_months=config.loyalty.expiry_months
     )

@@ -188,28 +188,6 @@ def _sale_context(sales_header: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
     )
 
 
-def earning_events(
-    sales_header: pl.LazyFrame,
-    sales_lines: pl.LazyFrame,
-    products: pl.DataFrame,
-    *,
-    rules: pl.DataFrame,
-    promotions: pl.DataFrame,
-    as_of: date,
-) -> pl.LazyFrame:
-    """EARN, BONUS and REVERSAL events of members' transactions up to ``as_of``.
-
-    One row per transaction and rule (in the points ledger's schema). Guest
-    sales earn nothing; a RETURN reverses, line by line, what the same amount
-    earned under its original sale's rules (judged on the sale's date and
-    total); bonuses are not reversed.
-    """
-    lines = scored_lines(
-        sales_header, sales_lines, products, rules=rules, promotions=promotions, as_of=as_of
-    )
-    return events_of(lines, rules=rules)
-
-
 def scored_lines(
     sales_header: pl.LazyFrame,
     sales_lines: pl.LazyFrame,
@@ -347,6 +325,21 @@ def redemption_events(redemptions: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame
         )
         .pipe(_in_ledger_schema)
     )
+
+
+def ledger_events(
+    scored: pl.LazyFrame, redemptions: pl.LazyFrame, *, rules: pl.DataFrame, as_of: date
+) -> pl.LazyFrame:
+    """Every points event before the redemption verdicts, in ledger order (:func:`sequenced`).
+
+    EARN, BONUS and REVERSAL events of the ``scored`` lines (see
+    :func:`scored_lines`: guest sales earn nothing, a RETURN reverses what the
+    same amount earned under its original sale's rules, bonuses are not
+    reversed) and the REDEEM event of every silver redemption up to ``as_of``.
+    """
+    return pl.concat(
+        [events_of(scored, rules=rules), redemption_events(redemptions, as_of=as_of)]
+    ).pipe(sequenced)
 
 
 def _in_ledger_schema(events: pl.LazyFrame) -> pl.LazyFrame:

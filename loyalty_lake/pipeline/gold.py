@@ -33,11 +33,9 @@ from loyalty_lake.gold.marts import (
 from loyalty_lake.gold.models import GOLD_MODELS
 from loyalty_lake.gold.points import (
     configured_rules,
-    events_of,
+    ledger_events,
     published_ledger,
-    redemption_events,
     scored_lines,
-    sequenced,
     settled_ledger,
 )
 from loyalty_lake.io import delta
@@ -150,12 +148,7 @@ def _gold_tables(
     scored = scored_lines(
         sales_header, sales_lines, products, rules=rules, promotions=promotions, as_of=as_of
     ).cache()
-    events = pl.concat(
-        [
-            events_of(scored, rules=rules),
-            redemption_events(scan_silver(lake, "redemptions"), as_of=as_of),
-        ]
-    ).pipe(sequenced)
+    events = ledger_events(scored, scan_silver(lake, "redemptions"), rules=rules, as_of=as_of)
     promoted = scored.filter(pl.col("promotion_id").is_not_null()).select(
         "promotion_id", "transaction_type", "transaction_date", "points"
     )

@@ -29,22 +29,18 @@ from loyalty_lake.silver.checks import BATCH_ORDER, WARN_BITS, is_rejected
 from loyalty_lake.silver.models import SILVER_MODELS, Rejects, Warnings, schema
 from loyalty_lake.silver.split import OPEN, REPROCESSED, reject_rows, silver_rows, warning_rows
 from loyalty_lake.silver.tables import (
+    MASTER_CHECKS,
     Checks,
     Known,
     OutlierStats,
-    checked_customers,
     checked_inventory,
-    checked_loyalty_rules,
-    checked_products,
-    checked_promotions,
     checked_redemptions,
     checked_sales,
-    checked_stores,
     outlier_values,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Iterator, Mapping
     from pathlib import Path
 
     from loyalty_lake.config import Config
@@ -83,14 +79,6 @@ PROCESSED_SCHEMA = pl.Schema(
         "processed_at": pl.Datetime("us", "UTC"),
     }
 )
-
-_MASTER_CHECKS: Mapping[str, Callable[..., pl.LazyFrame]] = {
-    "stores": checked_stores,
-    "products": checked_products,
-    "customers": checked_customers,
-    "promotions": checked_promotions,
-    "loyalty_rules": checked_loyalty_rules,
-}
 
 
 class ContractViolation(LoyaltyLakeError):
@@ -235,7 +223,7 @@ def _process(
     current: dict[str, pl.DataFrame] = {}
     for name in MASTERS:
         spec = LANDING_FILES[name]
-        checked = _MASTER_CHECKS[name](_bronze(lake, spec, shas[name]), checks=checks).collect()
+        checked = MASTER_CHECKS[name](_bronze(lake, spec, shas[name]), checks=checks).collect()
         out.add(name, checked.lazy())
         current[name] = _latest_versions(
             scan_silver(lake, name), silver_rows(checked.lazy(), spec), spec

@@ -55,7 +55,7 @@ from loyalty_lake.silver.checks import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from loyalty_lake.config import Config
     from loyalty_lake.contract import LandingFile
@@ -728,7 +728,17 @@ def checked_inventory(
     return _checked(frame, rules, checks)
 
 
+#: The check of each master data table, by table name.
+MASTER_CHECKS: Mapping[str, Callable[..., pl.LazyFrame]] = {
+    "stores": checked_stores,
+    "products": checked_products,
+    "customers": checked_customers,
+    "promotions": checked_promotions,
+    "loyalty_rules": checked_loyalty_rules,
+}
+
 __all__ = [
+    "MASTER_CHECKS",
     "Checks",
     "Known",
     "OutlierStats",

@@ -29,13 +29,12 @@ from loyalty_lake.config import LoyaltyConfig, TierThresholds
 from loyalty_lake.gold.points import (
     configured_rules,
     customer_points,
-    earning_events,
     first_insufficient,
+    ledger_events,
     line_points,
     points_ledger,
     published_ledger,
-    redemption_events,
-    sequenced,
+    scored_lines,
     settled_ledger,
 )
 from loyalty_lake.silver.models import SILVER_MODELS, schema
@@ -226,23 +225,16 @@ def run_points(
     ``settle`` replaces :func:`settled_ledger` (the redemption verdicts).
     """
     rules_table = rules if isinstance(rules, pl.DataFrame) else silver("loyalty_rules", rules)
-    events = (
-        pl.concat(
-            [
-                earning_events(
-                    silver("sales_header", batch.header).lazy(),
-                    silver("sales_lines", batch.lines).lazy(),
-                    products,
-                    rules=rules_table,
-                    promotions=silver("promotions", promotions),
-                    as_of=as_of,
-                ),
-                redemption_events(silver("redemptions", batch.redemptions).lazy(), as_of=as_of),
-            ]
-        )
-        .pipe(sequenced)
-        .collect()
+    scored = scored_lines(
+        silver("sales_header", batch.header).lazy(),
+        silver("sales_lines", batch.lines).lazy(),
+        products,
+        rules=rules_table,
+        promotions=silver("promotions", promotions),
+        as_of=as_of,
     )
+    redemptions = silver("redemptions", batch.redemptions).lazy()
+    events = ledger_events(scored, redemptions, rules=rules_table, as_of=as_of).collect()
     ledger, rejected = (settle or settled_ledger)(events, as_of=as_of, expiry_months=expiry_months)
     return Points(published_ledger(ledger).collect(), sorted(rejected.to_list()))
 
