@@ -25,7 +25,14 @@ each rule comes from):
 
 Files are found and refused as bronze does: canonical names or aliases, names
 starting with ``_`` or ``.`` ignored, a file without a header, with a missing
-required or a repeated column, with ragged rows or not UTF-8 lands nothing.
+required or a repeated column, or not UTF-8 lands nothing. A row with more or
+fewer fields than its header is dropped alone (loyalty_lake lands it as a
+malformed row and silver rejects it, MALFORMED_ROW); the rest of its file lands.
+Other malformed rows that loyalty_lake rejects alone are not mimicked: a
+value over ``landing.max_field_chars`` lands, a stray quote that swallows the
+following rows into a row of the right width lands as that one row, and a
+quote DuckDB cannot close stops the run (NotImplementedError) rather than
+drop rows silently.
 ``inventory.csv`` is not read: nothing in the result depends on it.
 
 The configuration (default rules, severities, thresholds, time zone, expiry,
@@ -70,6 +77,11 @@ WHITESPACE = (
     "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 _HEADER_PROBE = 1 << 20
+#: The errors of a row that read_csv skips (ignore_errors) and loyalty_lake rejects
+#: alone as MALFORMED_ROW: a row with the wrong number of fields.
+_FIELD_COUNT_ERRORS = frozenset({"TOO MANY COLUMNS", "MISSING COLUMNS"})
+#: Where read_csv lists the rows it skipped (temporary tables, dropped after each file).
+_REJECTS, _REJECT_SCANS = "csv_rejects", "csv_reject_scans"
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,30 +282,87 @@ def header_positions(path: Path, table: _Table) -> tuple[dict[str, int], int] | 
 def read_batch(con: duckdb.DuckDBPyConnection, batch: Path) -> None:
     """Load the batch's files as text into raw_<table> (contract columns, file order).
 
-    A column the file lacks is NULL; every file's fields are read as VARCHAR with an
-    explicit RFC 4180 dialect (nothing is sniffed or converted).
+    A column the file lacks is NULL, and so is an empty value; a row with the
+    wrong number of fields is dropped (see :func:`read_file`).
     """
     files = batch_files(batch)
     for name, table in TABLES.items():
         columns = ", ".join(f"{c} VARCHAR" for c in table.columns)
         con.execute(f"CREATE TABLE raw_{name} ({columns})")
         for path in files[name]:
-            header = header_positions(path, table)
-            if header is None:
-                continue
-            positions, width = header
-            types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
-            select = ", ".join(
-                f"c{positions[c]}" if c in positions else "NULL" for c in table.columns
+            read_file(con, path, name, table)
+
+
+def csv_scan(path: Path, width: int, *, parallel: bool = True) -> str:
+    """A read_csv of ``path`` giving ``c0 .. c<width>``: one column more than the header.
+
+    Every field is read as VARCHAR with an explicit RFC 4180 dialect (nothing
+    is sniffed or converted), an empty field as '' (``nullstr`` is a NUL
+    character, which no landing text holds) and a short row padded with NULLs,
+    so a row has exactly the header's fields where ``c<width-1>`` is not NULL
+    and ``c<width>`` is. The extra column is needed because DuckDB drops
+    trailing empty fields past the last column it reads (``1,2,3,`` reads as
+    three fields). A row with still more fields is skipped (``ignore_errors``)
+    and listed in the rejects table, as is anything else read_csv skips.
+    """
+    types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width + 1))
+    return (
+        f"read_csv({_quoted(str(path))}, columns = {{{types}}}, header = true, delim = ',', "
+        "quote = '\"', escape = '\"', auto_detect = false, nullstr = chr(0), "
+        "null_padding = true, ignore_errors = true, store_rejects = true, "
+        f"rejects_table = '{_REJECTS}', rejects_scan = '{_REJECT_SCANS}'"
+        f"{'' if parallel else ', parallel = false'})"
+    )
+
+
+def read_file(con: duckdb.DuckDBPyConnection, path: Path, name: str, table: _Table) -> None:
+    """Append one landing file's well-formed rows to raw_<name>, or nothing if bronze refuses it.
+
+    A row with more or fewer fields than the header is dropped (loyalty_lake:
+    MALFORMED_ROW); a file that is not UTF-8 beyond its header lands nothing
+    (UNDECODABLE). Raises NotImplementedError if read_csv skipped rows for
+    another reason (an unbalanced quote, an overlong line): loyalty_lake
+    splits those differently, and dropping them here would go unnoticed.
+    """
+    header = header_positions(path, table)
+    if header is None:
+        return
+    positions, width = header
+    select = ", ".join(
+        f"nullif(c{positions[c]}, '')" if c in positions else "NULL" for c in table.columns
+    )
+    well_formed = f"c{width - 1} IS NOT NULL AND c{width} IS NULL"
+    for parallel in (True, False):
+        con.begin()
+        try:
+            con.execute(
+                f"INSERT INTO raw_{name} SELECT {select} "
+                f"FROM {csv_scan(path, width, parallel=parallel)} WHERE {well_formed}"
             )
-            try:
-                con.execute(
-                    f"INSERT INTO raw_{name} SELECT {select} FROM read_csv("
-                    f"{_quoted(str(path))}, columns = {{{types}}}, header = true, delim = ',', "
-                    "quote = '\"', escape = '\"', auto_detect = false)"
-                )
-            except duckdb.InvalidInputException:
-                continue  # RAGGED_ROWS, UNDECODABLE, UNREADABLE: the file lands nothing
+        except duckdb.Error as exc:
+            con.rollback()
+            if parallel and "null_padding" in str(exc):
+                continue  # quoted line breaks: the parallel reader cannot pad rows
+            raise
+        break
+    skipped = {
+        str(error)
+        for (error,) in con.execute(
+            f"SELECT DISTINCT CAST(error_type AS VARCHAR) FROM {_REJECTS}"
+        ).fetchall()
+    }
+    if skipped <= _FIELD_COUNT_ERRORS:
+        con.commit()
+    else:
+        con.rollback()
+    con.execute(f"DROP TABLE IF EXISTS {_REJECTS}; DROP TABLE IF EXISTS {_REJECT_SCANS}")
+    if "INVALID ENCODING" in skipped:
+        return  # UNDECODABLE: the file lands nothing
+    if unexpected := skipped - _FIELD_COUNT_ERRORS:
+        raise NotImplementedError(
+            f"{path.name}: read_csv skipped rows ({', '.join(sorted(unexpected))}) that "
+            "loyalty_lake would read otherwise; the DuckDB peer does not mimic that."
+        )
 
 
 # --- running -----------------------------------------------------------------------------

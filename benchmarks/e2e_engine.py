@@ -8,6 +8,10 @@ This variant does what the peers do, with loyalty_lake's pure functions: read
 the CSVs as bronze rows, run every silver rule, compute points, RFM and
 segments, and write the one result file. The difference between it and the full
 build is the cost of the lakehouse; between it and the peers, of the engine.
+Files are read with polars' ``scan_csv`` and taken to be well-formed, as
+generated batches are: a row with the wrong number of fields, which the build
+lands as a malformed row, fails the read here if too long and is padded with
+nulls if too short.
 
     python -m benchmarks.e2e_engine BATCH OUT
 """
@@ -25,9 +29,16 @@ import polars as pl
 
 from benchmarks.customers import conform
 from loyalty_lake.bronze import bronze_schema
-from loyalty_lake.bronze.ingest import Lineage, bronze_rows, map_header, raw_column
+from loyalty_lake.bronze.ingest import Lineage, bronze_rows, map_header
 from loyalty_lake.config import load_config
-from loyalty_lake.contract import LANDING_FILES, landing_file_for
+from loyalty_lake.contract import (
+    LANDING_FILES,
+    MALFORMED,
+    RECORD,
+    ROW_NUMBER,
+    landing_file_for,
+    raw_column,
+)
 from loyalty_lake.gold.customers import customer_details
 from loyalty_lake.gold.points import (
     configured_rules,
@@ -60,12 +71,16 @@ def read_bronze(batch: Path) -> dict[str, pl.DataFrame]:
             continue
         raw = pl.scan_csv(path, infer_schema=False)
         header = raw.collect_schema().names()
+        records = raw.rename({name: raw_column(i) for i, name in enumerate(header)}).with_columns(
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW_NUMBER),
+            pl.lit(None, dtype=pl.String).alias(MALFORMED),  # every row is well-formed
+            pl.lit(None, dtype=pl.String).alias(RECORD),
+        )
         frames[spec.name] = bronze_rows(
-            raw.rename({name: raw_column(i) for i, name in enumerate(header)}),
+            records,
             spec=spec,
             header=map_header(header, spec, source_file=path.name),
             lineage=Lineage(batch.name, path.name, "", now),
-            first_row=1,
         )
     return dict(zip(frames, pl.collect_all(frames.values()), strict=True))
 

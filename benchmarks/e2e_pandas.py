@@ -156,15 +156,31 @@ def read_batch(batch: Path) -> dict[str, pd.DataFrame]:
 def read_text(path: Path, table: str) -> pd.DataFrame | None:
     """A landing CSV file as text (nothing inferred, ``NA`` stays text), or None if refused.
 
-    Columns are matched case-insensitively after trimming; a file that misses
-    a required column, repeats a column or cannot be parsed is refused whole.
+    Columns are matched case-insensitively after trimming; a file that is
+    empty, not UTF-8, misses a required column or repeats a column is refused
+    whole. A row with more or fewer fields than the header is dropped alone
+    (loyalty_lake lands it as a malformed row that silver rejects,
+    MALFORMED_ROW); blank lines are skipped. Not mimicked: a value over
+    ``landing.max_field_chars`` lands, and so does a stray quote that swallows
+    the following rows into one row of the right width (loyalty_lake rejects
+    only its own line).
     """
     columns, required, _ = CONTRACT[table]
+    malformed = MalformedRows()
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow")
-    except (ValueError, UnicodeDecodeError) as exc:  # empty, ragged or undecodable
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, engine="pyarrow", on_bad_lines=malformed
+        )
+    except (ValueError, UnicodeDecodeError) as exc:  # empty or undecodable
+        if malformed.spanning:
+            raise NotImplementedError(
+                f"{path.name}: a row with the wrong number of fields spans lines (an "
+                "unbalanced quote?); the pandas peer does not split it as loyalty_lake does."
+            ) from exc
         log.warning("%s refused: %s", path.name, exc)
         return None
+    if malformed.count:
+        log.warning("%s: %d malformed rows dropped", path.name, malformed.count)
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     if frame.columns.duplicated().any() or not required <= set(frame.columns):
         log.warning("%s refused: a required column is missing or repeated", path.name)
@@ -174,6 +190,29 @@ def read_text(path: Path, table: str) -> pd.DataFrame | None:
         if column not in frame.columns:
             frame[column] = pd.Series(np.nan, index=frame.index, dtype="str")
     return frame
+
+
+@dataclass
+class MalformedRows:
+    """pyarrow's handler of rows with the wrong number of fields: skip and count them.
+
+    (The ``c`` and ``python`` engines would pad a short row with missing values
+    and land it.) A row that spans lines is likely an unbalanced quote, which
+    loyalty_lake splits into a malformed line and the complete rows after it;
+    that is not mimicked: the read fails and :func:`read_text` stops the run
+    rather than drop those rows.
+    """
+
+    count: int = 0
+    spanning: bool = False
+
+    def __call__(self, row: Any) -> str:
+        """``"skip"`` for a row of one line (a line of only spaces is blank, not counted)."""
+        if "\n" in row.text or "\r" in row.text:
+            self.spanning = True
+            return "error"
+        self.count += bool(row.text.strip())
+        return "skip"
 
 
 def empty(table: str) -> pd.DataFrame:

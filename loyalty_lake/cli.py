@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -38,7 +39,7 @@ from loyalty_lake.pipeline import (
 )
 from loyalty_lake.pipeline.demo import demo as run_demo
 from loyalty_lake.pipeline.statement import points_statement
-from loyalty_lake.privacy import masked
+from loyalty_lake.privacy import masked, printable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -55,8 +56,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+#: Data is printed as it is: no emoji codes (``:x:``), no highlighting; markup is the CLI's own,
+#: every data value goes through :func:`_shown`.
+console = Console(emoji=False, highlight=False)
+err_console = Console(stderr=True, emoji=False, highlight=False)
 
 LakeOption = Annotated[
     Path | None,
@@ -77,6 +80,31 @@ VerboseOption = Annotated[
 ]
 
 
+def _shown(value: object) -> str:
+    """``value`` as console text: masked, printed as it is (no markup, no control characters)."""
+    return escape(printable(masked(str(value))))
+
+
+def _shown_lines(text: str) -> str:
+    """A message of several lines (e.g. with its hint) for the console, line by line."""
+    return "\n".join(_shown(line) for line in text.splitlines())
+
+
+class _ShownLogFormatter(logging.Formatter):
+    """Log messages as the terminal shows them: masked, without control characters."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """The record's message, masked and printable."""
+        return printable(masked(super().formatMessage(record)))
+
+
+def _log_handler() -> logging.Handler:
+    """Log records to the error console, as plain text (no markup)."""
+    handler = RichHandler(console=err_console, show_path=False, markup=False)
+    handler.setFormatter(_ShownLogFormatter("%(message)s"))
+    return handler
+
+
 def _command(fn: Callable[P, R]) -> Callable[P, R]:
     """Run a command with logging set up and user errors shown as messages, not tracebacks."""
 
@@ -85,16 +113,15 @@ def _command(fn: Callable[P, R]) -> Callable[P, R]:
         verbose = bool(kwargs.get("verbose"))
         logging.basicConfig(
             level=logging.INFO if verbose else logging.WARNING,
-            format="%(message)s",
-            handlers=[RichHandler(console=err_console, show_path=False)],
+            handlers=[_log_handler()],
             force=True,
         )
         try:
             return fn(*args, **kwargs)
         except LoyaltyLakeError as exc:
-            err_console.print(f"[bold red]Error:[/] {exc.message}", highlight=False)
+            err_console.print(f"[bold red]Error:[/] {_shown(exc.message)}")
             if exc.hint:
-                err_console.print(f"[yellow]Hint:[/] {exc.hint}", highlight=False)
+                err_console.print(f"[yellow]Hint:[/] {_shown(exc.hint)}")
             raise typer.Exit(1) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
@@ -102,7 +129,7 @@ def _command(fn: Callable[P, R]) -> Callable[P, R]:
             if verbose:
                 raise
             err_console.print(
-                f"[bold red]Internal error:[/] {type(exc).__name__}: {exc}", highlight=False
+                f"[bold red]Internal error:[/] {type(exc).__name__}: {_shown(str(exc))}"
             )
             err_console.print(
                 "[yellow]Hint:[/] rerun with --verbose for the traceback and report it as a bug."
@@ -137,14 +164,14 @@ class _Bars:
 
     def __call__(self, step: str, done: int, total: int | None) -> None:
         if step not in self._tasks:
-            self._tasks[step] = self._progress.add_task(step, total=total)
+            self._tasks[step] = self._progress.add_task(printable(step), total=total)
         self._progress.update(self._tasks[step], completed=done, total=total)
 
 
 @contextmanager
 def _progress_bars() -> Iterator[_Bars]:
     columns = (
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # steps name files and batches
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
@@ -229,14 +256,14 @@ def generate_command(
     )
     with _progress_bars() as bars:
         dataset = generate(out or where.landing, options, progress=bars)
-    table = Table(title=f"Generated {len(dataset.batches)} batch(es) in {dataset.root}")
+    table = Table(title=f"Generated {len(dataset.batches)} batch(es) in {_shown(dataset.root)}")
     table.add_column("batch")
     table.add_column("sales lines", justify="right")
     table.add_column("transactions", justify="right")
     table.add_column("anomalies", justify="right")
     for batch in dataset.batches:
         table.add_row(
-            batch.batch_id,
+            _shown(batch.batch_id),
             f"{batch.rows.get('sales_lines', 0):,}",
             f"{batch.rows.get('sales_header', 0):,}",
             f"{batch.anomalies:,}",
@@ -291,6 +318,8 @@ def build_command(
             lake=where, config=settings, landing=landing, as_of=_as_of(as_of), progress=bars
         )
     _print_build(report, where)
+    if not report.clean:
+        raise typer.Exit(1)
 
 
 @app.command("demo")
@@ -310,13 +339,16 @@ def demo_command(
         report = run_demo(lake=where, config=settings, as_of=_as_of(as_of), progress=bars)
     if report.generated is not None:
         console.print(
-            f"Generated {len(report.generated.batches)} sample batch(es) in {report.generated.root}"
+            f"Generated {len(report.generated.batches)} sample batch(es) in "
+            f"{_shown(report.generated.root)}"
         )
     _print_landing(report.build)
     _print_silver(report.build)
     _print_status(report.tables, where)
     _print_points(report.build)
     _print_segments(report.build, where)
+    if not report.build.clean:
+        raise typer.Exit(1)
 
 
 @app.command("dq")
@@ -334,8 +366,8 @@ def dq_command(
 
     Example: loyalty-lake dq --batch 2026-10-31 --examples 5
     """
-    _, where = _settings(lake, config)
-    _print_dq(dq_report(lake=where, batch_id=batch, examples=examples))
+    settings, where = _settings(lake, config)
+    _print_dq(dq_report(lake=where, batch_id=batch, examples=examples, config=settings))
 
 
 @app.command("reprocess")
@@ -369,8 +401,9 @@ def points_command(
     """
     _, where = _settings(lake, config)
     statement = points_statement(lake=where, customer_id=customer_id)
+    name = _shown(statement.first_name) if statement.first_name else "no name"
     table = Table(
-        title=f"Points statement of {statement.customer_id} ({statement.first_name or 'no name'})"
+        title=f"Points statement of {_shown(statement.customer_id)} ({name})"
         f" as of {statement.as_of}"
     )
     for column in (
@@ -391,11 +424,11 @@ def points_command(
         table.add_row(
             str(row["sequence"]),
             str(row["event_date"]),
-            row["event_type"],
+            _shown(row["event_type"]),
             f"[{colour}]{row['points']:+,}[/]",
             f"{row['balance_after']:,}",
-            row["transaction_id"] or row["redemption_id"] or "",
-            row["rule_id"] or "",
+            _shown(row["transaction_id"] or row["redemption_id"] or ""),
+            _shown(row["rule_id"] or ""),
             str(row["expires_on"] or ""),
         )
     console.print(table)
@@ -405,7 +438,8 @@ def points_command(
         else "no points due to expire"
     )
     console.print(
-        f"Balance [bold]{statement.balance:,}[/] points · tier [bold]{statement.loyalty_status}[/]"
+        f"Balance [bold]{statement.balance:,}[/] points · tier "
+        f"[bold]{_shown(statement.loyalty_status)}[/]"
         f" · lifetime earned {statement.lifetime_points_earned:,} · {expiry}."
     )
 
@@ -432,7 +466,7 @@ def export_command(
         raise ConfigError(f"--format {file_format!r} is not supported.", hint="Use parquet or csv.")
     files = export_gold(lake=where, out=out, file_format=file_format)  # type: ignore[arg-type]
     for path in files:
-        console.print(f"  {path}")
+        console.print(f"  {_shown(path)}")
     console.print(f"Exported {len(files)} gold table(s).")
 
 
@@ -453,7 +487,10 @@ def dashboard_command(
     """
     _, where = _settings(lake, config)
     command = dashboard_command_line(where, host=host, port=port)
-    console.print(f"Serving the dashboard of {where.root} on http://{host}:{port} (Ctrl+C stops)")
+    console.print(
+        f"Serving the dashboard of {_shown(where.root)} on http://{_shown(host)}:{port} "
+        "(Ctrl+C stops)"
+    )
     if importlib.util.find_spec("streamlit") is None:
         raise ConfigError(
             "Streamlit is not installed.",
@@ -504,7 +541,7 @@ def history_command(
     Example: loyalty-lake history gold/customer_details
     """
     _, where = _settings(lake, config)
-    shown = Table(title=f"History of {table}")
+    shown = Table(title=f"History of {_shown(table)}")
     for column in ("version", "time (UTC)", "operation", "rows added", "run", "batch / as of"):
         shown.add_column(column, justify="right" if column in {"version", "rows added"} else "left")
     for commit in maintenance.history(lake=where, table=table, limit=limit):
@@ -512,10 +549,10 @@ def history_command(
         shown.add_row(
             str(commit.version),
             commit.timestamp.strftime("%Y-%m-%d %H:%M:%S"),
-            meta.get("operation", commit.operation),
+            _shown(meta.get("operation", commit.operation)),
             "" if commit.rows_added is None else f"{commit.rows_added:,}",
-            meta.get("run_id", "")[:8],
-            meta.get("batch_id") or meta.get("as_of", ""),
+            _shown(meta.get("run_id", "")[:8]),
+            _shown(meta.get("batch_id") or meta.get("as_of", "")),
         )
     console.print(shown)
     console.print("Read an old version: ll.scan(lake, layer, name, version=N)")
@@ -537,10 +574,10 @@ def restore_command(
     """
     _, where = _settings(lake, config)
     if not yes:
-        console.print(f"Would restore {table} to version {version}. Add --yes to do it.")
+        console.print(f"Would restore {_shown(table)} to version {version}. Add --yes to do it.")
         return
     new = maintenance.restore(lake=where, table=table, version=version)
-    console.print(f"Restored {table} to version {version} (now version {new}).")
+    console.print(f"Restored {_shown(table)} to version {version} (now version {new}).")
 
 
 @app.command("optimize")
@@ -600,13 +637,15 @@ def status_command(
     _, where = _settings(lake, config)
     tables = status(lake=where)
     if not tables:
-        console.print(f"No tables in {where.root} yet. Run `loyalty-lake demo` to create some.")
+        console.print(
+            f"No tables in {_shown(where.root)} yet. Run `loyalty-lake demo` to create some."
+        )
         return
     _print_status(tables, where)
 
 
 def _print_ingest(report: IngestReport) -> None:
-    table = Table(title=f"Batch {report.batch_id}")
+    table = Table(title=f"Batch {_shown(report.batch_id)}")
     for column in ("file", "table", "status", "rows"):
         table.add_column(column, justify="right" if column == "rows" else "left")
     table.add_column("detail", overflow="fold")
@@ -614,15 +653,15 @@ def _print_ingest(report: IngestReport) -> None:
     for f in report.files:
         colour = colours.get(f.status, "dim")
         table.add_row(
-            f.source_file,
-            f.table or "",
+            _shown(f.source_file),
+            _shown(f.table or ""),
             f"[{colour}]{f.status.value}[/]",
             f"{f.rows:,}" if f.status is FileStatus.LANDED else "",
-            f.message or "",
+            _shown_lines(f.message or ""),
         )
     console.print(table)
     for warning in report.warnings:
-        console.print(f"[yellow]Warning:[/] {warning}")
+        console.print(f"[yellow]Warning:[/] {_shown(warning)}")
 
 
 def _print_build(report: BuildReport, lake: Lake) -> None:
@@ -641,14 +680,14 @@ def _print_segments(report: BuildReport, lake: Lake) -> None:
         table.add_column(column, justify="left" if column == "segment" else "right")
     for row in summary.rows(named=True):
         table.add_row(
-            row["segment"],
+            _shown(row["segment"]),
             f"{row['customers']:,}",
             f"{row['share_pct']:.1f} %",
             f"{row['revenue']:,.2f}",
             f"{row['average_points'] or 0:,.0f}",
         )
     console.print(table)
-    console.print(f"BI export: {len(report.gold.exported)} Parquet files in {lake.export}")
+    console.print(f"BI export: {len(report.gold.exported)} Parquet files in {_shown(lake.export)}")
 
 
 def _print_points(report: BuildReport) -> None:
@@ -663,7 +702,7 @@ def _print_points(report: BuildReport) -> None:
 
 
 def _print_landing(report: BuildReport) -> None:
-    if not report.ingests:
+    if not report.ingests and not report.refused_batches:
         console.print(
             "No landing batches found. Put batch folders of CSV files in <lake>/landing/ "
             "(or pass a folder to build), or run `loyalty-lake demo`."
@@ -674,7 +713,7 @@ def _print_landing(report: BuildReport) -> None:
         table.add_column(column, justify="left" if column == "batch" else "right")
     for r in report.ingests:
         table.add_row(
-            r.batch_id,
+            _shown(r.batch_id),
             str(r.count(FileStatus.LANDED)),
             str(r.count(FileStatus.ALREADY_LANDED)),
             f"[red]{n}[/]" if (n := r.count(FileStatus.REJECTED)) else "0",
@@ -684,9 +723,16 @@ def _print_landing(report: BuildReport) -> None:
     for r in report.ingests:
         for f in r.files:
             if f.status is FileStatus.REJECTED:
-                console.print(f"[red]Rejected[/] {r.batch_id}/{f.source_file}: {f.message}")
+                console.print(
+                    f"[red]Rejected[/] {_shown(r.batch_id)}/{_shown(f.source_file)}: "
+                    f"{_shown_lines(f.message or '')}"
+                )
         for warning in r.warnings:
-            console.print(f"[yellow]Warning:[/] {warning}")
+            console.print(f"[yellow]Warning:[/] {_shown(warning)}")
+    for refused in report.refused_batches:
+        console.print(
+            f"[red]Refused batch[/] {_shown(refused.batch)}: {_shown_lines(refused.message)}"
+        )
 
 
 def _print_silver(report: BuildReport) -> None:
@@ -697,7 +743,7 @@ def _print_silver(report: BuildReport) -> None:
         table.add_column(column, justify="left" if column == "table" else "right")
     for t in report.silver.tables:
         table.add_row(
-            t.table,
+            _shown(t.table),
             f"{t.bronze_rows:,}",
             f"{t.accepted:,}",
             f"[red]{t.rejected:,}[/]" if t.rejected else "0",
@@ -721,38 +767,37 @@ def _print_dq(report: DqReport) -> None:
         for row in report.summary.rows(named=True):
             colour = "red" if row["severity"] == "reject" else "yellow"
             table.add_row(
-                row["table"],
-                row["reason"],
-                f"[{colour}]{row['severity']}[/]",
+                _shown(row["table"]),
+                _shown(row["reason"]),
+                f"[{colour}]{_shown(row['severity'])}[/]",
                 f"{row['rows']:,}",
                 f"{row['open_rows']:,}",
             )
         console.print(table)
     if not report.examples.is_empty():
         console.print("[bold]Example rejected rows[/]")
-        for row in report.examples.rows(named=True):
+        for row in report.examples.rows(named=True):  # masked by dq_report
             console.print(
-                f"  [red]{', '.join(row['reason_codes'])}[/] {row['batch_id']}/"
-                f"{row['source_file']} row {row['row_number']}: {row['message']}",
-                highlight=False,
+                f"  [red]{_shown(', '.join(row['reason_codes']))}[/] {_shown(row['batch_id'])}/"
+                f"{_shown(row['source_file'])} row {row['row_number']}: {_shown(row['message'])}"
             )
-            raw = masked(row["raw_values"])
-            console.print(f"    raw: {raw[:150]}{'…' if len(raw) > 150 else ''}", highlight=False)
+            raw = printable(row["raw_values"])
+            console.print(f"    raw: {escape(raw[:150])}{'…' if len(raw) > 150 else ''}")
     verdict = "[green]holds[/]" if report.balanced else "[red]is violated[/]"
     console.print(f"Conservation (bronze rows = silver + rejects, per table and batch) {verdict}.")
 
 
 def _print_status(tables: list[TableStatus] | tuple[TableStatus, ...], lake: Lake) -> None:
-    table = Table(title=f"Lake {lake.root}")
+    table = Table(title=f"Lake {_shown(lake.root)}")
     for column in ("layer", "table", "version", "rows", "last batch", "updated (UTC)"):
         table.add_column(column, justify="right" if column in {"version", "rows"} else "left")
     for t in tables:
         table.add_row(
-            t.layer,
-            t.name,
+            _shown(t.layer),
+            _shown(t.name),
             str(t.version),
             f"{t.rows:,}",
-            t.last_batch or "",
+            _shown(t.last_batch or ""),
             t.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
         )
     console.print(table)

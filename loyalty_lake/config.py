@@ -132,6 +132,25 @@ class DataQualityConfig:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class LandingConfig:
+    """Limits of the landing reader: a value beyond them makes its row MALFORMED_ROW."""
+
+    #: The longest value a field may hold, in characters.
+    max_field_chars: int = 32_768
+    #: How many physical lines one quoted value may span.
+    max_record_lines: int = 100
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PrivacyConfig:
+    """Personal data: columns masked wherever values are shown (besides the built-in ones)."""
+
+    #: Extra personal columns, e.g. ``["address", "date_of_birth"]``; ``last_name``,
+    #: ``email`` and ``phone`` are always personal.
+    personal_columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Config:
     """The whole configuration of a loyalty_lake installation."""
 
@@ -140,6 +159,8 @@ class Config:
     loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
     segments: SegmentConfig = field(default_factory=SegmentConfig)
     dq: DataQualityConfig = field(default_factory=DataQualityConfig)
+    landing: LandingConfig = field(default_factory=LandingConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
     def __post_init__(self) -> None:
         try:
@@ -149,6 +170,12 @@ class Config:
                 f"Unknown time zone {self.timezone!r} in setting 'timezone'.",
                 hint="Use an IANA name such as 'UTC' or 'Europe/London'.",
             ) from exc
+        for key in ("max_field_chars", "max_record_lines"):
+            if not 1 <= getattr(self.landing, key) <= 10_000_000:
+                raise ConfigError(
+                    f"Setting 'landing.{key}' must be a positive whole number.",
+                    hint="The defaults are max_field_chars = 32768 and max_record_lines = 100.",
+                )
         if self.loyalty.expiry_months < 0:
             raise ConfigError(
                 "Setting 'loyalty.expiry_months' must be 0 (never) or more.",
@@ -279,6 +306,8 @@ def _convert(tp: Any, value: Any, *, key: str, where: str) -> Any:
         return _build(tp, value, prefix=key + ".", where=where)
     if origin is tuple:
         (item_type, _ellipsis) = typing.get_args(tp)
+        if isinstance(value, str):  # from the environment: a comma-separated list
+            value = [item.strip() for item in value.split(",") if item.strip()]
         if not isinstance(value, list):
             raise _bad_value(key, value, "a list", where)
         return tuple(

@@ -173,6 +173,17 @@ def normalise_column(name: str) -> str:
     return name.strip().lower()
 
 
+# A landing file's records as read, before they are mapped to contract columns:
+# ``c0, c1, ...`` (file order, text), the record's number among the file's data
+# records, and for a malformed record why and its raw text.
+ROW_NUMBER, MALFORMED, RECORD = "_row_number", "_malformed", "_record"
+
+
+def raw_column(position: int) -> str:
+    """The name a raw file column has before mapping: ``c0``, ``c1``, ..."""
+    return f"c{position}"
+
+
 class Reason(StrEnum):
     """Reason codes of the rejects table and the data quality report."""
 
@@ -193,3 +204,5 @@ class Reason(StrEnum):
     INVALID_EMAIL = "INVALID_EMAIL"
     INVALID_PHONE = "INVALID_PHONE"
     INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
+    MALFORMED_ROW = "MALFORMED_ROW"
+    INVALID_NAME = "INVALID_NAME"

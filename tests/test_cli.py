@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from loyalty_lake import cli
 from loyalty_lake.cli import app
 from loyalty_lake.io import delta
 from loyalty_lake.io.lake import Lake
+from loyalty_lake.pipeline import BuildReport, FileOutcome, FileStatus, IngestReport
+from tests.conftest import HEADER, write_batch
 
 runner = CliRunner()
 
@@ -184,3 +188,100 @@ def test_build_of_an_empty_lake_says_what_to_do(tmp_path: Path):
     assert result.exit_code == 0
     assert "No landing batches found" in result.output
     assert "loyalty-lake demo" in result.output
+
+
+# --- data is shown as it is: no markup, no emoji codes, no terminal escapes, masked --------
+
+HOSTILE_NAMES = ("[bold red]x.csv", "root:x:0:0.csv", "esc\x1b[31mred.csv", "rtl\u202egnp.csv")
+
+
+@pytest.fixture
+def wide_consoles(monkeypatch):
+    """Consoles wide enough that no line of the tests' output wraps."""
+    for shared in (cli.console, cli.err_console):
+        monkeypatch.setattr(shared, "_width", 200)
+
+
+def assert_shown_as_text(output: str) -> None:
+    """No terminal escape, bidi override or emoji reached the output."""
+    assert "\x1b" not in output
+    assert "\u202e" not in output
+    assert "❌" not in output  # the emoji of :x:
+
+
+def test_file_names_are_shown_as_they_are(tmp_path: Path, wide_consoles):
+    batch = write_batch(
+        tmp_path / "b1",
+        {"sales_header.csv": HEADER + "T1,C1,S1,2026-10-30T10:00:00,12.50,SALE\n"}
+        | dict.fromkeys(HOSTILE_NAMES, "x\n"),
+    )
+    result = invoke("ingest", str(batch), "--lake", str(tmp_path / "lake"))
+    assert "LANDED" in result.output
+    assert_shown_as_text(result.output)
+    for shown in ("[bold red]x.csv", "root:x:0:0.csv", "esc\\x1b[31mred.csv", "rtl\\u202egnp.csv"):
+        assert shown in result.output, shown
+
+
+REFUSED = FileOutcome(
+    "[bold red]x.csv",
+    "customers",
+    FileStatus.REJECTED,
+    reason="MISSING_COLUMNS",
+    message="first line 'ada@example.com,+44 7700 900123,2026-10-31T10:00:00+02:00,"
+    "1,234.50,:x:,\x1b[2J,[blink]'",
+)
+
+
+def assert_refusal_is_masked(output: str) -> None:
+    assert_shown_as_text(output)
+    for shown in (
+        "[bold red]x.csv",
+        "<email>",
+        "<phone>",
+        "2026-10-31T10:00:00+02:00",
+        "1,234.50",
+        ":x:",
+        "\\x1b[2J",
+        "[blink]",
+    ):
+        assert shown in output, shown
+    assert "ada@example.com" not in output
+    assert "7700" not in output
+
+
+def test_refused_files_are_shown_masked_by_ingest(tmp_path: Path, monkeypatch, wide_consoles):
+    report = IngestReport("b1", (REFUSED,), warnings=("Batch b1 has no usable [red]x.csv",))
+    monkeypatch.setattr(cli, "ingest", lambda *args, **kwargs: report)
+    result = runner.invoke(app, ["ingest", str(tmp_path), "--lake", str(tmp_path / "lake")])
+    assert result.exit_code == 1
+    assert_refusal_is_masked(result.output)
+    assert "[red]x.csv" in result.output
+
+
+def test_refused_files_are_shown_masked_by_build(tmp_path: Path, monkeypatch, wide_consoles):
+    report = BuildReport("0" * 32, (IngestReport("b1", (REFUSED,)),))
+    monkeypatch.setattr(cli, "build", lambda *args, **kwargs: report)
+    result = runner.invoke(app, ["build", "--lake", str(tmp_path / "lake")])
+    assert f"Rejected b1/{REFUSED.source_file}: " in result.output
+    assert_refusal_is_masked(result.output)
+
+
+def test_error_messages_are_shown_as_they_are(tmp_path: Path, wide_consoles):
+    config = tmp_path / "[bold red]:x:\x1b[31m.toml"
+    result = runner.invoke(app, ["status", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "[bold red]:x:\\x1b[31m.toml" in result.output
+    assert_shown_as_text(result.output)
+
+
+def test_log_lines_are_masked_and_printable(tmp_path: Path, monkeypatch, wide_consoles):
+    def logging_status(*, lake):
+        logging.getLogger("loyalty_lake.test").warning(
+            "%s: ada@example.com, +44 7700 900123 [bold]", "esc\x1b[31m:x:"
+        )
+        return []
+
+    monkeypatch.setattr(cli, "status", logging_status)
+    result = invoke("status", "--lake", str(tmp_path / "lake"))
+    assert "esc\\x1b[31m:x:: <email>, <phone> [bold]" in result.output
+    assert_shown_as_text(result.output)

@@ -2,8 +2,10 @@
 
 A bronze table has one column per contract column of its file (all text; null
 when the file did not have the column, ``""`` when the value was empty), an
-``_extra`` column holding unknown columns as a JSON object, and the lineage
-columns below.
+``_extra`` column holding unknown columns as a JSON object, ``_malformed``
+(why a record could not be split into the header's fields; null for a
+well-formed row) and the lineage columns below. A malformed row keeps its raw
+text as ``{"_record": ...}`` in ``_extra``; silver rejects it (MALFORMED_ROW).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from loyalty_lake.contract import normalise_column
+from loyalty_lake.contract import MALFORMED, RECORD, ROW_NUMBER, normalise_column, raw_column
 from loyalty_lake.errors import BadFileError, BadFileReason
 
 if TYPE_CHECKING:
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
     from loyalty_lake.contract import LandingFile
 
 EXTRA_COLUMN = "_extra"
+MALFORMED_COLUMN = "_malformed"
+#: The key of a malformed row's raw text in ``_extra``.
+RECORD_KEY = "_record"
 LINEAGE_COLUMNS: Mapping[str, pl.DataType] = {
     "_batch_id": pl.String(),
     "_source_file": pl.String(),
@@ -58,7 +63,7 @@ def bronze_schema(spec: LandingFile) -> pl.Schema:
     """The schema of the bronze table of ``spec``."""
     return pl.Schema(
         {column: pl.String() for column in spec.columns}
-        | {EXTRA_COLUMN: pl.String()}
+        | {EXTRA_COLUMN: pl.String(), MALFORMED_COLUMN: pl.String()}
         | dict(LINEAGE_COLUMNS)
     )
 
@@ -67,25 +72,31 @@ def map_header(header: Sequence[str], spec: LandingFile, *, source_file: str) ->
     """Match a file's header to its contract columns (case-insensitive, trimmed).
 
     Raises :class:`BadFileError` when a required column is missing or a name
-    appears twice.
+    appears twice. Messages name contract columns only: a header that is really
+    a data row (a file without a header) is never echoed.
     """
     names = [normalise_column(name) or f"column_{i + 1}" for i, name in enumerate(header)]
+    known = set(spec.columns)
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
+        contract = [name for name in repeated if name in known]
+        which = f"column {contract[0]!r}" if contract else "a column name"
         raise BadFileError(
-            f"{source_file}: column {repeated[0]!r} appears more than once in the header.",
+            f"{source_file}: {which} appears more than once in the header.",
             reason=BadFileReason.DUPLICATE_COLUMNS,
             hint="Give every column a distinct name (names are compared case-insensitively).",
         )
     missing = [column for column in spec.columns if column in spec.required and column not in names]
     if missing:
+        found = [column for column in spec.columns if column in names]
         raise BadFileError(
-            f"{source_file}: required column(s) {', '.join(missing)} missing "
-            f"(header: {', '.join(header)}).",
+            f"{source_file}: required column(s) {', '.join(missing)} missing; the header's "
+            f"{len(names)} column(s) include "
+            f"{', '.join(found) if found else 'none of the contract columns'}.",
             reason=BadFileReason.MISSING_COLUMNS,
-            hint=f"A {spec.filename} file needs the columns {', '.join(sorted(spec.required))}.",
+            hint=f"A {spec.filename} file needs the columns {', '.join(sorted(spec.required))} "
+            "in its first row.",
         )
-    known = set(spec.columns)
     return HeaderMapping(
         columns={name: i for i, name in enumerate(names) if name in known},
         extras={
@@ -94,24 +105,15 @@ def map_header(header: Sequence[str], spec: LandingFile, *, source_file: str) ->
     )
 
 
-def raw_column(position: int) -> str:
-    """The name a raw file column has before mapping: ``c0``, ``c1``, ..."""
-    return f"c{position}"
-
-
 def bronze_rows(
-    raw: pl.LazyFrame,
-    *,
-    spec: LandingFile,
-    header: HeaderMapping,
-    lineage: Lineage,
-    first_row: int,
+    raw: pl.LazyFrame, *, spec: LandingFile, header: HeaderMapping, lineage: Lineage
 ) -> pl.LazyFrame:
     """Bronze rows of one chunk of a landed file: one row per data record.
 
-    ``raw`` holds the chunk's fields as text in columns ``c0, c1, ...`` (file
-    order); ``first_row`` is the 1-based row number of its first record (the
-    header is not counted).
+    ``raw`` is a chunk of :func:`loyalty_lake.io.landing.read_records`: the
+    fields as text in columns ``c0, c1, ...`` (file order), ``_row_number``
+    (1-based among the data records) and, for a malformed record, ``_malformed``
+    (the reason) and ``_record`` (its raw text).
     """
     data = [
         pl.col(raw_column(header.columns[column])).alias(column)
@@ -126,12 +128,14 @@ def bronze_rows(
         if header.extras
         else pl.lit(None, dtype=pl.String)
     )
+    record = pl.struct(pl.col(RECORD).alias(RECORD_KEY)).struct.json_encode()
     return raw.select(
         *data,
-        extra.alias(EXTRA_COLUMN),
+        pl.when(pl.col(MALFORMED).is_null()).then(extra).otherwise(record).alias(EXTRA_COLUMN),
+        pl.col(MALFORMED).alias(MALFORMED_COLUMN),
         pl.lit(lineage.batch_id, dtype=pl.String).alias("_batch_id"),
         pl.lit(lineage.source_file, dtype=pl.String).alias("_source_file"),
         pl.lit(lineage.file_sha256, dtype=pl.String).alias("_file_sha256"),
-        (pl.int_range(pl.len(), dtype=pl.Int64) + first_row).alias("_row_number"),
+        pl.col(ROW_NUMBER).cast(pl.Int64).alias("_row_number"),
         pl.lit(lineage.ingested_at, dtype=pl.Datetime("us", "UTC")).alias("_ingested_at"),
     )

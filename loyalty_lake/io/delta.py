@@ -60,12 +60,14 @@ def write_table(
     *,
     mode: WriteMode,
     metadata: Mapping[str, str],
+    add_columns: bool = False,
 ) -> int:
     """Write ``data`` to the Delta table at ``path`` in one commit; return its version.
 
     The table is created on first write. ``metadata`` is stored in the commit
     under ``loyalty_lake.<key>``. A reader that raises aborts the write: nothing
-    is committed.
+    is committed. ``add_columns`` lets an append add columns the table lacks
+    (a table written by an older loyalty_lake); the old rows read them as null.
     """
     _make_parent(path)
     arrow = data.to_arrow() if isinstance(data, pl.DataFrame) else data
@@ -73,6 +75,7 @@ def write_table(
         str(path),
         arrow,
         mode=mode,
+        schema_mode="merge" if add_columns else None,
         commit_properties=_commit_properties(metadata),
         writer_properties=_WRITER,
     )

@@ -4,21 +4,28 @@ The lock is an operating-system file lock (``flock``): the kernel releases it
 when its holder exits in any way, a SIGKILL included, so a crashed build never
 leaves the lake locked. A second writer waits for the first, up to a timeout,
 then stops with a clear message.
+
+The lock file is a control file of the lake: it is opened without following a
+symbolic link and only if it is a regular file, so a planted link cannot make a
+writer truncate and overwrite a file elsewhere.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import functools
 import os
+import stat
 import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from loyalty_lake.errors import LoyaltyLakeError
+from loyalty_lake.errors import LakePathError, LoyaltyLakeError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from pathlib import Path
 
     from loyalty_lake.io.lake import Lake
 
@@ -53,8 +60,7 @@ def writer_lock(lake: Lake, *, wait: float = DEFAULT_WAIT_SECONDS) -> Iterator[N
             _held[key] -= 1
         return
     lake.root.mkdir(parents=True, exist_ok=True)
-    path = lake.root / ".lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _open_lock_file(lake.root / ".lock")
     try:
         deadline = time.monotonic() + wait
         while True:
@@ -80,6 +86,37 @@ def writer_lock(lake: Lake, *, wait: float = DEFAULT_WAIT_SECONDS) -> Iterator[N
             _held.pop(key, None)
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def _open_lock_file(path: Path) -> int:
+    """The descriptor of the lock file ``path``, created owner-only; never through a link.
+
+    Raises LakePathError if ``path`` is a symbolic link or anything but a regular file.
+    """
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o600)  # O_NONBLOCK: a FIFO planted there cannot block us
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise LakePathError(
+                f"The lake's lock file {path} is a symbolic link; refusing to follow it.",
+                hint=f"Remove the link {path}; the next command creates a plain lock file.",
+            ) from None
+        if exc.errno in (errno.EISDIR, errno.ENXIO):
+            raise _not_a_file(path) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise _not_a_file(path)
+    return fd
+
+
+def _not_a_file(path: Path) -> LakePathError:
+    """The error for a lock file that is a folder, a FIFO, a device or a socket."""
+    return LakePathError(
+        f"The lake's lock file {path} is not a regular file; refusing to use it.",
+        hint=f"Remove {path}; the next command creates a plain lock file.",
+    )
 
 
 def holds_lake(fn: Callable[P, R]) -> Callable[P, R]:

@@ -2,12 +2,15 @@
 
 A staging folder lives in a private layer (it holds raw bronze text), belongs to
 one run and is removed when the run ends; a run that was killed leaves one
-behind, which the next run of the same stage removes before it starts.
+behind, which the next run of the same stage removes before it starts. Whatever
+is in the staging folder's place is removed as it is: a symbolic link is unlinked,
+never followed.
 """
 
 from __future__ import annotations
 
 import shutil
+import stat
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -25,13 +28,25 @@ _ROW_GROUP = 64_000
 @contextmanager
 def staging(folder: Path) -> Iterator[Path]:
     """A fresh, owner-only folder for one run's parts, removed afterwards."""
-    shutil.rmtree(folder, ignore_errors=True)  # left by a killed run
+    _remove(folder)  # left by a killed run
     folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     folder.mkdir(mode=0o700)
     try:
         yield folder
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove(folder)
+
+
+def _remove(path: Path) -> None:
+    """Remove the folder ``path`` with its content; a link or a file there is only unlinked."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
+        shutil.rmtree(path, ignore_errors=True)  # unlinks the links inside, never follows them
+    else:
+        path.unlink(missing_ok=True)
 
 
 def write_parts(folder: Path, frame: pl.LazyFrame, *, part: pl.Expr) -> None:

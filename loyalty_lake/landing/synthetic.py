@@ -5,7 +5,8 @@ from a seed -- stores, products, members, promotions, loyalty rules, sales with
 returns, points redemptions and daily stock -- corrupts a seeded share of rows
 (:mod:`loyalty_lake.landing.anomalies`), splits the history into batches by
 date and writes one folder of contract CSV files per batch, plus
-``_ground_truth.csv`` listing every corrupted row with its row number.
+``_ground_truth.csv`` listing every corrupted row with its row number. The
+files hold customers' personal data: the folders it creates are owner-only.
 
 The same seed and options always give byte-identical files, and the history
 does not depend on ``batches``: one batch or one batch per day describe the
@@ -16,6 +17,7 @@ integer cents until it is written as text.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -1397,6 +1399,16 @@ def _ensure_writable(root: Path, spans: Iterable[_BatchSpan]) -> None:
             )
 
 
+def _make_private_folder(folder: Path) -> None:
+    """Create ``folder`` owner-only (0o700, whatever the umask); leave an existing one as it is."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        return
+    os.chmod(folder, 0o700)
+
+
 def _batch_rows(table: LandingTable, span: _BatchSpan) -> pl.LazyFrame:
     """Returns the rows of ``table`` that belong to ``span``'s batch, in file order."""
     keep = pl.col(DAY).is_between(span.first_day, span.last_day)
@@ -1454,9 +1466,10 @@ def _write_batches(
     total = len(plan) + len(spans)
     done = 0
     batches = []
+    _make_private_folder(root)
     for span in spans:
         folder = root / span.batch_id
-        folder.mkdir(parents=True, exist_ok=True)
+        _make_private_folder(folder)
         counts: dict[str, int] = {}
         truths = [_empty_truth()]
         for table_span, table, rows in plan:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from loyalty_lake.config import load_config
 from loyalty_lake.errors import LandingError
-from loyalty_lake.io.landing import landing_files
 from loyalty_lake.io.lock import holds_lake
 from loyalty_lake.pipeline.gold import build_gold
-from loyalty_lake.pipeline.ingest import IngestReport, ingest
+from loyalty_lake.pipeline.ingest import FileStatus, IngestReport, ingest
 from loyalty_lake.pipeline.silver import build_silver
+from loyalty_lake.privacy import printable
 from loyalty_lake.progress import Progress, no_progress
 
 if TYPE_CHECKING:
@@ -29,6 +29,14 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class RefusedBatch:
+    """A landing batch that could not be landed at all (e.g. a linked folder), and why."""
+
+    batch: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class BuildReport:
     """What a build did: one ingest report per landing batch, then each layer's report."""
 
@@ -36,22 +44,35 @@ class BuildReport:
     ingests: tuple[IngestReport, ...]
     silver: SilverReport | None = None
     gold: GoldReport | None = None
+    refused_batches: tuple[RefusedBatch, ...] = ()
+
+    @property
+    def refused_files(self) -> int:
+        """Files of this build's batches that were refused."""
+        return sum(r.count(FileStatus.REJECTED) for r in self.ingests)
+
+    @property
+    def clean(self) -> bool:
+        """True when no batch and no file was refused."""
+        return not self.refused_batches and not self.refused_files
 
 
 def batch_folders(landing: Path) -> list[Path]:
     """The batch folders under ``landing``, oldest first (sorted by name).
 
     A folder that holds CSV files itself is one batch; otherwise each of its
-    sub-folders is a batch.
+    sub-folders is a batch. A linked sub-folder is listed too: landing it is
+    refused with a reason (links are never followed).
     """
     if not landing.is_dir():
         raise LandingError(
             f"Landing folder {landing} does not exist.",
             hint="Put batches in <lake>/landing/<batch>/ or pass a folder to build.",
         )
-    if landing_files(landing)[0]:
+    entries = sorted(landing.iterdir())
+    if any(p.is_file() and p.suffix.lower() == ".csv" and p.name[0] not in "._" for p in entries):
         return [landing]
-    return sorted(p for p in landing.iterdir() if p.is_dir() and p.name[0] not in "._")
+    return [p for p in entries if (p.is_dir() or p.is_symlink()) and p.name[0] not in "._"]
 
 
 @holds_lake
@@ -73,14 +94,24 @@ def build(
     batches = batch_folders(folder) if landing is not None or folder.is_dir() else []
     if not batches:
         log.warning("No landing batches in %s", folder)
-    reports = tuple(ingest(batch, lake=lake, run_id=run_id, progress=progress) for batch in batches)
-    if not lake.layer("bronze").is_dir():
-        return BuildReport(run_id=run_id, ingests=reports)
-    progress("Building silver", 0, 1)
     config = config or load_config()
+    reports: list[IngestReport] = []
+    refused: list[RefusedBatch] = []
+    for batch in batches:
+        try:
+            reports.append(
+                ingest(batch, lake=lake, config=config, run_id=run_id, progress=progress)
+            )
+        except LandingError as exc:  # one bad batch never stops the others
+            log.warning("Batch %s refused: %s", printable(batch.name), exc)
+            refused.append(RefusedBatch(batch.name, str(exc)))
+    landed = BuildReport(run_id=run_id, ingests=tuple(reports), refused_batches=tuple(refused))
+    if not lake.layer("bronze").is_dir():
+        return landed
+    progress("Building silver", 0, 1)
     silver = build_silver(lake=lake, config=config, run_id=run_id, progress=progress)
     progress("Building silver", 1, 1)
     progress("Building gold", 0, 1)
     gold = build_gold(lake=lake, config=config, run_id=run_id, as_of=as_of)
     progress("Building gold", 1, 1)
-    return BuildReport(run_id=run_id, ingests=reports, silver=silver, gold=gold)
+    return replace(landed, silver=silver, gold=gold)

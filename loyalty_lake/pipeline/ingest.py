@@ -1,14 +1,16 @@
 """Landing → bronze: land CSV files into bronze Delta tables, with a manifest.
 
 Each file lands in one Delta commit (all its rows or none) and is recorded in
-the ``bronze/landed_files`` manifest. A file whose content (SHA-256) already
-landed in the same table is skipped, so landing a batch twice adds nothing. A
-bad file is refused with a reason and recorded; the batch's good files still
-land.
+the ``bronze/landed_files`` manifest right after. A file whose content
+(SHA-256) already landed in the same table is skipped, so landing a batch twice
+adds nothing. A bad file is refused with a reason and recorded; the batch's
+good files still land. A malformed row lands as such (silver rejects it), so
+one bad row never refuses its file.
 """
 
 from __future__ import annotations
 
+import csv
 import logging
 import uuid
 from dataclasses import dataclass
@@ -20,19 +22,31 @@ from typing import TYPE_CHECKING
 import polars as pl
 import pyarrow as pa
 
-from loyalty_lake.bronze import Lineage, bronze_rows, bronze_schema, map_header
-from loyalty_lake.bronze.ingest import raw_column
+from loyalty_lake.bronze import HeaderMapping, Lineage, bronze_rows, bronze_schema, map_header
+from loyalty_lake.config import load_config
 from loyalty_lake.contract import LANDING_FILES, REQUIRED_FILES, landing_file_for
 from loyalty_lake.errors import BadFileError, BadFileReason, LandingError
 from loyalty_lake.io import delta
 from loyalty_lake.io.lake import Lake, checked_batch_id
-from loyalty_lake.io.landing import file_sha256, landing_files, read_header, read_text_chunks
+from loyalty_lake.io.landing import (
+    BatchFolder,
+    FileFacts,
+    Header,
+    LandingEntries,
+    NotSimpleCsv,
+    file_facts,
+    read_header,
+    read_records,
+)
 from loyalty_lake.io.lock import holds_lake
+from loyalty_lake.privacy import masked, printable
 from loyalty_lake.progress import Progress, no_progress
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from typing import BinaryIO
 
+    from loyalty_lake.config import Config, LandingConfig
     from loyalty_lake.contract import LandingFile
 
 log = logging.getLogger(__name__)
@@ -101,6 +115,7 @@ def ingest(
     path: str | Path,
     *,
     lake: Lake,
+    config: Config | None = None,
     batch_id: str | None = None,
     run_id: str | None = None,
     progress: Progress = no_progress,
@@ -108,44 +123,75 @@ def ingest(
     """Land a batch folder (or a single CSV file) into the lake's bronze tables.
 
     The batch id defaults to the folder's name (a single file's parent folder).
+    Symbolic links and special files are refused unread; each file lands in
+    one commit and is recorded in the manifest right after, so a run stopped
+    at any point leaves every file landed and recorded, or not landed.
     """
     source = Path(path)
-    if not source.exists():
+    if not source.exists() and not source.is_symlink():
         raise LandingError(
             f"{source} does not exist.",
             hint="Pass a batch folder of CSV files or a single CSV file.",
         )
-    folder = source if source.is_dir() else source.parent
+    single = not source.is_dir() or (source.is_symlink() and not _is_folder_link(source))
+    folder = source.parent if single else source
     batch = checked_batch_id(folder.absolute().name if batch_id is None else batch_id)
-    if source.is_dir():
-        files, ignored = landing_files(source)
-        if not files:
+    limits = (config or load_config()).landing
+    run = run_id or uuid.uuid4().hex
+    ingested_at = datetime.now(UTC)
+    with BatchFolder(folder) as opened:
+        entries = _single(opened, source.name) if single else opened.entries()
+        if not entries.files and not entries.refused:
             raise LandingError(
                 f"{source} holds no CSV files to land.",
                 hint="A batch folder holds files such as sales_header.csv and sales_lines.csv.",
             )
-    else:
-        files, ignored = [source], []
-    run = run_id or uuid.uuid4().hex
-    ingested_at = datetime.now(UTC)
-    known = _known_files(lake)
-    outcomes = [FileOutcome(p.name, None, FileStatus.IGNORED) for p in ignored]
-    for i, file in enumerate(files):
-        progress(f"Landing batch {batch}", i, len(files))
-        outcome = _land_file(
-            file,
-            lake=lake,
-            batch_id=batch,
-            run_id=run,
-            ingested_at=ingested_at,
-            known=known,
-            progress=progress,
-        )
-        outcomes.append(outcome)
-        _log_outcome(batch, outcome)
-    progress(f"Landing batch {batch}", len(files), len(files))
-    _record(lake, batch, [o for o in outcomes if o.status in _RECORDED], run, ingested_at)
-    return IngestReport(batch, tuple(outcomes), _batch_warnings(batch, outcomes, source.is_dir()))
+        known = _known_files(lake)
+        outcomes = [FileOutcome(name, None, FileStatus.IGNORED) for name in entries.ignored]
+        for name, refusal in entries.refused:
+            outcome = _refused_unread(name, refusal, known)
+            _finish(lake, batch, outcome, run, ingested_at)
+            outcomes.append(outcome)
+        for i, name in enumerate(entries.files):
+            progress(f"Landing batch {batch}", i, len(entries.files))
+            context = _Landing(
+                lake=lake,
+                batch_id=batch,
+                run_id=run,
+                ingested_at=ingested_at,
+                known=known,
+                limits=limits,
+                progress=progress,
+            )
+            outcome = _land_file(opened, name, context)
+            _finish(lake, batch, outcome, run, ingested_at)
+            outcomes.append(outcome)
+        progress(f"Landing batch {batch}", len(entries.files), len(entries.files))
+    return IngestReport(batch, tuple(outcomes), _batch_warnings(batch, outcomes, not single))
+
+
+def _is_folder_link(path: Path) -> bool:
+    """A symbolic link to a folder: refused as a batch folder (not taken for a file)."""
+    return path.is_symlink() and path.is_dir()
+
+
+def _single(folder: BatchFolder, name: str) -> LandingEntries:
+    """The entries of a single-file ingest: the one file, or its refusal."""
+    entries = folder.entries()
+    refused = tuple((n, e) for n, e in entries.refused if n == name)
+    if refused or name in entries.files:
+        return LandingEntries((name,) if not refused else (), refused, ())
+    # Not named like a landing CSV: land it anyway, so that its name is judged and recorded.
+    return LandingEntries((name,), (), ())
+
+
+def _finish(
+    lake: Lake, batch_id: str, outcome: FileOutcome, run_id: str, ingested_at: datetime
+) -> None:
+    """Record a file's outcome in the manifest (landed and refused files) and log it."""
+    if outcome.status in _RECORDED:
+        _record(lake, batch_id, [outcome], run_id, ingested_at)
+    _log_outcome(batch_id, outcome)
 
 
 _RECORDED = (FileStatus.LANDED, FileStatus.REJECTED)
@@ -156,7 +202,7 @@ class _KnownFiles:
     """What the manifest already records: landed (table, sha) and rejected (name, sha)."""
 
     landed: frozenset[tuple[str, str]]
-    rejected: frozenset[tuple[str, str]]
+    rejected: frozenset[tuple[str, str | None]]
 
 
 def _known_files(lake: Lake) -> _KnownFiles:
@@ -182,142 +228,210 @@ def _rows_in_bronze(lake: Lake, table: str, sha256: str) -> int:
     return int(found.collect().item())
 
 
-def _land_file(
-    file: Path,
-    *,
-    lake: Lake,
-    batch_id: str,
-    run_id: str,
-    ingested_at: datetime,
-    known: _KnownFiles,
-    progress: Progress,
-) -> FileOutcome:
-    size = file.stat().st_size
-    sha256 = file_sha256(file)
-    spec = landing_file_for(file.name)
+def _refused_unread(name: str, refusal: BadFileError, known: _KnownFiles) -> FileOutcome:
+    """A link or special file: refused by name, once (its content is never read)."""
+    if (name, None) in known.rejected:
+        return FileOutcome(
+            name, None, FileStatus.IGNORED, reason=refusal.reason.value, message="already refused"
+        )
+    return FileOutcome(
+        name, None, FileStatus.REJECTED, reason=refusal.reason.value, message=str(refusal)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Landing:
+    """What landing one file needs besides the file."""
+
+    lake: Lake
+    batch_id: str
+    run_id: str
+    ingested_at: datetime
+    known: _KnownFiles
+    limits: LandingConfig
+    progress: Progress
+
+
+#: Errors of reading a file that make it unreadable, not the lake broken.
+_READ_ERRORS = (OSError, csv.Error, UnicodeError, pa.ArrowException)
+
+
+def _land_file(folder: BatchFolder, name: str, context: _Landing) -> FileOutcome:
+    try:
+        with folder.open(name) as fh:
+            facts = file_facts(fh)
+            return _land_opened(fh, name, facts, context)
+    except BadFileError as exc:
+        return _rejected(name, landing_file_for(name), None, exc)
+    except _READ_ERRORS as exc:
+        return _rejected(name, landing_file_for(name), None, _unreadable(name, exc))
+
+
+def _unreadable(name: str, exc: BaseException) -> BadFileError:
+    log.debug("Reading %s failed", name, exc_info=exc)
+    return BadFileError(
+        f"{name} could not be read ({type(exc).__name__}).",
+        reason=BadFileReason.UNREADABLE,
+        hint="Check the file is a complete UTF-8 CSV export and land it again; "
+        "--verbose shows more.",
+    )
+
+
+def _land_opened(fh: BinaryIO, name: str, facts: FileFacts, context: _Landing) -> FileOutcome:
+    spec = landing_file_for(name)
+    known = context.known
     if spec is None:
-        if (file.name, sha256) in known.rejected:
+        if (name, facts.sha256) in known.rejected:
             return FileOutcome(
-                file.name,
+                name,
                 None,
                 FileStatus.IGNORED,
-                size_bytes=size,
-                file_sha256=sha256,
+                size_bytes=facts.size,
+                file_sha256=facts.sha256,
                 message="already recorded as rejected",
             )
         names = ", ".join(f.filename for f in LANDING_FILES.values())
         return _rejected(
-            file,
+            name,
             None,
-            size,
-            sha256,
+            facts,
             BadFileError(
-                f"{file.name} is not a file of the data contract.",
+                f"{name} is not a file of the data contract.",
                 reason=BadFileReason.UNKNOWN_FILE,
                 hint=f"Name it as one of: {names} (or an alias, see docs/data-contract.md).",
             ),
         )
-    if (spec.name, sha256) in known.landed:
+    if (spec.name, facts.sha256) in known.landed:
         return FileOutcome(
-            file.name,
+            name,
             spec.name,
             FileStatus.ALREADY_LANDED,
-            size_bytes=size,
-            file_sha256=sha256,
+            size_bytes=facts.size,
+            file_sha256=facts.sha256,
             message="content landed before",
         )
-    if rows := _rows_in_bronze(lake, spec.name, sha256):
+    if rows := _rows_in_bronze(context.lake, spec.name, facts.sha256):
         # An interrupted run committed the rows but not their manifest entry: record it now.
         return FileOutcome(
-            file.name,
+            name,
             spec.name,
             FileStatus.LANDED,
             rows=rows,
-            size_bytes=size,
-            file_sha256=sha256,
+            size_bytes=facts.size,
+            file_sha256=facts.sha256,
             message="landed by an interrupted run; recorded now",
         )
-    if (file.name, sha256) in known.rejected:
+    if (name, facts.sha256) in known.rejected:
         return FileOutcome(
-            file.name,
+            name,
             spec.name,
             FileStatus.IGNORED,
-            size_bytes=size,
-            file_sha256=sha256,
+            size_bytes=facts.size,
+            file_sha256=facts.sha256,
             message="already recorded as rejected",
         )
-    lineage = Lineage(batch_id, file.name, sha256, ingested_at)
+    lineage = Lineage(context.batch_id, name, facts.sha256, context.ingested_at)
     try:
-        rows = _append_to_bronze(
-            file, spec, lake=lake, lineage=lineage, run_id=run_id, size=size, progress=progress
-        )
+        rows = _append_to_bronze(fh, name, spec, facts, lineage=lineage, context=context)
     except BadFileError as exc:
-        return _rejected(file, spec.name, size, sha256, exc)
+        return _rejected(name, spec, facts, exc)
+    except _READ_ERRORS as exc:
+        return _rejected(name, spec, facts, _unreadable(name, exc))
     return FileOutcome(
-        file.name, spec.name, FileStatus.LANDED, rows=rows, size_bytes=size, file_sha256=sha256
+        name,
+        spec.name,
+        FileStatus.LANDED,
+        rows=rows,
+        size_bytes=facts.size,
+        file_sha256=facts.sha256,
     )
 
 
 def _rejected(
-    file: Path, table: str | None, size: int, sha256: str, exc: BadFileError
+    name: str, spec: LandingFile | None, facts: FileFacts | None, exc: BadFileError
 ) -> FileOutcome:
     return FileOutcome(
-        file.name,
-        table,
+        name,
+        spec.name if spec else None,
         FileStatus.REJECTED,
-        size_bytes=size,
-        file_sha256=sha256,
+        size_bytes=facts.size if facts else 0,
+        file_sha256=facts.sha256 if facts else None,
         reason=exc.reason.value,
         message=str(exc),
     )
 
 
 def _append_to_bronze(
-    file: Path,
+    fh: BinaryIO,
+    name: str,
     spec: LandingFile,
+    facts: FileFacts,
     *,
-    lake: Lake,
     lineage: Lineage,
-    run_id: str,
-    size: int,
-    progress: Progress,
+    context: _Landing,
 ) -> int:
-    """Append the file's rows to its bronze table in one commit; return the row count."""
-    header = read_header(file)
-    mapping = map_header(header, spec, source_file=file.name)
+    """Append the file's rows to its bronze table in one commit; return the row count.
+
+    The fast reader is tried first; a file it cannot judge alone is read again
+    by the careful one (nothing of the first attempt is committed).
+    """
+    header = read_header(fh, name=name)
+    mapping = map_header(header.names, spec, source_file=name)
+    try:
+        return _write_records(fh, name, spec, facts, header, mapping, lineage, context, False)
+    except NotSimpleCsv:
+        log.info("%s: reading it again, carefully", name)
+        return _write_records(fh, name, spec, facts, header, mapping, lineage, context, True)
+
+
+def _write_records(
+    fh: BinaryIO,
+    name: str,
+    spec: LandingFile,
+    facts: FileFacts,
+    header: Header,
+    mapping: HeaderMapping,
+    lineage: Lineage,
+    context: _Landing,
+    careful: bool,
+) -> int:
     schema = pl.DataFrame(schema=bronze_schema(spec)).to_arrow().schema
-    chunks = read_text_chunks(file, [raw_column(i) for i in range(len(header))])
+    chunks = read_records(
+        fh, name=name, header=header, facts=facts, limits=context.limits, careful=careful
+    )
     state = _ChunkState()
 
     def bronze_chunks() -> Iterator[pa.RecordBatch]:
         try:
             for chunk in chunks:
-                raw = pl.from_arrow(chunk)
-                assert isinstance(raw, pl.DataFrame)
                 rows = bronze_rows(
-                    raw.lazy(), spec=spec, header=mapping, lineage=lineage, first_row=state.rows + 1
+                    chunk.lazy(), spec=spec, header=mapping, lineage=lineage
                 ).collect()
                 state.rows += rows.height
-                state.bytes_read = min(size, state.bytes_read + chunk.nbytes)
-                progress(f"  {file.name}", state.bytes_read, size)
+                state.bytes_read = min(facts.size, state.bytes_read + int(chunk.estimated_size()))
+                context.progress(f"  {name}", state.bytes_read, facts.size)
                 yield from rows.to_arrow().cast(schema).to_batches()
-        except BadFileError as exc:
+        except (BadFileError, NotSimpleCsv) as exc:
             state.error = exc
             raise
+        except _READ_ERRORS as exc:
+            state.error = _unreadable(name, exc)
+            raise state.error from exc
 
     batches = bronze_chunks()
     first = next(batches, None)
     if first is None:
-        log.info("%s has a header and no rows; nothing to append", file.name)
+        log.info("%s has a header and no rows; nothing to append", name)
         return 0
     reader = pa.RecordBatchReader.from_batches(schema, _prepend(first, batches))
     try:
         delta.write_table(
-            lake.table("bronze", spec.name),
+            context.lake.table("bronze", spec.name),
             reader,
             mode="append",
+            add_columns=True,
             metadata={
-                "run_id": run_id,
+                "run_id": context.run_id,
                 "layer": "bronze",
                 "batch_id": lineage.batch_id,
                 "source_file": lineage.source_file,
@@ -328,7 +442,7 @@ def _append_to_bronze(
         if state.error is not None:
             raise state.error from None
         raise
-    progress(f"  {file.name}", size, size)
+    context.progress(f"  {name}", facts.size, facts.size)
     return state.rows
 
 
@@ -336,7 +450,7 @@ def _append_to_bronze(
 class _ChunkState:
     rows: int = 0
     bytes_read: int = 0
-    error: BadFileError | None = None
+    error: BadFileError | NotSimpleCsv | None = None
 
 
 def _prepend(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -387,15 +501,10 @@ def _batch_warnings(
 
 
 def _log_outcome(batch_id: str, outcome: FileOutcome) -> None:
+    """Log a file's outcome; names and messages masked and made printable (they are data)."""
+    name = masked(printable(outcome.source_file))
     if outcome.status is FileStatus.REJECTED:
-        log.warning(
-            "%s/%s rejected (%s): %s",
-            batch_id,
-            outcome.source_file,
-            outcome.reason,
-            outcome.message,
-        )
+        message = masked(printable(outcome.message or ""))
+        log.warning("%s/%s rejected (%s): %s", batch_id, name, outcome.reason, message)
     else:
-        log.info(
-            "%s/%s: %s, %d rows", batch_id, outcome.source_file, outcome.status.value, outcome.rows
-        )
+        log.info("%s/%s: %s, %d rows", batch_id, name, outcome.status.value, outcome.rows)

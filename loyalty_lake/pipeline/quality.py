@@ -7,16 +7,25 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from loyalty_lake.config import load_config
 from loyalty_lake.gold.dq import dq_summary
 from loyalty_lake.pipeline.silver import REJECTS, WARNINGS, conservation, scan_silver
+from loyalty_lake.privacy import PERSONAL_COLUMNS, masked, masked_raw_values, shortened
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from loyalty_lake.config import Config
     from loyalty_lake.io.lake import Lake
 
 
 @dataclass(frozen=True, slots=True)
 class DqReport:
-    """Counts by table and reason, a few example rows of each, and conservation."""
+    """Counts by table and reason, a few example rows of each, and conservation.
+
+    The examples are for people to read: their ``message`` and ``raw_values`` are masked
+    (no emails, phones or values of personal columns).
+    """
 
     summary: pl.DataFrame
     examples: pl.DataFrame
@@ -28,8 +37,15 @@ class DqReport:
         return self.conservation.is_empty() or bool(self.conservation["balanced"].all())
 
 
-def dq_report(*, lake: Lake, batch_id: str | None = None, examples: int = 3) -> DqReport:
-    """The data quality report of the lake (or of one batch)."""
+def dq_report(
+    *, lake: Lake, batch_id: str | None = None, examples: int = 3, config: Config | None = None
+) -> DqReport:
+    """The data quality report of the lake (or of one batch).
+
+    The examples' raw values are masked in the built-in personal columns and
+    in ``privacy.personal_columns`` of ``config``.
+    """
+    personal = PERSONAL_COLUMNS | set((config or load_config()).privacy.personal_columns)
     rejects = scan_silver(lake, REJECTS)
     warnings = scan_silver(lake, WARNINGS)
     if batch_id is not None:
@@ -62,4 +78,22 @@ def dq_report(*, lake: Lake, batch_id: str | None = None, examples: int = 3) -> 
     balance = conservation(lake=lake)
     if batch_id is not None and balance.height:
         balance = balance.filter(pl.col("batch_id") == batch_id)
-    return DqReport(summary=summary, examples=sample, conservation=balance)
+    return DqReport(
+        summary=summary, examples=_masked_examples(sample, personal), conservation=balance
+    )
+
+
+def _masked_examples(examples: pl.DataFrame, personal: Collection[str]) -> pl.DataFrame:
+    """The example rows with ``message`` and ``raw_values`` masked (a handful of rows)."""
+    return examples.with_columns(
+        pl.Series(
+            "message",
+            [None if m is None else masked(shortened(m)) for m in examples["message"]],
+            dtype=pl.String,
+        ),
+        pl.Series(
+            "raw_values",
+            [None if r is None else masked_raw_values(r, personal) for r in examples["raw_values"]],
+            dtype=pl.String,
+        ),
+    )

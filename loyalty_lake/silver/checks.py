@@ -29,6 +29,8 @@ REJECT_BITS = "_reject_bits"
 WARN_BITS = "_warn_bits"
 MESSAGES = "_messages"
 RAW = "_raw"
+#: Why bronze could not split a row into the header's fields (null for well-formed rows).
+MALFORMED = "_malformed"
 #: The order of bronze rows: by batch id (batch ids sort chronologically, e.g.
 #: 2026-10-31), then file and row. The first of equal fact keys wins; the last
 #: version of a master key wins. Landing order does not matter.
@@ -48,6 +50,7 @@ DEFAULT_SEVERITY: Mapping[Reason, Severity] = {
     Reason.OUTLIER: Severity.WARN,
     Reason.INVALID_EMAIL: Severity.WARN,
     Reason.INVALID_PHONE: Severity.WARN,
+    Reason.INVALID_NAME: Severity.WARN,
 }
 #: Reasons whose severity may be configured. The others guard the silver
 #: contract itself (types, keys, references) and always reject.
@@ -56,6 +59,7 @@ CONFIGURABLE = frozenset(
         Reason.OUTLIER,
         Reason.INVALID_EMAIL,
         Reason.INVALID_PHONE,
+        Reason.INVALID_NAME,
         Reason.TOTAL_MISMATCH,
         Reason.UNKNOWN_PROMOTION,
     }
@@ -89,7 +93,8 @@ def with_reasons(
 
     Bit sets (``_reject_bits``, ``_warn_bits``) keep this cheap on every row;
     :func:`explained` turns them into reason lists and messages at the end,
-    for the rows that failed only.
+    for the rows that failed only. A malformed row (see :func:`malformed_row`)
+    is judged by that rule alone: its fields are not the file's columns.
     """
     names = frame.collect_schema().names()
 
@@ -98,12 +103,20 @@ def with_reasons(
         total = pl.col(column) if column in names else pl.lit(0, dtype=pl.UInt32)
         for rule in rules:
             if severity.get(rule.reason, Severity.REJECT) is level:
-                total = total | pl.when(rule.fails.fill_null(False)).then(
-                    _bits([rule.reason])
-                ).otherwise(pl.lit(0, dtype=pl.UInt32))
+                total = total | pl.when(_fails(rule)).then(_bits([rule.reason])).otherwise(
+                    pl.lit(0, dtype=pl.UInt32)
+                )
         return total.alias(column)
 
     return frame.with_columns(bits(Severity.REJECT), bits(Severity.WARN))
+
+
+def _fails(rule: Rule) -> pl.Expr:
+    """Where ``rule`` fails: never on a malformed row, unless it is the malformed-row rule."""
+    fails = rule.fails.fill_null(False)
+    if rule.reason is Reason.MALFORMED_ROW:
+        return fails
+    return fails & pl.col(MALFORMED).is_null()
 
 
 def explained(frame: pl.LazyFrame, rules: Sequence[Rule]) -> pl.LazyFrame:
@@ -128,7 +141,7 @@ def explained(frame: pl.LazyFrame, rules: Sequence[Rule]) -> pl.LazyFrame:
         codes(REJECT_BITS).alias(REASONS),
         codes(WARN_BITS).alias(WARNINGS),
         pl.concat_str(
-            [pl.when(rule.fails.fill_null(False)).then(rule.message) for rule in rules],
+            [pl.when(_fails(rule)).then(rule.message) for rule in rules],
             separator="; ",
             ignore_nulls=True,
         ).alias(MESSAGES),
@@ -153,6 +166,15 @@ def raw(column: str) -> pl.Expr:
     """The bronze text of ``column``, trimmed; empty is null."""
     value = pl.col(RAW).struct.field(column).str.strip_chars()
     return pl.when(value != "").then(value)
+
+
+def malformed_row() -> Rule:
+    """MALFORMED_ROW: bronze could not split the row into the header's fields."""
+    return Rule(
+        Reason.MALFORMED_ROW,
+        pl.col(MALFORMED).is_not_null(),
+        pl.format("malformed row ({})", pl.col(MALFORMED)),
+    )
 
 
 def null_required(columns: Sequence[str]) -> list[Rule]:

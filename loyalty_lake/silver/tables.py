@@ -34,6 +34,7 @@ from loyalty_lake.contract import (
 from loyalty_lake.silver import parse
 from loyalty_lake.silver.checks import (
     DEFAULT_SEVERITY,
+    MALFORMED,
     RAW,
     Rule,
     Severity,
@@ -44,6 +45,7 @@ from loyalty_lake.silver.checks import (
     has_own_reasons,
     invalid_type,
     is_rejected,
+    malformed_row,
     non_positive,
     null_required,
     raw,
@@ -110,7 +112,13 @@ class Checks:
 
 
 def _typed(bronze: pl.LazyFrame, spec: LandingFile, parsers: Mapping[str, pl.Expr]) -> pl.LazyFrame:
-    """Keep the raw text in ``_raw`` and parse the contract columns."""
+    """Keep the raw text in ``_raw`` and parse the contract columns.
+
+    Bronze tables landed before malformed rows were kept lack ``_malformed``:
+    their rows are all well-formed.
+    """
+    if MALFORMED not in bronze.collect_schema().names():
+        bronze = bronze.with_columns(pl.lit(None, dtype=pl.String).alias(MALFORMED))
     return bronze.with_columns(pl.struct(*spec.columns, "_extra").alias(RAW)).with_columns(
         **parsers
     )
@@ -149,7 +157,7 @@ def _master(
 ) -> pl.LazyFrame:
     """Master data: a key may appear once per batch; a later batch updates it."""
     frame = with_duplicates(_typed(bronze, spec, parsers), spec.key, within=["_batch_id"])
-    return _checked(frame, [*rules, duplicate()], checks)
+    return _checked(frame, [malformed_row(), *rules, duplicate()], checks)
 
 
 # --- master data -------------------------------------------------------------------------
@@ -184,8 +192,8 @@ def checked_products(bronze: pl.LazyFrame, *, checks: Checks) -> pl.LazyFrame:
 
 def checked_customers(bronze: pl.LazyFrame, *, checks: Checks) -> pl.LazyFrame:
     """One row per bronze ``customers`` row, typed and checked."""
-    texts = ("customer_id", "first_name", "last_name", "email", "phone", "loyalty_status")
-    parsers = {c: parse.text(c) for c in texts}
+    texts = ("customer_id", "last_name", "email", "phone", "loyalty_status")
+    parsers = {c: parse.text(c) for c in texts} | {"first_name": _given_name()}
     rules = [
         *null_required(["customer_id"]),
         *invalid_type({"enrollment_date": ISO_DATE}),
@@ -200,6 +208,14 @@ def checked_customers(bronze: pl.LazyFrame, *, checks: Checks) -> pl.LazyFrame:
             pl.col("phone").is_not_null() & pl.col("phone").str.contains(_PHONE).not_(),
             pl.lit("phone is not a phone number"),
         ),
+        Rule(
+            Reason.INVALID_NAME,
+            raw("first_name").is_not_null() & pl.col("first_name").is_null(),
+            pl.lit(
+                "first_name does not look like a given name (it holds an e-mail address, "
+                "digits or the full name); it is left empty"
+            ),
+        ),
     ]
     return _master(
         bronze,
@@ -208,6 +224,21 @@ def checked_customers(bronze: pl.LazyFrame, *, checks: Checks) -> pl.LazyFrame:
         rules,
         checks,
     )
+
+
+def _given_name() -> pl.Expr:
+    """``first_name``, or null when it is not a given name: personal data in the wrong column.
+
+    An e-mail address or a phone number (``@``, digits), or the full name (it
+    ends with the row's ``last_name``), would otherwise reach gold in clear.
+    """
+    first, last = parse.text("first_name"), parse.text("last_name")
+    full_name = (
+        first.str.to_lowercase()
+        .str.ends_with(pl.lit(" ") + last.str.to_lowercase())
+        .fill_null(False)
+    )
+    return pl.when(first.str.contains(r"[@\d]").not_() & full_name.not_()).then(first)
 
 
 def checked_promotions(bronze: pl.LazyFrame, *, checks: Checks) -> pl.LazyFrame:
@@ -411,6 +442,7 @@ def _checked_header_rows(
         frame, ["transaction_id"], existing=existing, compare=_values(SALES_HEADER)
     )
     rules = [
+        malformed_row(),
         *null_required(["transaction_id", "store_id", "transaction_date", "total_amount"]),
         *invalid_type({"total_amount": DECIMAL_2, "transaction_type": "SALE or RETURN"}),
         Rule(
@@ -463,6 +495,7 @@ def _line_row_checks(
         frame, list(SALES_LINES.key), existing=existing, compare=_values(SALES_LINES)
     )
     rules = [
+        malformed_row(),
         *null_required(
             ["line_item_id", "transaction_id", "product_id", "quantity", "line_item_amount"]
         ),
@@ -690,6 +723,7 @@ def checked_redemptions(
         frame, ["redemption_id"], existing=existing, compare=_values(REDEMPTIONS)
     )
     rules = [
+        malformed_row(),
         *null_required(["redemption_id", "customer_id", "redemption_date", "points_redeemed"]),
         *invalid_type({"redemption_date": ISO_DATE, "points_redeemed": INTEGER}),
         *non_positive(["points_redeemed"]),
@@ -717,6 +751,7 @@ def checked_inventory(
     frame = with_known(frame, "product_id", known.products["product_id"], flag="_product_known")
     frame = with_duplicates(frame, list(INVENTORY.key), existing=existing, compare=["stock_level"])
     rules = [
+        malformed_row(),
         *null_required(list(INVENTORY.required)),
         *invalid_type({"snapshot_date": ISO_DATE, "stock_level": INTEGER}),
         *non_positive(["stock_level"], allow_zero=True),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -251,14 +252,61 @@ def test_a_file_bronze_would_refuse_lands_nothing(tmp_path, content, lands):
         )
 
 
-def test_ragged_or_undecodable_files_land_nothing(tmp_path):
+def raw_ids(batch: Path, table: str, column: str) -> list[str]:
+    """The ``column`` values DuckDB reads from the batch's ``table`` files, in file order."""
+    con = duckdb.connect()
+    try:
+        e2e_duckdb.read_batch(con, batch)
+        return [v for (v,) in con.execute(f"SELECT {column} FROM raw_{table}").fetchall()]
+    finally:
+        con.close()
+
+
+def test_a_row_with_the_wrong_number_of_fields_is_dropped_and_the_rest_lands(tmp_path):
+    header, *rows = HARD_CASES["promotions.csv"].splitlines(keepends=True)
     files = {
         **HARD_CASES,
-        # too few fields in a row: no promotion is known, their lines are rejected
-        "promotions.csv": HARD_CASES["promotions.csv"] + "PR6,2026-07-01\n",
-        "redemptions.csv": (  # Latin-1, not UTF-8
+        "promotions.csv": header
+        + rows[0]
+        + "PR6,2026-07-01\n"  # too few fields
+        + "PR7,2026-07-01,2026-10-31,ALL,2,,\n"  # one (empty) field too many
+        + "PR8,2026-07-01,2026-10-31,ALL,2,,,x\n"  # three too many
+        + "\n"  # blank lines are skipped
+        + "PR9,2026-07-01,2026-10-31,ALL,2\n"  # a field short: padded, a valid promotion
+        + '"PR10\nx",2026-07-01\n'  # too few, on two lines (DuckDB reads it sequentially)
+        + "".join(rows[1:]),
+        "sales_lines.csv": HARD_CASES["sales_lines.csv"]
+        + "2,T18,P1,,12,120.00,\n"  # would break T18's total if it landed
+        + "2,T13,P4\n",  # would reject T13 (a missing amount) if padded
+    }
+    batch = write_batch(tmp_path / "landing" / "b1", files)
+    assert raw_ids(batch, "promotions", "promotion_id") == ["PR1", "PR2", "PR3", "PR4", "PR5"]
+    lines = HARD_CASES["sales_lines.csv"].count("\n") - 1
+    assert len(raw_ids(batch, "sales_lines", "line_item_id")) == lines
+    agree(batch, tmp_path, load_config(env={}))
+
+
+def test_a_file_not_utf8_beyond_its_header_probe_lands_nothing(tmp_path):
+    # Over a megabyte of redemptions that would use C1's points, then a Latin-1 byte.
+    rows = "".join(f"RX{i},C1,2026-07-03,1,S1\n" for i in range(50_000))
+    files = {
+        **HARD_CASES,
+        "redemptions.csv": (
             "redemption_id,customer_id,redemption_date,points_redeemed,store_id\n"
-            "RD1,C1,2026-07-03,5,Zoë\n"
+            + rows
+            + "RD1,C1,2026-07-03,5,Zoë\n"
         ).encode("latin-1"),
     }
-    agree(write_batch(tmp_path / "landing" / "b1", files), tmp_path, load_config(env={}))
+    batch = write_batch(tmp_path / "landing" / "b1", files)
+    assert len(rows) > 1 << 20
+    assert raw_ids(batch, "redemptions", "redemption_id") == []
+    agree(batch, tmp_path, load_config(env={}))
+
+
+def test_rows_read_csv_would_skip_for_another_reason_stop_the_run(tmp_path):
+    stores = (  # a quote never closed
+        'store_id,opening_date,store_name\nS1,2018-01-30,a\nS2,"2018-01-30,b\nS3,2018-01-30,c\n'
+    )
+    batch = write_batch(tmp_path / "b1", {"stores.csv": stores})
+    with pytest.raises(NotImplementedError, match="UNQUOTED VALUE"):
+        raw_ids(batch, "stores", "store_id")

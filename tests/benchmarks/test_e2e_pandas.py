@@ -180,3 +180,56 @@ def test_money_is_parsed_exactly_and_points_are_floored():
         multiplier_e4=pd.Series([10_000]).to_numpy(),
     )
     assert points.tolist() == [49]
+
+
+def with_rows(text: str, *, after: str, rows: str) -> str:
+    """``text`` with ``rows`` inserted after its line ``after``."""
+    head, found, tail = text.partition(after + "\n")
+    assert found
+    return head + found + rows + tail
+
+
+def test_a_row_with_the_wrong_number_of_fields_is_dropped_and_the_rest_lands(tmp_path):
+    files = {
+        **MESSY,
+        "customer_details.csv": with_rows(
+            MESSY["customer_details.csv"],
+            after="C1,Ada,2020-01-01,x",
+            rows="C4,Dee,2020-01-01\n"  # too few fields: padded, C4 would be a customer
+            "C10,Jo,2020-01-01,x,y\n"  # too many
+            "C11,Kim,2020-01-01,,\n",  # one (empty) field too many
+        ),
+        "sales_lines.csv": with_rows(
+            MESSY["sales_lines.csv"],
+            after="1,T01,P1,PR1,1,3.50",
+            rows="3,T01,P3,,1\n"  # too few: padded, a missing amount would reject T01
+            "\n"  # blank lines are skipped
+            "3,T02,P1,,1,1.00,x\n"  # too many: T02's total would not match
+            "2,T04,P1,,1,10.00,\n",  # one (empty) field too many
+        ),
+    }
+    write(tmp_path / "landing" / "2026-10-31", files)
+    result = compare(tmp_path / "landing", tmp_path)
+    assert result["customer_id"].to_list() == ["C1", "C2", "C5", "C6", "C7", "C8", "C9"]
+
+
+def test_a_row_with_the_wrong_number_of_fields_is_counted_and_dropped(tmp_path, caplog):
+    path = tmp_path / "sales_lines.csv"
+    path.write_text(
+        "line_item_id,transaction_id,product_id,promotion_id,quantity,line_item_amount\n"
+        "1,T1,P1,,1,1.00\n2,T1,P1\n\n   \n3,T1,P1,,1,1.00,\n4,T1,P1,,1,1.00,x\n"
+        '"5",T1,P1,"a\nb",1,1.00\n6,T1,P1,,1,1.00\n'
+    )
+    frame = e2e_pandas.read_text(path, "sales_lines")
+    assert frame is not None
+    assert frame["line_item_id"].tolist() == ["1", "5", "6"]
+    assert "sales_lines.csv: 3 malformed rows dropped" in caplog.text
+
+
+def test_an_unclosed_quote_stops_the_run(tmp_path):
+    path = tmp_path / "stores.csv"
+    path.write_text(
+        'store_id,opening_date,store_name\nS1,2018-01-30,a\nS2,"2018-01-30,b\nS3,2018-01-30,c\n'
+    )
+    with pytest.raises(NotImplementedError, match="spans lines"):
+        e2e_pandas.read_text(path, "stores")

@@ -14,6 +14,16 @@ from loyalty_lake.errors import BadFileError, BadFileReason
 LINEAGE = Lineage("b1", "customers.csv", "abc", datetime(2026, 11, 1, tzinfo=UTC))
 
 
+def records(fields: dict[str, list[str | None]], *, first: int = 1) -> pl.LazyFrame:
+    """A chunk as the landing reader yields it: well-formed records from row ``first``."""
+    height = len(next(iter(fields.values())))
+    return pl.LazyFrame(fields, schema=dict.fromkeys(fields, pl.String)).with_columns(
+        pl.Series("_row_number", range(first, first + height), dtype=pl.Int64),
+        pl.lit(None, dtype=pl.String).alias("_malformed"),
+        pl.lit(None, dtype=pl.String).alias("_record"),
+    )
+
+
 def test_header_is_matched_case_insensitively_after_trimming():
     mapping = map_header(
         [" Customer_ID ", "EMAIL", "Favourite Colour"], CUSTOMERS, source_file="c.csv"
@@ -41,14 +51,15 @@ def test_repeated_column_is_refused():
 
 def test_bronze_rows_keep_text_fill_absent_columns_and_add_lineage():
     header = map_header(["email", "customer_id", "note"], CUSTOMERS, source_file="c.csv")
-    raw = pl.LazyFrame({"c0": ["a@x.org", ""], "c1": [" C1 ", "C2"], "c2": ["=1+1", ""]})
-    rows = bronze_rows(raw, spec=CUSTOMERS, header=header, lineage=LINEAGE, first_row=5).collect()
+    raw = records({"c0": ["a@x.org", ""], "c1": [" C1 ", "C2"], "c2": ["=1+1", ""]}, first=5)
+    rows = bronze_rows(raw, spec=CUSTOMERS, header=header, lineage=LINEAGE).collect()
 
     assert rows.schema == bronze_schema(CUSTOMERS)
     assert rows["customer_id"].to_list() == [" C1 ", "C2"]
     assert rows["email"].to_list() == ["a@x.org", ""]
     assert rows["first_name"].to_list() == [None, None]
     assert [json.loads(x) for x in rows["_extra"]] == [{"note": "=1+1"}, {"note": ""}]
+    assert rows["_malformed"].to_list() == [None, None]
     expected_lineage = pl.DataFrame(
         {
             "_batch_id": ["b1", "b1"],
@@ -65,6 +76,32 @@ def test_bronze_rows_keep_text_fill_absent_columns_and_add_lineage():
 def test_no_extra_columns_gives_null_extra():
     header = map_header(["customer_id"], CUSTOMERS, source_file="c.csv")
     rows = bronze_rows(
-        pl.LazyFrame({"c0": ["C1"]}), spec=CUSTOMERS, header=header, lineage=LINEAGE, first_row=1
+        records({"c0": ["C1"]}), spec=CUSTOMERS, header=header, lineage=LINEAGE
     ).collect()
     assert rows["_extra"].to_list() == [None]
+
+
+def test_a_malformed_record_keeps_its_raw_text_and_reason():
+    header = map_header(["customer_id", "note"], CUSTOMERS, source_file="c.csv")
+    raw = records({"c0": ["C1", None], "c1": ["x", None]}).with_columns(
+        pl.Series("_malformed", [None, "line 3: has 3 fields where the header has 2"]),
+        pl.Series("_record", [None, 'C2,"a",b']),
+    )
+    rows = bronze_rows(raw, spec=CUSTOMERS, header=header, lineage=LINEAGE).collect()
+    assert rows["customer_id"].to_list() == ["C1", None]
+    assert rows["_malformed"].to_list() == [None, "line 3: has 3 fields where the header has 2"]
+    assert [json.loads(x) for x in rows["_extra"]] == [{"note": "x"}, {"_record": 'C2,"a",b'}]
+
+
+def test_messages_quote_contract_names_only():
+    """A file without a header: its first data row must not be echoed (personal data)."""
+    with pytest.raises(BadFileError) as err:
+        map_header(["C1", "Ada", "ada@example.com", "+44 7700 900123"], CUSTOMERS, source_file="c")
+    assert err.value.reason is BadFileReason.MISSING_COLUMNS
+    assert "Ada" not in str(err.value)
+    assert "example.com" not in str(err.value)
+    assert "7700" not in str(err.value)
+    with pytest.raises(BadFileError) as err:
+        map_header(["customer_id", "Ada", "ada"], CUSTOMERS, source_file="c")
+    assert err.value.reason is BadFileReason.DUPLICATE_COLUMNS
+    assert "ada" not in str(err.value).lower().replace("a column name", "")

@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 import loyalty_lake as ll
 import loyalty_lake.dashboard
 from loyalty_lake.dashboard import data
+from loyalty_lake.privacy import masked
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -214,6 +215,9 @@ def test_data_quality_tab_shows_batch_quality_and_examples(rendered, gold):
     quality, examples = view.dataframe
     assert len(quality.value) == gold["batch_quality"].height
     assert {"table", "batch_id", "reason_codes", "message"} <= set(examples.value.columns)
+    assert "raw_values" not in examples.value.columns
+    messages = list(examples.value["message"])
+    assert messages == [masked(m) for m in messages]  # dq_report masked them
 
 
 # --- filters change the numbers -------------------------------------------------------------

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import stat
+import subprocess
+import sys
+import textwrap
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -19,9 +23,6 @@ from loyalty_lake.io import delta
 from loyalty_lake.io.export import export_tables, neutralised, write_atomically
 from loyalty_lake.pipeline import export_gold
 from tests.conftest import HEADER, LINES, write_batch
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -197,6 +198,76 @@ def test_export_tables_writes_one_file_per_table_that_reads_back_equal(tmp_path,
         assert_frame_equal(back, frame)
 
 
+def test_export_tables_removes_the_stale_temporary_files_of_its_names(tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    outside = tmp_path / "outside.parquet"
+    outside.write_bytes(b"not the export's")
+    stale = [".first.parquet.k3j_x9a1", ".second.parquet.00000000"]
+    kept = [
+        ".first.csv.k3j_x9a1",  # another format
+        ".other.parquet.k3j_x9a1",  # another table
+        "first.parquet.k3j_x9a1",  # not a temporary file's name
+        ".first.parquetx.k3j_x9a1",
+    ]
+    for name in stale + kept:
+        (folder / name).write_bytes(b"")
+    (folder / ".second.parquet.link").symlink_to(outside)
+    (folder / ".second.parquet.folder").mkdir()
+
+    export_tables({"first": sample(), "second": sample()}, folder=folder, file_format="parquet")
+    assert files_in(folder) == sorted(
+        [*kept, ".second.parquet.folder", ".second.parquet.link", "first.parquet", "second.parquet"]
+    )
+    assert outside.read_bytes() == b"not the export's"
+
+
+def test_export_tables_leaves_the_temporary_file_of_a_running_export(tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    running = folder / ".first.parquet.k3j_x9a1"
+    running.write_bytes(b"being written")
+    with open(running, "rb") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # as write_atomically holds it
+        export_tables({"first": sample()}, folder=folder, file_format="parquet")
+    assert files_in(folder) == [running.name, "first.parquet"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+def test_the_next_export_removes_what_a_killed_export_left(tmp_path):
+    folder = tmp_path / "export"
+    code = textwrap.dedent(
+        f"""
+        import time
+        from pathlib import Path
+        import polars as pl
+        from loyalty_lake.io.export import write_atomically
+
+        def stuck(self, file, *args, **kwargs):
+            print("writing", flush=True)
+            time.sleep(60)
+
+        pl.DataFrame.write_parquet = stuck
+        target = Path({str(folder)!r}) / "points_ledger.parquet"
+        write_atomically(pl.DataFrame({{"x": [1]}}), target, file_format="parquet")
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "writing"
+        (left,) = folder.iterdir()
+        assert left.name.startswith(".points_ledger.parquet.")
+        assert left.stat().st_size == 0
+        export_tables({"points_ledger": sample()}, folder=folder, file_format="parquet")
+        assert left.exists()  # still being written: left alone
+    finally:
+        process.kill()
+        process.wait()
+        process.stdout.close()
+    export_tables({"points_ledger": sample()}, folder=folder, file_format="parquet")
+    assert files_in(folder) == ["points_ledger.parquet"]
+
+
 # --------------------------------------------------------------------------------------
 # End to end: a small generated lake
 # --------------------------------------------------------------------------------------
@@ -204,9 +275,9 @@ def test_export_tables_writes_one_file_per_table_that_reads_back_equal(tmp_path,
 #: Customers whose first names a spreadsheet would run as formulas.
 NAMES = {
     "C9000001": '=HYPERLINK("x")',
-    "C9000002": "+SUM(1,2)",
+    "C9000002": "+SUM(A,B)",
     "C9000003": "-Minus",
-    "C9000004": "@Home",
+    "C9000004": "+Plus",  # (an @ or digits are never a first name: see INVALID_NAME)
     "C9000005": "Plain",
 }
 
@@ -266,9 +337,9 @@ def test_export_gold_csv_neutralises_formulas(built, tmp_path):
     )
     assert names == {
         "C9000001": '\'=HYPERLINK("x")',
-        "C9000002": "'+SUM(1,2)",
+        "C9000002": "'+SUM(A,B)",
         "C9000003": "'-Minus",
-        "C9000004": "'@Home",
+        "C9000004": "'+Plus",
         "C9000005": "Plain",
     }
     for name in GOLD_MODELS:

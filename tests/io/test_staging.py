@@ -43,3 +43,56 @@ def test_the_folder_is_removed_when_the_run_fails(tmp_path):
     with pytest.raises(RuntimeError):
         failing_run()
     assert not folder.exists()
+
+
+@pytest.mark.parametrize("link_to", ["folder", "file", "nothing"])
+def test_a_link_in_the_staging_folders_place_is_unlinked_never_followed(tmp_path, link_to):
+    target = tmp_path / "elsewhere"
+    if link_to == "folder":
+        target.mkdir()
+        (target / "keep.parquet").write_bytes(b"not the run's")
+    elif link_to == "file":
+        target.write_bytes(b"not the run's")
+    folder = tmp_path / "silver" / "_staging"
+    folder.parent.mkdir()
+    folder.symlink_to(target, target_is_directory=link_to == "folder")
+    with staging.staging(folder) as fresh:
+        assert not fresh.is_symlink()
+        assert fresh.is_dir()
+        assert list(fresh.iterdir()) == []
+        (fresh / "part").mkdir()
+    assert not folder.exists()
+    assert not folder.is_symlink()
+    if link_to == "folder":
+        assert [p.name for p in target.iterdir()] == ["keep.parquet"]
+    elif link_to == "file":
+        assert target.read_bytes() == b"not the run's"
+    else:
+        assert not target.exists()
+
+
+def test_links_among_a_killed_runs_leftovers_are_unlinked_never_followed(tmp_path):
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (target / "keep.parquet").write_bytes(b"not the run's")
+    folder = tmp_path / "_staging"
+    (folder / "t").mkdir(parents=True)
+    (folder / "t" / "_part=0").symlink_to(target, target_is_directory=True)
+    (folder / "file.parquet").symlink_to(target / "keep.parquet")
+    with staging.staging(folder) as fresh:
+        assert list(fresh.iterdir()) == []
+    assert [p.name for p in target.iterdir()] == ["keep.parquet"]
+    assert (target / "keep.parquet").read_bytes() == b"not the run's"
+
+
+def test_a_link_the_run_left_in_its_folder_is_unlinked_at_the_end(tmp_path):
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (target / "keep.parquet").write_bytes(b"not the run's")
+    folder = tmp_path / "_staging"
+    with staging.staging(folder) as fresh:
+        fresh.rmdir()
+        fresh.symlink_to(target, target_is_directory=True)  # swapped in during the run
+    assert not folder.is_symlink()
+    assert not folder.exists()
+    assert (target / "keep.parquet").read_bytes() == b"not the run's"

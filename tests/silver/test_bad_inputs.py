@@ -180,7 +180,7 @@ def test_quoted_newlines_commas_and_quotes_stay_inside_one_value(lake, tmp_path)
 @pytest.mark.parametrize(
     "bad_row", ["2,T1,P1\n", "2,T1,P1,,1,2.00,extra\n"], ids=["too-few", "too-many"]
 )
-def test_ragged_rows_refuse_the_file(lake, tmp_path, bad_row):
+def test_a_ragged_row_is_one_malformed_reject(lake, tmp_path, bad_row):
     out = built(
         lake,
         tmp_path,
@@ -189,11 +189,34 @@ def test_ragged_rows_refuse_the_file(lake, tmp_path, bad_row):
             "sales_lines.csv": SALE["sales_lines.csv"] + bad_row,
         },
     )
-    assert out.status("sales_lines.csv") == (FileStatus.REJECTED, "RAGGED_ROWS")
-    assert out.bronze("sales_lines").height == 0
-    assert out.fates("sales_lines") == {}
-    # The header landed alone: none of its lines counts, so its total cannot match.
-    assert out.fates("sales_header") == {1: ["TOTAL_MISMATCH"]}
+    assert out.status("sales_lines.csv") == (FileStatus.LANDED, None)
+    assert out.fates("sales_lines") == {1: [], 2: ["MALFORMED_ROW"]}  # the rest of the file lands
+    assert out.fates("sales_header") == {1: []}
+    (message,) = out.rejects("sales_lines")["message"]
+    assert message.startswith("malformed row (line 3: has ")
+    assert json.loads(out.raw("sales_lines", 2)["_extra"]) == {"_record": bad_row.strip()}
+
+
+def test_a_stray_quote_rejects_its_row_and_every_later_row_lands(lake, tmp_path):
+    """``sed -i '28s/$/"/' sales_header.csv``: row 27 opens a quote that is never closed."""
+    rows = [f"T{i},C1,S1,2026-10-30T10:00:00,2.00,SALE,\n" for i in range(1, 306)]
+    rows[26] = rows[26].rstrip("\n") + '"\n'
+    lines = "".join(f"1,T{i},P1,,1,2.00\n" for i in range(1, 306))
+    out = built(
+        lake,
+        tmp_path,
+        {
+            "sales_header.csv": HEADER.rstrip("\n") + ",original_transaction_id\n" + "".join(rows),
+            "sales_lines.csv": LINES + lines,
+        },
+    )
+    fates = out.fates("sales_header")
+    assert len(fates) == 305  # every physical record is in bronze
+    assert fates[27] == ["MALFORMED_ROW"]
+    assert {n for n, reasons in fates.items() if reasons} == {27}
+    assert out.silver("sales_header")["original_transaction_id"].null_count() == 304
+    # T27's line has no clean header now: it waits as an orphan (curable), never silently gone.
+    assert out.fates("sales_lines")[27] == ["ORPHAN_LINE"]
 
 
 def test_a_missing_required_column_refuses_the_file(lake, tmp_path):
@@ -611,3 +634,25 @@ def test_duplicate_column_names_refuse_the_file(lake, tmp_path):
     )
     assert out.status("sales_lines.csv") == (FileStatus.REJECTED, "DUPLICATE_COLUMNS")
     assert out.fates("sales_header") == {1: ["TOTAL_MISMATCH"]}
+
+
+def test_a_first_name_holding_personal_data_is_warned_and_left_empty(lake, tmp_path):
+    out = built(
+        lake,
+        tmp_path,
+        {
+            "customers.csv": "customer_id,first_name,last_name,email\n"
+            "C1,Ada,Lovelace,ada@example.com\n"
+            "C2,grace@example.com,Hopper,\n"
+            "C3,+44 7700 900123,Smith,\n"
+            "C4,Alan Turing,Turing,\n"
+            "C5,Mary Ann,Evans,\n",
+        },
+    )
+    assert out.fates("customers") == {n: [] for n in range(1, 6)}  # accepted, with a warning
+    silver = out.silver("customers").sort("customer_id")
+    assert silver["first_name"].to_list() == ["Ada", None, None, None, "Mary Ann"]
+    warnings = delta.scan_table(lake.table("silver", "warnings")).collect().sort("row_number")
+    assert warnings["row_number"].to_list() == [2, 3, 4]
+    assert warnings["reason_codes"].to_list() == [["INVALID_NAME"]] * 3
+    assert "example.com" not in " ".join(warnings["message"])

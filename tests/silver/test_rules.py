@@ -159,6 +159,7 @@ def bronze(
     data: dict[str, list[object]] = {c: [r.get(c) for r in rows] for c in spec.columns}
     data |= {
         "_extra": [None] * n,
+        "_malformed": [None] * n,
         "_batch_id": [batch] * n,
         "_source_file": [spec.filename] * n,
         "_file_sha256": [f"{batch}-{spec.name}".ljust(64, "0")] * n,
@@ -1457,3 +1458,18 @@ def test_warning_rows_hold_accepted_rows_that_broke_a_warn_rule():
         (1, "C1", ["INVALID_EMAIL"], "email is not an email address"),
     ]
     assert silver_rows(out.lazy(), spec).collect()["customer_id"].to_list() == ["C1", "C2"]
+
+
+@pytest.mark.parametrize("name", ["stores", "customers", "redemptions", "inventory"])
+def test_a_malformed_row_is_rejected_for_that_alone(name):
+    spec = LANDING_FILES[name]
+    frame = bronze(spec, [{}]).with_columns(
+        pl.lit("line 2: has 9 fields where the header has 3").alias("_malformed"),
+        pl.lit('{"_record":"a,b,c,d,e,f,g,h,i"}').alias("_extra"),
+    )
+    out = checked(name, frame=frame)
+    assert out["_reasons"].to_list() == [["MALFORMED_ROW"]]
+    assert out["_warnings"].to_list() == [[]]
+    assert out["_messages"].to_list() == [
+        "malformed row (line 2: has 9 fields where the header has 3)"
+    ]
