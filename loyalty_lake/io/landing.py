@@ -33,7 +33,7 @@ import os
 import stat
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 import numpy as np
 import polars as pl
@@ -45,8 +45,10 @@ from loyalty_lake.contract import MALFORMED, RECORD, ROW_NUMBER, raw_column
 from loyalty_lake.errors import BadFileError, BadFileReason, LandingError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -353,6 +355,29 @@ class NotSimpleCsv(Exception):
     """The fast reader met something only the careful reader may judge."""
 
 
+def consume_records(
+    fh: BinaryIO,
+    consume: Callable[[Iterator[pl.DataFrame]], T],
+    *,
+    name: str,
+    header: Header,
+    facts: FileFacts,
+    limits: LandingConfig = LandingConfig(),  # noqa: B008 - frozen
+) -> T:
+    """``consume(records)`` of :func:`read_records`, read again carefully if need be.
+
+    When the fast reader gives up after ``consume`` took some chunks, ``consume``
+    is called once more with the careful reader's records: it must not have
+    kept anything of the first call (a Delta write that raises commits nothing).
+    """
+    try:
+        return consume(read_records(fh, name=name, header=header, facts=facts, limits=limits))
+    except NotSimpleCsv as why:
+        log.info("%s: reading it again, carefully (%s)", name, why)
+    careful = read_records(fh, name=name, header=header, facts=facts, limits=limits, careful=True)
+    return consume(careful)
+
+
 @dataclass
 class _FastRead:
     """pyarrow's reader, for files whose records are each one line of the header's width."""
@@ -387,10 +412,12 @@ class _FastRead:
                     quoted_strings_can_be_null=False,
                 ),
             )
+            last = pl.DataFrame()
             for chunk in reader:
                 frame = pl.from_arrow(chunk)
                 assert isinstance(frame, pl.DataFrame)
                 self._check(frame)
+                last = frame
                 yield frame.with_columns(
                     (pl.int_range(frame.height, dtype=pl.Int64) + self.rows + 1).alias(ROW_NUMBER),
                     pl.lit(None, dtype=pl.String).alias(MALFORMED),
@@ -406,26 +433,26 @@ class _FastRead:
         expected = self.facts.lines - 1 - self.facts.blank_lines
         if self.rows != expected:
             raise NotSimpleCsv(f"{self.rows} records on {expected} data lines")
+        if last.height and any("\n" in str(value) for value in last.row(-1)):
+            raise NotSimpleCsv("the last record's quote is never closed")
 
     def _check(self, frame: pl.DataFrame) -> None:
+        """Stop at what only the careful reader may judge.
+
+        A value with a line break needs no look here: its record spans several
+        lines, so the records read fall short of the data lines, which
+        :meth:`__iter__` checks at the end.
+        """
         if self._invalid:
             raise NotSimpleCsv("a row has the wrong number of fields")
         if not frame.height:
             return
-        text = [pl.col(c) for c in frame.columns]
-        found = frame.select(
-            pl.any_horizontal(c.str.contains(r"[\r\n]").any() for c in text).alias("breaks"),
-            pl.max_horizontal(c.str.len_chars().max() for c in text).alias("longest"),
-            (text[0].str.strip_chars() == "").any().alias("blank")
-            if self.columns == 1
-            else pl.lit(False).alias("blank"),
-        )
-        breaks, longest, blank = found.row(0)
-        if breaks:
-            raise NotSimpleCsv("a value spans lines")
-        if longest > self.limits.max_field_chars:
-            raise NotSimpleCsv("a value is over the length limit")
-        if blank:
+        longest = frame.select(
+            pl.max_horizontal(pl.col(c).str.len_bytes().max() for c in frame.columns)
+        ).item()
+        if longest > self.limits.max_field_chars:  # bytes bound characters from above
+            raise NotSimpleCsv("a value may be over the length limit")
+        if self.columns == 1 and frame.select((pl.col("c0").str.strip_chars() == "").any()).item():
             raise NotSimpleCsv("a line holds only spaces")
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 import pyarrow as pa
 
-from loyalty_lake.bronze import HeaderMapping, Lineage, bronze_rows, bronze_schema, map_header
+from loyalty_lake.bronze import Lineage, bronze_rows, bronze_schema, map_header
 from loyalty_lake.config import load_config
 from loyalty_lake.contract import LANDING_FILES, REQUIRED_FILES, landing_file_for
 from loyalty_lake.errors import BadFileError, BadFileReason, LandingError
@@ -31,12 +31,11 @@ from loyalty_lake.io.lake import Lake, checked_batch_id
 from loyalty_lake.io.landing import (
     BatchFolder,
     FileFacts,
-    Header,
     LandingEntries,
     NotSimpleCsv,
+    consume_records,
     file_facts,
     read_header,
-    read_records,
 )
 from loyalty_lake.io.lock import holds_lake
 from loyalty_lake.privacy import masked, printable
@@ -372,78 +371,64 @@ def _append_to_bronze(
 ) -> int:
     """Append the file's rows to its bronze table in one commit; return the row count.
 
-    The fast reader is tried first; a file it cannot judge alone is read again
-    by the careful one (nothing of the first attempt is committed).
+    A file the fast reader cannot judge alone is read again by the careful one
+    (nothing of the first attempt is committed).
     """
     header = read_header(fh, name=name)
     mapping = map_header(header.names, spec, source_file=name)
-    try:
-        return _write_records(fh, name, spec, facts, header, mapping, lineage, context, False)
-    except NotSimpleCsv:
-        log.info("%s: reading it again, carefully", name)
-        return _write_records(fh, name, spec, facts, header, mapping, lineage, context, True)
-
-
-def _write_records(
-    fh: BinaryIO,
-    name: str,
-    spec: LandingFile,
-    facts: FileFacts,
-    header: Header,
-    mapping: HeaderMapping,
-    lineage: Lineage,
-    context: _Landing,
-    careful: bool,
-) -> int:
     schema = pl.DataFrame(schema=bronze_schema(spec)).to_arrow().schema
-    chunks = read_records(
-        fh, name=name, header=header, facts=facts, limits=context.limits, careful=careful
-    )
-    state = _ChunkState()
 
-    def bronze_chunks() -> Iterator[pa.RecordBatch]:
+    def write(chunks: Iterator[pl.DataFrame]) -> int:
+        state = _ChunkState()
+
+        def bronze_chunks() -> Iterator[pa.RecordBatch]:
+            try:
+                for chunk in chunks:
+                    rows = bronze_rows(
+                        chunk.lazy(), spec=spec, header=mapping, lineage=lineage
+                    ).collect()
+                    state.rows += rows.height
+                    state.bytes_read = min(
+                        facts.size, state.bytes_read + int(chunk.estimated_size())
+                    )
+                    context.progress(f"  {name}", state.bytes_read, facts.size)
+                    yield from rows.to_arrow().cast(schema).to_batches()
+            except (BadFileError, NotSimpleCsv) as exc:
+                state.error = exc
+                raise
+            except _READ_ERRORS as exc:
+                state.error = _unreadable(name, exc)
+                raise state.error from exc
+
+        batches = bronze_chunks()
+        first = next(batches, None)
+        if first is None:
+            log.info("%s has a header and no rows; nothing to append", name)
+            return 0
+        reader = pa.RecordBatchReader.from_batches(schema, _prepend(first, batches))
         try:
-            for chunk in chunks:
-                rows = bronze_rows(
-                    chunk.lazy(), spec=spec, header=mapping, lineage=lineage
-                ).collect()
-                state.rows += rows.height
-                state.bytes_read = min(facts.size, state.bytes_read + int(chunk.estimated_size()))
-                context.progress(f"  {name}", state.bytes_read, facts.size)
-                yield from rows.to_arrow().cast(schema).to_batches()
-        except (BadFileError, NotSimpleCsv) as exc:
-            state.error = exc
+            delta.write_table(
+                context.lake.table("bronze", spec.name),
+                reader,
+                mode="append",
+                add_columns=True,
+                metadata={
+                    "run_id": context.run_id,
+                    "layer": "bronze",
+                    "batch_id": lineage.batch_id,
+                    "source_file": lineage.source_file,
+                    "file_sha256": lineage.file_sha256,
+                },
+            )
+        except Exception:
+            if state.error is not None:  # raised by the file, not by the lake
+                raise state.error from None
             raise
-        except _READ_ERRORS as exc:
-            state.error = _unreadable(name, exc)
-            raise state.error from exc
+        return state.rows
 
-    batches = bronze_chunks()
-    first = next(batches, None)
-    if first is None:
-        log.info("%s has a header and no rows; nothing to append", name)
-        return 0
-    reader = pa.RecordBatchReader.from_batches(schema, _prepend(first, batches))
-    try:
-        delta.write_table(
-            context.lake.table("bronze", spec.name),
-            reader,
-            mode="append",
-            add_columns=True,
-            metadata={
-                "run_id": context.run_id,
-                "layer": "bronze",
-                "batch_id": lineage.batch_id,
-                "source_file": lineage.source_file,
-                "file_sha256": lineage.file_sha256,
-            },
-        )
-    except Exception:
-        if state.error is not None:
-            raise state.error from None
-        raise
+    rows = consume_records(fh, write, name=name, header=header, facts=facts, limits=context.limits)
     context.progress(f"  {name}", facts.size, facts.size)
-    return state.rows
+    return rows
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from loyalty_lake.config import LandingConfig
 from loyalty_lake.errors import BadFileError, BadFileReason, LandingError
 from loyalty_lake.io.landing import (
     BatchFolder,
+    consume_records,
     file_facts,
     file_sha256,
     read_header,
@@ -28,16 +29,13 @@ def read_all(
     fh = io.BytesIO(data)
     facts = file_facts(fh)
     header = read_header(fh, name="f.csv")
-    chunks = list(
-        read_records(
-            fh,
-            name="f.csv",
-            header=header,
-            facts=facts,
-            limits=limits or LandingConfig(),
-            careful=careful,
+    limits = limits or LandingConfig()
+    if careful:
+        chunks = list(
+            read_records(fh, name="f.csv", header=header, facts=facts, limits=limits, careful=True)
         )
-    )
+    else:
+        chunks = consume_records(fh, list, name="f.csv", header=header, facts=facts, limits=limits)
     return list(header.names), pl.concat(chunks) if chunks else pl.DataFrame()
 
 
