@@ -172,7 +172,7 @@ def scan_points_inputs_floor(template: str) -> None:
 def scan_bronze_floor(template: str) -> None:
     """Read every bronze table of a lake in full: the floor for silver."""
     from loyalty_lake import Lake, scan
-    from loyalty_lake.contract import LANDING_FILES
+    from loyalty_lake.landing.contract import LANDING_FILES
 
     lake = Lake(Path(template))
     start = time.perf_counter()

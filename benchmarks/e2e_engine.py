@@ -31,14 +31,6 @@ from benchmarks.customers import conform
 from loyalty_lake.bronze import bronze_schema
 from loyalty_lake.bronze.ingest import Lineage, bronze_rows, map_header
 from loyalty_lake.config import load_config
-from loyalty_lake.contract import (
-    LANDING_FILES,
-    MALFORMED,
-    RECORD,
-    ROW_NUMBER,
-    landing_file_for,
-    raw_column,
-)
 from loyalty_lake.gold.customers import customer_details
 from loyalty_lake.gold.points import (
     configured_rules,
@@ -46,6 +38,14 @@ from loyalty_lake.gold.points import (
     published_ledger,
     scored_lines,
     settled_ledger,
+)
+from loyalty_lake.landing.contract import (
+    LANDING_FILES,
+    MALFORMED,
+    RECORD,
+    ROW_NUMBER,
+    landing_file_for,
+    raw_column,
 )
 from loyalty_lake.silver.models import SILVER_MODELS, schema
 from loyalty_lake.silver.split import silver_rows

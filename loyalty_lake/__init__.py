@@ -29,10 +29,14 @@ from loyalty_lake.config import Config, load_config
 from loyalty_lake.errors import (
     BadFileError,
     ConfigError,
+    ConservationError,
+    ContractViolation,
+    LakeBusyError,
     LakePathError,
     LandingError,
     LoyaltyLakeError,
     TableNotFoundError,
+    UnsettledRedemptions,
 )
 from loyalty_lake.io import delta
 from loyalty_lake.io.lake import Lake
@@ -59,12 +63,16 @@ __all__ = [
     "BadFileError",
     "Config",
     "ConfigError",
+    "ConservationError",
+    "ContractViolation",
     "GeneratorOptions",
     "Lake",
+    "LakeBusyError",
     "LakePathError",
     "LandingError",
     "LoyaltyLakeError",
     "TableNotFoundError",
+    "UnsettledRedemptions",
     "__version__",
     "build",
     "demo",

@@ -26,9 +26,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from loyalty_lake.contract import Reason  # noqa: TC001 - get_type_hints needs it
+from loyalty_lake.codes import (
+    CONFIGURABLE,
+    Reason,
+    Severity,
+)
 from loyalty_lake.errors import ConfigError
-from loyalty_lake.silver.checks import CONFIGURABLE, Severity
 
 ENV_PREFIX = "LOYALTY_LAKE_"
 #: Environment variables with the prefix that are not configuration keys.

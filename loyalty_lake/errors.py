@@ -7,7 +7,10 @@ them without a traceback.
 
 from __future__ import annotations
 
-from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from loyalty_lake.codes import BadFileReason
 
 
 class LoyaltyLakeError(Exception):
@@ -34,21 +37,6 @@ class LandingError(LoyaltyLakeError):
     """A landing file or folder cannot be ingested."""
 
 
-class BadFileReason(StrEnum):
-    """Why a landing file was refused as a whole."""
-
-    UNKNOWN_FILE = "UNKNOWN_FILE"
-    EMPTY_FILE = "EMPTY_FILE"
-    UNDECODABLE = "UNDECODABLE"
-    BINARY = "BINARY"
-    BAD_HEADER = "BAD_HEADER"
-    MISSING_COLUMNS = "MISSING_COLUMNS"
-    DUPLICATE_COLUMNS = "DUPLICATE_COLUMNS"
-    SYMLINK = "SYMLINK"
-    NOT_A_FILE = "NOT_A_FILE"
-    UNREADABLE = "UNREADABLE"
-
-
 class BadFileError(LandingError):
     """A landing file is refused as a whole; ``reason`` says why."""
 
@@ -59,3 +47,19 @@ class BadFileError(LandingError):
 
 class TableNotFoundError(LoyaltyLakeError):
     """A lake table that was asked for does not exist (yet)."""
+
+
+class LakeBusyError(LoyaltyLakeError):
+    """Another process is writing to the lake."""
+
+
+class ContractViolation(LoyaltyLakeError):
+    """Rows about to be written break their table's pandera contract (a bug, not bad data)."""
+
+
+class ConservationError(LoyaltyLakeError):
+    """Bronze rows are missing from (or counted twice in) silver plus rejects."""
+
+
+class UnsettledRedemptions(LoyaltyLakeError):
+    """Redemption verdicts did not settle within the points engine's rounds."""

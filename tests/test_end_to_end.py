@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 import loyalty_lake as ll
-from loyalty_lake.contract import LANDING_FILES
+from loyalty_lake.landing.contract import LANDING_FILES
 
 
 def test_generated_batches_land_whole_and_only_once(tmp_path):

@@ -15,14 +15,21 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from loyalty_lake.contract import MALFORMED, RECORD, ROW_NUMBER, normalise_column, raw_column
-from loyalty_lake.errors import BadFileError, BadFileReason
+from loyalty_lake.codes import BadFileReason
+from loyalty_lake.errors import BadFileError
+from loyalty_lake.landing.contract import (
+    MALFORMED,
+    RECORD,
+    ROW_NUMBER,
+    normalise_column,
+    raw_column,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from datetime import datetime
 
-    from loyalty_lake.contract import LandingFile
+    from loyalty_lake.landing.contract import LandingFile
 
 EXTRA_COLUMN = "_extra"
 MALFORMED_COLUMN = "_malformed"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from loyalty_lake.silver.split import OPEN
+from loyalty_lake.codes import RejectStatus
 
 
 def dq_summary(rejects: pl.LazyFrame, warnings: pl.LazyFrame) -> pl.LazyFrame:
@@ -19,7 +19,7 @@ def dq_summary(rejects: pl.LazyFrame, warnings: pl.LazyFrame) -> pl.LazyFrame:
         "table",
         pl.col("reason_codes").alias("reason"),
         pl.lit("reject").alias("severity"),
-        (pl.col("status") == OPEN).alias("_open"),
+        (pl.col("status") == RejectStatus.OPEN).alias("_open"),
     )
     warned = warnings.select(
         "batch_id",

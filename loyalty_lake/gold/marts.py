@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from loyalty_lake.codes import RejectStatus, Stage
 from loyalty_lake.gold.points import BONUS, EARN, EXPIRE, REDEEM, REVERSAL
 from loyalty_lake.gold.rfm import AT_RISK, HIGH_SPENDER, OTHERS
-from loyalty_lake.silver.split import REPROCESSED
 
 if TYPE_CHECKING:
     from datetime import date
@@ -191,9 +191,11 @@ def batch_quality(processed_files: pl.LazyFrame, rejects: pl.LazyFrame) -> pl.La
         pl.col("bronze_rows", "accepted", "rejected", "warned").sum().cast(pl.Int64)
     )
     promoted = (
-        rejects.filter(pl.col("stage") == "silver")
+        rejects.filter(pl.col("stage") == Stage.SILVER)
         .group_by("batch_id", "table")
-        .agg((pl.col("status") == REPROCESSED).sum().cast(pl.Int64).alias("reprocessed"))
+        .agg(
+            (pl.col("status") == RejectStatus.REPROCESSED).sum().cast(pl.Int64).alias("reprocessed")
+        )
     )
     open_rejects = pl.col("rejected") - pl.col("reprocessed")
     return (

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from loyalty_lake.errors import LoyaltyLakeError
+from loyalty_lake.errors import UnsettledRedemptions
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -522,10 +522,6 @@ def _expiry(
 
 #: Enough rounds for any customer's run of insufficient redemptions.
 MAX_REDEMPTION_ROUNDS = 100
-
-
-class UnsettledRedemptions(LoyaltyLakeError):
-    """Redemption verdicts did not settle within :data:`MAX_REDEMPTION_ROUNDS` rounds."""
 
 
 def settled_ledger(

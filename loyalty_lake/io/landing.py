@@ -40,9 +40,10 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from loyalty_lake.codes import BadFileReason
 from loyalty_lake.config import LandingConfig
-from loyalty_lake.contract import MALFORMED, RECORD, ROW_NUMBER, raw_column
-from loyalty_lake.errors import BadFileError, BadFileReason, LandingError
+from loyalty_lake.errors import BadFileError, LandingError
+from loyalty_lake.landing.contract import MALFORMED, RECORD, ROW_NUMBER, raw_column
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

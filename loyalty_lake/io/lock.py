@@ -21,7 +21,7 @@ import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from loyalty_lake.errors import LakePathError, LoyaltyLakeError
+from loyalty_lake.errors import LakeBusyError, LakePathError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -38,10 +38,6 @@ _held: dict[str, int] = {}
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-class LakeBusyError(LoyaltyLakeError):
-    """Another process is writing to the lake."""
 
 
 @contextmanager

@@ -32,13 +32,13 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import polars as pl
 
-from loyalty_lake.contract import Reason
+from loyalty_lake.codes import Reason
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from datetime import date
 
-    from loyalty_lake.contract import LandingFile
+    from loyalty_lake.landing.contract import LandingFile
 
 logger = logging.getLogger(__name__)
 

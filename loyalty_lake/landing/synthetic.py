@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import polars as pl
 
-from loyalty_lake.contract import LANDING_FILES, REQUIRED_FILES
 from loyalty_lake.errors import ConfigError
 from loyalty_lake.landing.anomalies import (
     DAY,
@@ -44,6 +43,7 @@ from loyalty_lake.landing.anomalies import (
     id_text,
     money_text,
 )
+from loyalty_lake.landing.contract import LANDING_FILES, REQUIRED_FILES
 from loyalty_lake.progress import no_progress
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class GeneratedBatch:
     """One written batch folder.
 
     ``rows`` maps each written file, by its contract name (``sales_lines``, as
-    in :data:`loyalty_lake.contract.LANDING_FILES`), to its number of data
+    in :data:`loyalty_lake.landing.contract.LANDING_FILES`), to its number of data
     rows; ``anomalies`` counts the batch's ground-truth rows.
     """
 

@@ -1,11 +1,11 @@
 """The only place that joins I/O and transforms: each function runs one stage."""
 
+from loyalty_lake.codes import FileStatus
 from loyalty_lake.pipeline.build import BuildReport, build
 from loyalty_lake.pipeline.gold import GoldReport, build_gold, export_gold
-from loyalty_lake.pipeline.ingest import FileOutcome, FileStatus, IngestReport, ingest
+from loyalty_lake.pipeline.ingest import FileOutcome, IngestReport, ingest
 from loyalty_lake.pipeline.quality import DqReport, dq_report
 from loyalty_lake.pipeline.silver import (
-    ConservationError,
     SilverReport,
     build_silver,
     check_conservation,
@@ -16,7 +16,6 @@ from loyalty_lake.pipeline.status import TableStatus, status
 
 __all__ = [
     "BuildReport",
-    "ConservationError",
     "DqReport",
     "FileOutcome",
     "FileStatus",

@@ -8,11 +8,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from loyalty_lake.codes import FileStatus
 from loyalty_lake.config import load_config
 from loyalty_lake.errors import LandingError
 from loyalty_lake.io.lock import holds_lake
 from loyalty_lake.pipeline.gold import build_gold
-from loyalty_lake.pipeline.ingest import FileStatus, IngestReport, ingest
+from loyalty_lake.pipeline.ingest import IngestReport, ingest
 from loyalty_lake.pipeline.silver import build_silver
 from loyalty_lake.privacy import printable
 from loyalty_lake.progress import Progress, no_progress

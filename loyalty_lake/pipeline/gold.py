@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 import pandera.errors
 import polars as pl
 
-from loyalty_lake.contract import REDEMPTIONS
-from loyalty_lake.errors import LoyaltyLakeError
+from loyalty_lake.errors import ContractViolation, LoyaltyLakeError
 from loyalty_lake.gold.customers import customer_details
 from loyalty_lake.gold.dq import dq_summary
 from loyalty_lake.gold.marts import (
@@ -41,11 +40,11 @@ from loyalty_lake.gold.points import (
 from loyalty_lake.io import delta
 from loyalty_lake.io.export import ExportFormat, export_tables
 from loyalty_lake.io.lock import holds_lake
+from loyalty_lake.landing.contract import REDEMPTIONS
 from loyalty_lake.pipeline.silver import (
     PROCESSED,
     REJECTS,
     WARNINGS,
-    ContractViolation,
     scan_silver,
 )
 from loyalty_lake.privacy import pii_key

@@ -15,7 +15,6 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,9 +22,9 @@ import polars as pl
 import pyarrow as pa
 
 from loyalty_lake.bronze import Lineage, bronze_rows, bronze_schema, map_header
+from loyalty_lake.codes import BadFileReason, FileStatus
 from loyalty_lake.config import load_config
-from loyalty_lake.contract import LANDING_FILES, REQUIRED_FILES, landing_file_for
-from loyalty_lake.errors import BadFileError, BadFileReason, LandingError
+from loyalty_lake.errors import BadFileError, LandingError
 from loyalty_lake.io import delta
 from loyalty_lake.io.lake import Lake, checked_batch_id
 from loyalty_lake.io.landing import (
@@ -38,6 +37,7 @@ from loyalty_lake.io.landing import (
     read_header,
 )
 from loyalty_lake.io.lock import holds_lake
+from loyalty_lake.landing.contract import LANDING_FILES, REQUIRED_FILES, landing_file_for
 from loyalty_lake.privacy import masked, printable
 from loyalty_lake.progress import Progress, no_progress
 
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from typing import BinaryIO
 
     from loyalty_lake.config import Config, LandingConfig
-    from loyalty_lake.contract import LandingFile
+    from loyalty_lake.landing.contract import LandingFile
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +66,6 @@ MANIFEST_SCHEMA = pl.Schema(
         "ingested_at": pl.Datetime("us", "UTC"),
     }
 )
-
-
-class FileStatus(StrEnum):
-    """What happened to a landing file."""
-
-    LANDED = "LANDED"
-    ALREADY_LANDED = "ALREADY_LANDED"
-    REJECTED = "REJECTED"
-    IGNORED = "IGNORED"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,15 +19,16 @@ import pandera.polars as pa
 import polars as pl
 
 from loyalty_lake.bronze import bronze_schema
-from loyalty_lake.contract import LANDING_FILES, LandingFile, Reason
-from loyalty_lake.errors import LoyaltyLakeError
+from loyalty_lake.codes import CURABLE, Reason, RejectStatus, Stage
+from loyalty_lake.errors import ConservationError, ContractViolation
 from loyalty_lake.io import delta, staging
 from loyalty_lake.io.lock import holds_lake
+from loyalty_lake.landing.contract import LANDING_FILES, LandingFile
 from loyalty_lake.progress import Progress, no_progress
 from loyalty_lake.silver import parse
 from loyalty_lake.silver.checks import BATCH_ORDER, WARN_BITS, is_rejected
 from loyalty_lake.silver.models import SILVER_MODELS, Rejects, Warnings, schema
-from loyalty_lake.silver.split import OPEN, REPROCESSED, reject_rows, silver_rows, warning_rows
+from loyalty_lake.silver.split import reject_rows, silver_rows, warning_rows
 from loyalty_lake.silver.tables import (
     MASTER_CHECKS,
     Checks,
@@ -53,18 +54,6 @@ REJECTS = "rejects"
 WARNINGS = "warnings"
 MASTERS = ("stores", "products", "customers", "promotions", "loyalty_rules")
 FACTS = ("sales_header", "sales_lines", "redemptions", "inventory")
-#: Reasons that a later batch can cure (a master that arrives late).
-CURABLE = frozenset(
-    {
-        Reason.UNKNOWN_CUSTOMER,
-        Reason.UNKNOWN_STORE,
-        Reason.UNKNOWN_PRODUCT,
-        Reason.UNKNOWN_PROMOTION,
-        Reason.UNKNOWN_ORIGINAL_TRANSACTION,
-        Reason.ORPHAN_LINE,
-        Reason.PARENT_REJECTED,
-    }
-)
 PROCESSED_SCHEMA = pl.Schema(
     {
         "table": pl.String(),
@@ -79,14 +68,6 @@ PROCESSED_SCHEMA = pl.Schema(
         "processed_at": pl.Datetime("us", "UTC"),
     }
 )
-
-
-class ContractViolation(LoyaltyLakeError):
-    """Rows about to be written break their table's pandera contract (a bug, not bad data)."""
-
-
-class ConservationError(LoyaltyLakeError):
-    """Bronze rows are missing from (or counted twice in) silver plus rejects."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -524,7 +505,7 @@ def reprocess(*, lake: Lake, config: Config, run_id: str, now: datetime | None =
     checks = Checks.from_config(config, now=now)
     meta = {"run_id": run_id, "layer": "silver", "operation": "reprocess"}
     open_rejects = delta.scan_table(path).filter(
-        (pl.col("status") == OPEN) & (pl.col("run_id") != run_id)
+        (pl.col("status") == RejectStatus.OPEN) & (pl.col("run_id") != run_id)
     )
     curable = [r.value for r in CURABLE]
     cured_rows = open_rejects.with_columns(
@@ -606,7 +587,7 @@ def reprocess(*, lake: Lake, config: Config, run_id: str, now: datetime | None =
     if not promoted:
         return 0
     marks = pl.concat(promoted).with_columns(
-        pl.lit(REPROCESSED).alias("status"),
+        pl.lit(RejectStatus.REPROCESSED.value).alias("status"),
         pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("reprocessed_at"),
     )
     delta.merge(
@@ -643,7 +624,7 @@ def _mark_promoted_already(
     repaired = pl.concat(found)
     if repaired.height:
         marks = repaired.with_columns(
-            pl.lit(REPROCESSED).alias("status"),
+            pl.lit(RejectStatus.REPROCESSED.value).alias("status"),
             pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("reprocessed_at"),
         )
         delta.merge(
@@ -668,7 +649,7 @@ def conservation(*, lake: Lake) -> pl.DataFrame:
     """
     processed = _scan_or_empty(lake, "silver", PROCESSED, PROCESSED_SCHEMA)
     rejects = _scan_or_empty(lake, "silver", REJECTS, schema(Rejects)).filter(
-        pl.col("stage") == "silver"  # gold-stage rejects (points) stay in silver too
+        pl.col("stage") == Stage.SILVER  # gold-stage rejects (points) stay in silver too
     )
     frames = []
     for name in LANDING_FILES:
@@ -690,7 +671,10 @@ def conservation(*, lake: Lake) -> pl.DataFrame:
             .group_by("batch_id")
             .agg(
                 pl.len().cast(pl.Int64).alias("rejected"),
-                (pl.col("status") == REPROCESSED).sum().cast(pl.Int64).alias("reprocessed"),
+                (pl.col("status") == RejectStatus.REPROCESSED)
+                .sum()
+                .cast(pl.Int64)
+                .alias("reprocessed"),
             )
         )
         frame = (

@@ -13,12 +13,11 @@ once, at the end.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from loyalty_lake.contract import Reason
+from loyalty_lake.codes import Reason, Severity
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -36,34 +35,6 @@ MALFORMED = "_malformed"
 #: version of a master key wins. Landing order does not matter.
 BATCH_ORDER = ("_batch_id", "_source_file", "_row_number")
 LINEAGE = ("_batch_id", "_source_file", "_file_sha256", "_row_number", "_ingested_at")
-
-
-class Severity(StrEnum):
-    """What a failed rule does to its row."""
-
-    REJECT = "reject"
-    WARN = "warn"
-
-
-#: Severities by default; reasons not listed reject.
-DEFAULT_SEVERITY: Mapping[Reason, Severity] = {
-    Reason.OUTLIER: Severity.WARN,
-    Reason.INVALID_EMAIL: Severity.WARN,
-    Reason.INVALID_PHONE: Severity.WARN,
-    Reason.INVALID_NAME: Severity.WARN,
-}
-#: Reasons whose severity may be configured. The others guard the silver
-#: contract itself (types, keys, references) and always reject.
-CONFIGURABLE = frozenset(
-    {
-        Reason.OUTLIER,
-        Reason.INVALID_EMAIL,
-        Reason.INVALID_PHONE,
-        Reason.INVALID_NAME,
-        Reason.TOTAL_MISMATCH,
-        Reason.UNKNOWN_PROMOTION,
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,8 @@ import pandera.polars as pa
 import polars as pl
 from pandera.engines import polars_engine as pe
 
+from loyalty_lake.codes import RejectStatus, Stage
+
 Money = pe.Decimal(18, 2)
 Rate = pe.Decimal(18, 4)
 UtcTimestamp = pe.DateTime(time_zone="UTC", time_unit="us")
@@ -176,9 +178,9 @@ class Rejects(pa.DataFrameModel):
     reason_codes: pl.List(pl.String)
     message: str
     raw_values: str
-    status: str = pa.Field(isin=["OPEN", "REPROCESSED"])
+    status: str = pa.Field(isin=[s.value for s in RejectStatus])
     #: Where the row was judged: "silver" (data quality) or "gold" (points balance).
-    stage: str = pa.Field(isin=["silver", "gold"])
+    stage: str = pa.Field(isin=[s.value for s in Stage])
     run_id: str
     rejected_at: UtcTimestamp
     reprocessed_at: UtcTimestamp = pa.Field(nullable=True)

@@ -6,16 +6,14 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from loyalty_lake.codes import RejectStatus, Stage
 from loyalty_lake.silver.checks import MESSAGES, RAW, REASONS, WARN_BITS, WARNINGS, is_rejected
 from loyalty_lake.silver.models import SILVER_MODELS, Rejects, Warnings, schema
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from loyalty_lake.contract import LandingFile
-
-OPEN = "OPEN"
-REPROCESSED = "REPROCESSED"
+    from loyalty_lake.landing.contract import LandingFile
 
 
 def silver_rows(checked: pl.LazyFrame, spec: LandingFile) -> pl.LazyFrame:
@@ -63,8 +61,8 @@ def reject_rows(
             pl.col(REASONS).alias("reason_codes"),
             pl.col(MESSAGES).alias("message"),
             pl.col(RAW).struct.json_encode().alias("raw_values"),
-            pl.lit(OPEN).alias("status"),
-            pl.lit("silver").alias("stage"),
+            pl.lit(RejectStatus.OPEN.value).alias("status"),
+            pl.lit(Stage.SILVER.value).alias("stage"),
             pl.lit(run_id).alias("run_id"),
             pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("rejected_at"),
             pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("reprocessed_at"),

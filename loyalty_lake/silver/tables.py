@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from loyalty_lake.contract import (
+from loyalty_lake.codes import DEFAULT_SEVERITY, Reason, Severity
+from loyalty_lake.landing.contract import (
     CUSTOMERS,
     INVENTORY,
     LOYALTY_RULES,
@@ -29,15 +30,12 @@ from loyalty_lake.contract import (
     SALES_HEADER,
     SALES_LINES,
     STORES,
-    Reason,
 )
 from loyalty_lake.silver import parse
 from loyalty_lake.silver.checks import (
-    DEFAULT_SEVERITY,
     MALFORMED,
     RAW,
     Rule,
-    Severity,
     duplicate,
     ends_before_start,
     explained,
@@ -60,7 +58,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from loyalty_lake.config import Config
-    from loyalty_lake.contract import LandingFile
+    from loyalty_lake.landing.contract import LandingFile
 
 ISO_DATE = "an ISO date (YYYY-MM-DD)"
 DECIMAL_2 = "a decimal number with at most 2 places"

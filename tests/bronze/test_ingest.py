@@ -8,8 +8,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from loyalty_lake.bronze import Lineage, bronze_rows, bronze_schema, map_header
-from loyalty_lake.contract import CUSTOMERS, SALES_LINES
-from loyalty_lake.errors import BadFileError, BadFileReason
+from loyalty_lake.codes import BadFileReason
+from loyalty_lake.errors import BadFileError
+from loyalty_lake.landing.contract import CUSTOMERS, SALES_LINES
 
 LINEAGE = Lineage("b1", "customers.csv", "abc", datetime(2026, 11, 1, tzinfo=UTC))
 

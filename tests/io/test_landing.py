@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loyalty_lake.codes import BadFileReason
 from loyalty_lake.config import LandingConfig
-from loyalty_lake.errors import BadFileError, BadFileReason, LandingError
+from loyalty_lake.errors import BadFileError, LandingError
 from loyalty_lake.io.landing import (
     BatchFolder,
     consume_records,

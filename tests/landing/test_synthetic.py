@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty_lake.contract import LANDING_FILES
 from loyalty_lake.errors import ConfigError
 from loyalty_lake.landing import AnomalyRates, GeneratorOptions, generate
 from loyalty_lake.landing.anomalies import EXPECTED_REASON, GROUND_TRUTH_COLUMNS, money_text
+from loyalty_lake.landing.contract import LANDING_FILES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 import loyalty_lake as ll
 from loyalty_lake.config import load_config
+from loyalty_lake.errors import ConservationError
 from loyalty_lake.io import delta
 from loyalty_lake.pipeline import (
-    ConservationError,
     build_silver,
     check_conservation,
     conservation,

@@ -12,7 +12,8 @@ import time
 import pytest
 
 import loyalty_lake as ll
-from loyalty_lake.io.lock import LakeBusyError, writer_lock
+from loyalty_lake.errors import LakeBusyError
+from loyalty_lake.io.lock import writer_lock
 from loyalty_lake.pipeline import conservation
 
 pytestmark = pytest.mark.reliability

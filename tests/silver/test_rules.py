@@ -12,9 +12,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from loyalty_lake.bronze import bronze_schema
-from loyalty_lake.contract import LANDING_FILES, SALES_HEADER, SALES_LINES, Reason
+from loyalty_lake.codes import DEFAULT_SEVERITY, Reason, Severity
+from loyalty_lake.landing.contract import LANDING_FILES, SALES_HEADER, SALES_LINES
 from loyalty_lake.silver import parse
-from loyalty_lake.silver.checks import DEFAULT_SEVERITY, Severity
 from loyalty_lake.silver.models import SILVER_MODELS, Rejects, Warnings, schema
 from loyalty_lake.silver.split import reject_rows, silver_rows, warning_rows
 from loyalty_lake.silver.tables import (
@@ -33,7 +33,7 @@ from loyalty_lake.silver.tables import (
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from loyalty_lake.contract import LandingFile
+    from loyalty_lake.landing.contract import LandingFile
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 INGESTED_AT = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)

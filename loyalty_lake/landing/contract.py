@@ -8,7 +8,6 @@ ingestion checks landed files against it, and silver types its columns.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -182,27 +181,3 @@ ROW_NUMBER, MALFORMED, RECORD = "_row_number", "_malformed", "_record"
 def raw_column(position: int) -> str:
     """The name a raw file column has before mapping: ``c0``, ``c1``, ..."""
     return f"c{position}"
-
-
-class Reason(StrEnum):
-    """Reason codes of the rejects table and the data quality report."""
-
-    NULL_REQUIRED = "NULL_REQUIRED"
-    INVALID_TYPE = "INVALID_TYPE"
-    NEGATIVE_OR_ZERO = "NEGATIVE_OR_ZERO"
-    INVALID_DATE = "INVALID_DATE"
-    DUPLICATE = "DUPLICATE"
-    UNKNOWN_CUSTOMER = "UNKNOWN_CUSTOMER"
-    UNKNOWN_STORE = "UNKNOWN_STORE"
-    UNKNOWN_PRODUCT = "UNKNOWN_PRODUCT"
-    UNKNOWN_PROMOTION = "UNKNOWN_PROMOTION"
-    UNKNOWN_ORIGINAL_TRANSACTION = "UNKNOWN_ORIGINAL_TRANSACTION"
-    TOTAL_MISMATCH = "TOTAL_MISMATCH"
-    ORPHAN_LINE = "ORPHAN_LINE"
-    PARENT_REJECTED = "PARENT_REJECTED"
-    OUTLIER = "OUTLIER"
-    INVALID_EMAIL = "INVALID_EMAIL"
-    INVALID_PHONE = "INVALID_PHONE"
-    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
-    MALFORMED_ROW = "MALFORMED_ROW"
-    INVALID_NAME = "INVALID_NAME"

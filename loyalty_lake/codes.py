@@ -1,0 +1,152 @@
+"""The shared vocabulary: codes, closed sets and dtypes every layer speaks.
+
+One module, imported by everything and importing nothing of loyalty_lake, so
+that a new reason code, event type or status is one edit here (plus the rule
+or the stage that uses it). ``config.py`` reads its defaults from here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+#: Money: exact decimals with 2 places (never binary floating point).
+MONEY = pl.Decimal(18, 2)
+#: Earning rates, multipliers and discounts: exact decimals with 4 places.
+RATE = pl.Decimal(18, 4)
+
+
+class Reason(StrEnum):
+    """Reason codes of the rejects and warnings tables and the data quality report."""
+
+    NULL_REQUIRED = "NULL_REQUIRED"
+    INVALID_TYPE = "INVALID_TYPE"
+    NEGATIVE_OR_ZERO = "NEGATIVE_OR_ZERO"
+    INVALID_DATE = "INVALID_DATE"
+    DUPLICATE = "DUPLICATE"
+    UNKNOWN_CUSTOMER = "UNKNOWN_CUSTOMER"
+    UNKNOWN_STORE = "UNKNOWN_STORE"
+    UNKNOWN_PRODUCT = "UNKNOWN_PRODUCT"
+    UNKNOWN_PROMOTION = "UNKNOWN_PROMOTION"
+    UNKNOWN_ORIGINAL_TRANSACTION = "UNKNOWN_ORIGINAL_TRANSACTION"
+    TOTAL_MISMATCH = "TOTAL_MISMATCH"
+    ORPHAN_LINE = "ORPHAN_LINE"
+    PARENT_REJECTED = "PARENT_REJECTED"
+    OUTLIER = "OUTLIER"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    INVALID_PHONE = "INVALID_PHONE"
+    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
+    MALFORMED_ROW = "MALFORMED_ROW"
+    INVALID_NAME = "INVALID_NAME"
+
+
+class Severity(StrEnum):
+    """What a failed rule does to its row."""
+
+    REJECT = "reject"
+    WARN = "warn"
+
+
+#: Severities by default; reasons not listed reject.
+DEFAULT_SEVERITY: Mapping[Reason, Severity] = MappingProxyType(
+    {
+        Reason.OUTLIER: Severity.WARN,
+        Reason.INVALID_EMAIL: Severity.WARN,
+        Reason.INVALID_PHONE: Severity.WARN,
+        Reason.INVALID_NAME: Severity.WARN,
+    }
+)
+#: Reasons whose severity may be configured. The others guard the silver
+#: contract itself (types, keys, references) and always reject.
+CONFIGURABLE = frozenset(
+    {
+        Reason.OUTLIER,
+        Reason.INVALID_EMAIL,
+        Reason.INVALID_PHONE,
+        Reason.INVALID_NAME,
+        Reason.TOTAL_MISMATCH,
+        Reason.UNKNOWN_PROMOTION,
+    }
+)
+#: Reasons that a later batch can cure (a master that arrives late): their rejects
+#: are retried by reprocessing.
+CURABLE = frozenset(
+    {
+        Reason.UNKNOWN_CUSTOMER,
+        Reason.UNKNOWN_STORE,
+        Reason.UNKNOWN_PRODUCT,
+        Reason.UNKNOWN_PROMOTION,
+        Reason.UNKNOWN_ORIGINAL_TRANSACTION,
+        Reason.ORPHAN_LINE,
+        Reason.PARENT_REJECTED,
+    }
+)
+
+
+class BadFileReason(StrEnum):
+    """Why a landing file was refused as a whole."""
+
+    UNKNOWN_FILE = "UNKNOWN_FILE"
+    EMPTY_FILE = "EMPTY_FILE"
+    UNDECODABLE = "UNDECODABLE"
+    BINARY = "BINARY"
+    BAD_HEADER = "BAD_HEADER"
+    MISSING_COLUMNS = "MISSING_COLUMNS"
+    DUPLICATE_COLUMNS = "DUPLICATE_COLUMNS"
+    SYMLINK = "SYMLINK"
+    NOT_A_FILE = "NOT_A_FILE"
+    UNREADABLE = "UNREADABLE"
+
+
+class FileStatus(StrEnum):
+    """What happened to a landing file (the manifest's ``status``)."""
+
+    LANDED = "LANDED"
+    ALREADY_LANDED = "ALREADY_LANDED"
+    REJECTED = "REJECTED"
+    IGNORED = "IGNORED"
+
+
+class RejectStatus(StrEnum):
+    """Whether a reject is still open or was promoted into silver by reprocessing."""
+
+    OPEN = "OPEN"
+    REPROCESSED = "REPROCESSED"
+
+
+class Stage(StrEnum):
+    """The stage that rejected a row: the silver checks, or gold's points engine."""
+
+    SILVER = "silver"
+    GOLD = "gold"
+
+
+class TransactionType(StrEnum):
+    """A sales header's ``transaction_type``."""
+
+    SALE = "SALE"
+    RETURN = "RETURN"
+
+
+class EventType(StrEnum):
+    """A points ledger event."""
+
+    EARN = "EARN"
+    BONUS = "BONUS"
+    REVERSAL = "REVERSAL"
+    REDEEM = "REDEEM"
+    EXPIRE = "EXPIRE"
+
+
+class Segment(StrEnum):
+    """The mission's three customer segments."""
+
+    HIGH_SPENDER = "High Spender"
+    AT_RISK = "At Risk"
+    OTHERS = "Others"
