@@ -38,7 +38,7 @@ from loyalty_lake.errors import (
     TableNotFoundError,
     UnsettledRedemptions,
 )
-from loyalty_lake.io import delta
+from loyalty_lake.io import catalog
 from loyalty_lake.io.lake import Lake
 from loyalty_lake.landing import AnomalyRates, GeneratorOptions, generate
 from loyalty_lake.pipeline import build, dq_report, ingest, reprocess, status
@@ -46,6 +46,8 @@ from loyalty_lake.pipeline.demo import demo
 from loyalty_lake.pipeline.statement import points_statement
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import polars as pl
 
     from loyalty_lake.io.lake import Layer
@@ -53,9 +55,15 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-def scan(lake: Lake, layer: Layer, name: str, *, version: int | None = None) -> pl.LazyFrame:
-    """A lazy scan of table ``name`` of ``layer`` (at ``version`` for time travel)."""
-    return delta.scan_table(lake.table(layer, name), version=version)
+def scan(
+    lake: Lake | str | Path, layer: Layer, name: str, *, version: int | None = None
+) -> pl.LazyFrame:
+    """A lazy scan of table ``name`` of ``layer`` (at ``version`` for time travel).
+
+    ``lake`` is a :class:`Lake` or its root folder. A table of the catalogue
+    that has not been built yet scans as an empty frame of its schema.
+    """
+    return catalog.scan(lake, layer, name, version=version)
 
 
 __all__ = [

@@ -44,6 +44,24 @@ LINEAGE_COLUMNS: Mapping[str, pl.DataType] = {
 }
 
 
+#: ``landed_files``, the manifest: one row per landed or refused file.
+MANIFEST_SCHEMA = pl.Schema(
+    {
+        "batch_id": pl.String(),
+        "source_file": pl.String(),
+        "table": pl.String(),
+        "file_sha256": pl.String(),
+        "size_bytes": pl.Int64(),
+        "rows": pl.Int64(),
+        "status": pl.String(),
+        "reason": pl.String(),
+        "message": pl.String(),
+        "run_id": pl.String(),
+        "ingested_at": pl.Datetime("us", "UTC"),
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Lineage:
     """Where a file's rows came from; stamped on every bronze row."""

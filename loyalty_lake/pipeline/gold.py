@@ -37,16 +37,11 @@ from loyalty_lake.gold.points import (
     scored_lines,
     settled_ledger,
 )
-from loyalty_lake.io import delta
+from loyalty_lake.io import catalog, delta
+from loyalty_lake.io.catalog import PROCESSED, REJECTS, WARNINGS
 from loyalty_lake.io.export import ExportFormat, export_tables
 from loyalty_lake.io.lock import holds_lake
 from loyalty_lake.landing.contract import REDEMPTIONS
-from loyalty_lake.pipeline.silver import (
-    PROCESSED,
-    REJECTS,
-    WARNINGS,
-    scan_silver,
-)
 from loyalty_lake.privacy import pii_key
 from loyalty_lake.silver.models import Rejects, schema
 
@@ -74,7 +69,11 @@ class GoldReport:
 
 def latest_transaction_date(lake: Lake) -> date | None:
     """The date of the latest clean transaction: the default ``as_of``."""
-    latest = scan_silver(lake, "sales_header").select(pl.col("transaction_date").max()).collect()
+    latest = (
+        catalog.scan(lake, "silver", "sales_header")
+        .select(pl.col("transaction_date").max())
+        .collect()
+    )
     return latest.item()
 
 
@@ -90,10 +89,10 @@ def build_gold(*, lake: Lake, config: Config, run_id: str, as_of: date | None = 
         _record_insufficient(lake, insufficient, run_id=run_id, meta=meta)
         totals = _points_totals(tables["points_ledger"])
     tables["dq_summary"] = dq_summary(
-        scan_silver(lake, REJECTS), scan_silver(lake, WARNINGS)
+        catalog.scan(lake, "silver", REJECTS), catalog.scan(lake, "silver", WARNINGS)
     ).collect()
     tables["batch_quality"] = batch_quality(
-        scan_silver(lake, PROCESSED), scan_silver(lake, REJECTS)
+        catalog.scan(lake, "silver", PROCESSED), catalog.scan(lake, "silver", REJECTS)
     ).collect()
     log.info("Gold: validating and publishing")
     for name, rows in tables.items():
@@ -133,21 +132,23 @@ def _gold_tables(
     lake: Lake, *, config: Config, as_of: date
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     """Every gold table but dq_summary, and the redemptions rejected for insufficient points."""
-    landed_rules = scan_silver(lake, "loyalty_rules").collect()
+    landed_rules = catalog.scan(lake, "silver", "loyalty_rules").collect()
     rules = landed_rules if landed_rules.height else configured_rules(config.loyalty.default_rules)
     products = (
-        scan_silver(lake, "products")
+        catalog.scan(lake, "silver", "products")
         .select("product_id", "product_category", "product_name")
         .collect()
     )
-    promotions = scan_silver(lake, "promotions").collect()
-    sales_header = scan_silver(lake, "sales_header")
-    sales_lines = scan_silver(lake, "sales_lines")
+    promotions = catalog.scan(lake, "silver", "promotions").collect()
+    sales_header = catalog.scan(lake, "silver", "sales_header")
+    sales_lines = catalog.scan(lake, "silver", "sales_lines")
     # Lines with their points are only ever summed: keep the sums, not the lines.
     scored = scored_lines(
         sales_header, sales_lines, products, rules=rules, promotions=promotions, as_of=as_of
     ).cache()
-    events = ledger_events(scored, scan_silver(lake, "redemptions"), rules=rules, as_of=as_of)
+    events = ledger_events(
+        scored, catalog.scan(lake, "silver", "redemptions"), rules=rules, as_of=as_of
+    )
     promoted = scored.filter(pl.col("promotion_id").is_not_null()).select(
         "promotion_id", "transaction_type", "transaction_date", "points"
     )
@@ -157,7 +158,7 @@ def _gold_tables(
     ledger, insufficient = _points(lake, events_done, config=config, as_of=as_of)
     log.info("Gold: customer details")
     details = customer_details(
-        scan_silver(lake, "customers"),
+        catalog.scan(lake, "silver", "customers"),
         sales_header,
         ledger.lazy(),
         config=config,
@@ -166,7 +167,7 @@ def _gold_tables(
     ).collect()
     log.info("Gold: marts")
     lines = sale_lines(sales_header, sales_lines, products, as_of=as_of).cache()
-    stores = scan_silver(lake, "stores")
+    stores = catalog.scan(lake, "silver", "stores")
     daily, by_store, by_product, by_member, loyalty, promos, summary = pl.collect_all(
         [
             sales_daily(lines, stores),
@@ -201,7 +202,7 @@ def _points(
     )
     log.info("Gold: %d redemptions rejected for insufficient points", rejected.len())
     insufficient = (
-        scan_silver(lake, "redemptions")
+        catalog.scan(lake, "silver", "redemptions")
         .filter(pl.col("redemption_id").is_in(rejected.implode()))
         .collect()
     )

@@ -22,10 +22,12 @@ import polars as pl
 import pyarrow as pa
 
 from loyalty_lake.bronze import Lineage, bronze_rows, bronze_schema, map_header
+from loyalty_lake.bronze.ingest import MANIFEST_SCHEMA
 from loyalty_lake.codes import BadFileReason, FileStatus
 from loyalty_lake.config import load_config
 from loyalty_lake.errors import BadFileError, LandingError
 from loyalty_lake.io import delta
+from loyalty_lake.io.catalog import MANIFEST
 from loyalty_lake.io.lake import Lake, checked_batch_id
 from loyalty_lake.io.landing import (
     BatchFolder,
@@ -49,23 +51,6 @@ if TYPE_CHECKING:
     from loyalty_lake.landing.contract import LandingFile
 
 log = logging.getLogger(__name__)
-
-MANIFEST = "landed_files"
-MANIFEST_SCHEMA = pl.Schema(
-    {
-        "batch_id": pl.String(),
-        "source_file": pl.String(),
-        "table": pl.String(),
-        "file_sha256": pl.String(),
-        "size_bytes": pl.Int64(),
-        "rows": pl.Int64(),
-        "status": pl.String(),
-        "reason": pl.String(),
-        "message": pl.String(),
-        "run_id": pl.String(),
-        "ingested_at": pl.Datetime("us", "UTC"),
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)

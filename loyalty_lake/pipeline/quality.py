@@ -9,7 +9,9 @@ import polars as pl
 
 from loyalty_lake.config import load_config
 from loyalty_lake.gold.dq import dq_summary
-from loyalty_lake.pipeline.silver import REJECTS, WARNINGS, conservation, scan_silver
+from loyalty_lake.io import catalog
+from loyalty_lake.io.catalog import REJECTS, WARNINGS
+from loyalty_lake.pipeline.silver import conservation
 from loyalty_lake.privacy import PERSONAL_COLUMNS, masked, masked_raw_values, shortened
 
 if TYPE_CHECKING:
@@ -46,8 +48,8 @@ def dq_report(
     in ``privacy.personal_columns`` of ``config``.
     """
     personal = PERSONAL_COLUMNS | set((config or load_config()).privacy.personal_columns)
-    rejects = scan_silver(lake, REJECTS)
-    warnings = scan_silver(lake, WARNINGS)
+    rejects = catalog.scan(lake, "silver", REJECTS)
+    warnings = catalog.scan(lake, "silver", WARNINGS)
     if batch_id is not None:
         rejects = rejects.filter(pl.col("batch_id") == batch_id)
         warnings = warnings.filter(pl.col("batch_id") == batch_id)

@@ -18,16 +18,16 @@ import pandera.errors
 import pandera.polars as pa
 import polars as pl
 
-from loyalty_lake.bronze import bronze_schema
 from loyalty_lake.codes import CURABLE, Reason, RejectStatus, Stage
 from loyalty_lake.errors import ConservationError, ContractViolation
-from loyalty_lake.io import delta, staging
+from loyalty_lake.io import catalog, delta, staging
+from loyalty_lake.io.catalog import FACTS, MASTERS, PROCESSED, REJECTS, WARNINGS
 from loyalty_lake.io.lock import holds_lake
 from loyalty_lake.landing.contract import LANDING_FILES, LandingFile
 from loyalty_lake.progress import Progress, no_progress
 from loyalty_lake.silver import parse
 from loyalty_lake.silver.checks import BATCH_ORDER, WARN_BITS, is_rejected
-from loyalty_lake.silver.models import SILVER_MODELS, Rejects, Warnings, schema
+from loyalty_lake.silver.models import PROCESSED_FILES_SCHEMA, SILVER_MODELS, Rejects, Warnings
 from loyalty_lake.silver.split import reject_rows, silver_rows, warning_rows
 from loyalty_lake.silver.tables import (
     MASTER_CHECKS,
@@ -48,26 +48,6 @@ if TYPE_CHECKING:
     from loyalty_lake.io.lake import Lake
 
 log = logging.getLogger(__name__)
-
-PROCESSED = "processed_files"
-REJECTS = "rejects"
-WARNINGS = "warnings"
-MASTERS = ("stores", "products", "customers", "promotions", "loyalty_rules")
-FACTS = ("sales_header", "sales_lines", "redemptions", "inventory")
-PROCESSED_SCHEMA = pl.Schema(
-    {
-        "table": pl.String(),
-        "batch_id": pl.String(),
-        "source_file": pl.String(),
-        "file_sha256": pl.String(),
-        "bronze_rows": pl.Int64(),
-        "accepted": pl.Int64(),
-        "rejected": pl.Int64(),
-        "warned": pl.Int64(),
-        "run_id": pl.String(),
-        "processed_at": pl.Datetime("us", "UTC"),
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +110,7 @@ def process_new_files(
 
 def _pending_files(lake: Lake) -> pl.DataFrame:
     """(table, file_sha256, batch_id, source_file) of bronze files silver has not processed."""
-    done = _scan_or_empty(lake, "silver", PROCESSED, PROCESSED_SCHEMA).select(
-        "table", "file_sha256"
-    )
+    done = catalog.scan(lake, "silver", PROCESSED).select("table", "file_sha256")
     files = [
         delta.scan_table(lake.table("bronze", name))
         .select("_file_sha256", "_batch_id", "_source_file")
@@ -153,34 +131,11 @@ def _pending_files(lake: Lake) -> pl.DataFrame:
     )
 
 
-def _scan_or_empty(
-    lake: Lake, layer: str, name: str, empty: pl.Schema, *, version: int | None = None
-) -> pl.LazyFrame:
-    path = lake.table(layer, name)  # type: ignore[arg-type]
-    if not delta.table_exists(path):
-        return pl.LazyFrame(schema=empty)
-    return delta.scan_table(path, version=version)
-
-
 def _bronze(lake: Lake, spec: LandingFile, shas: list[str]) -> pl.LazyFrame:
     """Bronze rows of the given files (an empty frame if there are none)."""
-    path = lake.table("bronze", spec.name)
-    if not shas or not delta.table_exists(path):
-        return pl.LazyFrame(schema=bronze_schema(spec))
-    return delta.scan_table(path).filter(pl.col("_file_sha256").is_in(shas))
-
-
-_SILVER_SCHEMAS: dict[str, pl.Schema] = {
-    **{name: schema(model) for name, model in SILVER_MODELS.items()},
-    REJECTS: schema(Rejects),
-    WARNINGS: schema(Warnings),
-    PROCESSED: PROCESSED_SCHEMA,
-}
-
-
-def scan_silver(lake: Lake, name: str, *, version: int | None = None) -> pl.LazyFrame:
-    """A lazy scan of silver table ``name`` (at ``version``); empty before the first build."""
-    return _scan_or_empty(lake, "silver", name, _SILVER_SCHEMAS[name], version=version)
+    if not shas:
+        return pl.LazyFrame(schema=catalog.table_schema("bronze", spec.name))
+    return catalog.scan(lake, "bronze", spec.name).filter(pl.col("_file_sha256").is_in(shas))
 
 
 # --- one run ---------------------------------------------------------------------------
@@ -207,13 +162,13 @@ def _process(
         checked = MASTER_CHECKS[name](_bronze(lake, spec, shas[name]), checks=checks).collect()
         out.add(name, checked.lazy())
         current[name] = _latest_versions(
-            scan_silver(lake, name), silver_rows(checked.lazy(), spec), spec
+            catalog.scan(lake, "silver", name), silver_rows(checked.lazy(), spec), spec
         )
     known = Known.from_masters(current)
     # Silver as it was before this run (the run's own parts are written meanwhile).
     existing = {
-        name: scan_silver(
-            lake, name, version=delta.table_version(lake.table("silver", name))
+        name: catalog.scan(
+            lake, "silver", name, version=delta.table_version(lake.table("silver", name))
         ).filter(pl.col("_file_sha256").is_in(shas[name]).not_())
         for name in FACTS
     }
@@ -411,7 +366,7 @@ class _Outputs:
             .group_by("table", "batch_id", "source_file", "file_sha256")
             .agg(pl.col("bronze_rows", "accepted", "rejected", "warned").sum())
             .select(
-                *PROCESSED_SCHEMA.names()[:8],
+                *PROCESSED_FILES_SCHEMA.names()[:8],
                 pl.lit(self.run_id).alias("run_id"),
                 pl.lit(self.now, dtype=pl.Datetime("us", "UTC")).alias("processed_at"),
             )
@@ -534,7 +489,9 @@ def reprocess(*, lake: Lake, config: Config, run_id: str, now: datetime | None =
         candidates = candidates.join(
             repaired, on=["table", "file_sha256", "row_number"], how="anti"
         )
-    known = Known.from_masters({name: scan_silver(lake, name).collect() for name in MASTERS})
+    known = Known.from_masters(
+        {name: catalog.scan(lake, "silver", name).collect() for name in MASTERS}
+    )
 
     def retried(name: str) -> pl.LazyFrame:
         rows = candidates.filter(pl.col("table") == name).select(
@@ -549,19 +506,22 @@ def reprocess(*, lake: Lake, config: Config, run_id: str, now: datetime | None =
         retried("sales_header"),
         retried("sales_lines"),
         known=known,
-        existing_header=scan_silver(lake, "sales_header"),
-        existing_lines=scan_silver(lake, "sales_lines"),
+        existing_header=catalog.scan(lake, "silver", "sales_header"),
+        existing_lines=catalog.scan(lake, "silver", "sales_lines"),
         checks=checks,
-        outliers=scan_silver(lake, "sales_lines"),
+        outliers=catalog.scan(lake, "silver", "sales_lines"),
     )
     redemptions = checked_redemptions(
         retried("redemptions"),
         known=known,
-        existing=scan_silver(lake, "redemptions"),
+        existing=catalog.scan(lake, "silver", "redemptions"),
         checks=checks,
     )
     inventory = checked_inventory(
-        retried("inventory"), known=known, existing=scan_silver(lake, "inventory"), checks=checks
+        retried("inventory"),
+        known=known,
+        existing=catalog.scan(lake, "silver", "inventory"),
+        checks=checks,
     )
     frames = dict(zip(FACTS, pl.collect_all([header, lines, redemptions, inventory]), strict=True))
     promoted = []
@@ -610,7 +570,7 @@ def _mark_promoted_already(
     """
     found = [
         candidates.filter(pl.col("table") == name).join(
-            scan_silver(lake, name)
+            catalog.scan(lake, "silver", name)
             .select(
                 pl.col("_file_sha256").alias("file_sha256"),
                 pl.col("_row_number").alias("row_number"),
@@ -647,8 +607,8 @@ def conservation(*, lake: Lake) -> pl.DataFrame:
     ``accepted`` counts rows accepted when their file was processed plus rejects
     promoted later; for facts ``in_silver`` counts the rows silver really holds.
     """
-    processed = _scan_or_empty(lake, "silver", PROCESSED, PROCESSED_SCHEMA)
-    rejects = _scan_or_empty(lake, "silver", REJECTS, schema(Rejects)).filter(
+    processed = catalog.scan(lake, "silver", PROCESSED)
+    rejects = catalog.scan(lake, "silver", REJECTS).filter(
         pl.col("stage") == Stage.SILVER  # gold-stage rejects (points) stay in silver too
     )
     frames = []
@@ -687,7 +647,7 @@ def conservation(*, lake: Lake) -> pl.DataFrame:
         )
         if name in FACTS:
             held = (
-                scan_silver(lake, name)
+                catalog.scan(lake, "silver", name)
                 .group_by(pl.col("_batch_id").alias("batch_id"))
                 .agg(pl.len().cast(pl.Int64).alias("in_silver"))
             )

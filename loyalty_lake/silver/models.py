@@ -207,6 +207,23 @@ class Warnings(pa.DataFrameModel):
         strict = True
 
 
+#: ``processed_files``: one row per bronze file silver has processed, with its counts.
+PROCESSED_FILES_SCHEMA = pl.Schema(
+    {
+        "table": pl.String(),
+        "batch_id": pl.String(),
+        "source_file": pl.String(),
+        "file_sha256": pl.String(),
+        "bronze_rows": pl.Int64(),
+        "accepted": pl.Int64(),
+        "rejected": pl.Int64(),
+        "warned": pl.Int64(),
+        "run_id": pl.String(),
+        "processed_at": pl.Datetime("us", "UTC"),
+    }
+)
+
+
 def schema(model: type[pa.DataFrameModel]) -> pl.Schema:
     """The Polars schema of a model: data columns first, lineage last."""
     columns = {name: column.dtype.type for name, column in model.to_schema().columns.items()}

@@ -10,9 +10,9 @@ import pytest
 import loyalty_lake as ll
 from loyalty_lake.config import load_config
 from loyalty_lake.io import delta
+from loyalty_lake.io.catalog import FACTS, MASTERS, PROCESSED, REJECTS, WARNINGS
 from loyalty_lake.pipeline import build_silver, ingest
 from loyalty_lake.pipeline import silver as silver_pipeline
-from loyalty_lake.pipeline.silver import FACTS, MASTERS, PROCESSED, REJECTS, WARNINGS
 
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
 CONFIG = load_config(env={})
