@@ -32,13 +32,7 @@ from loyalty_lake.bronze import bronze_schema
 from loyalty_lake.bronze.ingest import Lineage, bronze_rows, map_header
 from loyalty_lake.config import load_config
 from loyalty_lake.gold.customers import customer_details
-from loyalty_lake.gold.points import (
-    configured_rules,
-    ledger_events,
-    published_ledger,
-    scored_lines,
-    settled_ledger,
-)
+from loyalty_lake.gold.tables import SilverTables, customer_state
 from loyalty_lake.landing.contract import (
     LANDING_FILES,
     MALFORMED,
@@ -121,31 +115,15 @@ def clean(bronze: dict[str, pl.DataFrame], *, config: Config) -> dict[str, pl.Da
 
 
 def customers(silver: dict[str, pl.DataFrame], *, config: Config) -> pl.DataFrame:
-    """Points, RFM and segments of every customer, as the gold build computes them."""
-    header, lines = silver["sales_header"].lazy(), silver["sales_lines"].lazy()
+    """Points, RFM and segments of every customer, as the gold build computes them.
+
+    Gold's two customer stages (the per-customer state, then the global
+    scoring of ``customer_details``), without the marts.
+    """
     as_of = silver["sales_header"]["transaction_date"].max()
-    landed = silver["loyalty_rules"]
-    rules = landed if landed.height else configured_rules(config.loyalty.default_rules)
-    scored = scored_lines(
-        header,
-        lines,
-        silver["products"],
-        rules=rules,
-        promotions=silver["promotions"],
-        as_of=as_of,
-    )
-    events = ledger_events(scored, silver["redemptions"].lazy(), rules=rules, as_of=as_of)
-    ledger, _ = settled_ledger(
-        events.collect(), as_of=as_of, expiry_months=config.loyalty.expiry_months
-    )
-    details = customer_details(
-        silver["customers"].lazy(),
-        header,
-        published_ledger(ledger),
-        config=config,
-        as_of=as_of,
-        pii_key=None,
-    )
+    tables = SilverTables.of(**{n: f for n, f in silver.items() if n in SilverTables.names()})
+    state = customer_state(tables, config=config, as_of=as_of, pii_key=None)
+    details = customer_details(state.customers.lazy(), as_of=as_of, settings=config.segments)
     return details.with_columns(monetary_cents=(pl.col("monetary") * 100).cast(pl.Int64)).collect()
 
 

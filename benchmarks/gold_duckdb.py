@@ -40,7 +40,7 @@ import polars as pl
 from deltalake import DeltaTable
 
 from loyalty_lake.config import load_config
-from loyalty_lake.gold.rfm import customer_activity, segmented
+from loyalty_lake.gold.rfm import customer_activity, customer_scores
 from loyalty_lake.io import delta
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def loyalty_lake_rfm(
         .with_columns(pl.col("total_loyalty_points").fill_null(0))
     )
     return (
-        segmented(activity, as_of=as_of, settings=config.segments)
+        customer_scores(activity, as_of=as_of, settings=config.segments)
         .select(COLUMNS)
         .sort("customer_id")
         .collect()

@@ -335,36 +335,55 @@ def _convert(tp: Any, value: Any, *, key: str, where: str) -> Any:
         raise _bad_value(key, value, getattr(tp, "__name__", str(tp)), where) from exc
 
 
-def _convert_scalar(tp: Any, value: Any) -> Any:
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text not in {"true", "false", "1", "0", "yes", "no"}:
-            raise ValueError(value)
-        return text in {"true", "1", "yes"}
-    if tp is int:
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise ValueError(value)
-        return int(value)
-    if tp is Decimal:
-        # str() first so that a TOML float such as 0.1 stays exactly 0.1.
-        return Decimal(str(value).strip())
-    if tp is date:
-        return value if isinstance(value, date) else date.fromisoformat(str(value).strip())
-    if tp is Path:
-        return Path(str(value))
-    if isinstance(tp, type) and issubclass(tp, Enum):
-        text = str(value).strip()
-        members = {m.value.lower(): m for m in tp}
-        if text.lower() not in members:
-            raise ValueError(value)
-        return members[text.lower()]
-    if tp is str:
-        if not isinstance(value, str):
-            raise TypeError(value)
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
         return value
-    raise TypeError(tp)
+    text = str(value).strip().lower()
+    if text not in {"true", "false", "1", "0", "yes", "no"}:
+        raise ValueError(value)
+    return text in {"true", "1", "yes"}
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(value)
+    return int(value)
+
+
+def _member(tp: type[Enum], value: Any) -> Enum:
+    members = {m.value.lower(): m for m in tp}
+    text = str(value).strip().lower()
+    if text not in members:
+        raise ValueError(value)
+    return members[text]
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return value
+
+
+#: How a TOML or environment value becomes each scalar type of the configuration.
+_SCALARS: dict[Any, Any] = {
+    bool: _boolean,
+    int: _integer,
+    # str() first so that a TOML float such as 0.1 stays exactly 0.1.
+    Decimal: lambda value: Decimal(str(value).strip()),
+    date: lambda value: (
+        value if isinstance(value, date) else date.fromisoformat(str(value).strip())
+    ),
+    Path: lambda value: Path(str(value)),
+    str: _text,
+}
+
+
+def _convert_scalar(tp: Any, value: Any) -> Any:
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return _member(tp, value)
+    if tp not in _SCALARS:
+        raise TypeError(tp)
+    return _SCALARS[tp](value)
 
 
 def _bad_value(key: str, value: Any, expected: str, where: str) -> ConfigError:

@@ -1,8 +1,9 @@
 """The loyalty_lake dashboard: ``loyalty-lake dashboard`` runs this script with Streamlit.
 
 Run by hand: ``streamlit run loyalty_lake/dashboard/app.py -- --lake lake``.
-It reads the gold tables through the library (cached per table version) and
-aggregates in Polars before anything is drawn.
+It reads the gold tables through :mod:`loyalty_lake.dashboard.source` (cached per
+table version) and aggregates them with the pure functions of
+:mod:`loyalty_lake.dashboard.data` before anything is drawn.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from loyalty_lake.dashboard import data
+from loyalty_lake.codes import Segment
+from loyalty_lake.dashboard import data, source
 from loyalty_lake.errors import LoyaltyLakeError
 from loyalty_lake.io.export import neutralised
 from loyalty_lake.io.lake import Lake
@@ -26,9 +28,8 @@ from loyalty_lake.pipeline.statement import points_statement
 if TYPE_CHECKING:
     from datetime import date
 
-SEGMENT_COLOURS = alt.Scale(
-    domain=["High Spender", "At Risk", "Others"], range=["#2e7d32", "#c62828", "#9e9e9e"]
-)
+SEGMENTS = [segment.value for segment in Segment]
+SEGMENT_COLOURS = alt.Scale(domain=SEGMENTS, range=["#2e7d32", "#c62828", "#9e9e9e"])
 MOVEMENT_COLOURS = alt.Scale(
     domain=["earned", "redeemed", "expired", "reversed"],
     range=["#2e7d32", "#1565c0", "#c62828", "#ef6c00"],
@@ -47,7 +48,7 @@ def lake_from_arguments(argv: list[str]) -> Lake:
 def cached_gold(root: str, versions: tuple[tuple[str, int | None], ...]) -> data.Gold | None:
     """The gold tables, read once per set of table versions."""
     del versions  # the cache key: a new build brings new versions
-    return data.load_gold(Lake(Path(root)))
+    return source.load_gold(Lake(Path(root)))
 
 
 def sidebar_filters(gold: data.Gold) -> data.Filters:
@@ -68,9 +69,7 @@ def sidebar_filters(gold: data.Gold) -> data.Filters:
     categories = st.sidebar.multiselect(
         "Category", sorted(daily["category"].unique()), key="categories"
     )
-    segments = st.sidebar.multiselect(
-        "Segment", ["High Spender", "At Risk", "Others"], key="segments"
-    )
+    segments = st.sidebar.multiselect("Segment", SEGMENTS, key="segments")
     return data.Filters(
         start=start,
         end=end,
@@ -292,7 +291,7 @@ def main() -> None:
     st.set_page_config(page_title="loyalty_lake", page_icon="🛒", layout="wide")
     lake = lake_from_arguments(sys.argv[1:])
     st.title("loyalty_lake")
-    gold = cached_gold(str(lake.root), data.gold_versions(lake))
+    gold = cached_gold(str(lake.root), source.gold_versions(lake))
     if gold is None:
         st.info(
             f"There is no gold data in {lake.root} yet. Run `loyalty-lake demo` (or "

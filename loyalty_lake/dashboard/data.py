@@ -1,25 +1,20 @@
-"""What the dashboard shows, as pure functions over gold tables (no Streamlit here).
+"""What the dashboard shows, as pure functions over gold tables (no Streamlit, no I/O here).
 
-The app loads the gold tables once per lake version (cached) and passes them
-through these functions, which filter and aggregate in Polars so that only
-small frames reach the browser.
+The app reads the gold tables once per set of table versions (cached, through
+:mod:`loyalty_lake.dashboard.source`) and passes them through these functions,
+which filter and aggregate in Polars so that only small frames reach the browser.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from loyalty_lake.gold.models import GOLD_MODELS
-from loyalty_lake.io import delta
-
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-    from loyalty_lake.io.lake import Lake
+    from datetime import date
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,22 +26,6 @@ class Gold:
 
     def __getitem__(self, name: str) -> pl.DataFrame:
         return self.tables[name]
-
-
-def gold_versions(lake: Lake) -> tuple[tuple[str, int | None], ...]:
-    """The version of every gold table: the cache key of the dashboard's data."""
-    return tuple((name, delta.table_version(lake.table("gold", name))) for name in GOLD_MODELS)
-
-
-def load_gold(lake: Lake) -> Gold | None:
-    """Every gold table, or None when the lake has none yet."""
-    present = [n for n in GOLD_MODELS if delta.table_exists(lake.table("gold", n))]
-    if "customer_details" not in present:
-        return None
-    tables = {name: delta.scan_table(lake.table("gold", name)).collect() for name in present}
-    (last,) = delta.table_history(lake.table("gold", "customer_details"), limit=1)
-    as_of = last.metadata.get("as_of")
-    return Gold(tables=tables, as_of=date.fromisoformat(as_of) if as_of else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,10 @@ import pandera.polars as pa
 import polars as pl
 from pandera.engines import polars_engine as pe
 
-Money = pe.Decimal(18, 2)
-Rate = pe.Decimal(18, 4)
+from loyalty_lake.codes import MONEY, RATE, EventType, Segment, Severity
+
+Money = pe.Decimal(MONEY.precision, MONEY.scale)
+Rate = pe.Decimal(RATE.precision, RATE.scale)
 
 
 class DqSummary(pa.DataFrameModel):
@@ -19,7 +21,7 @@ class DqSummary(pa.DataFrameModel):
     batch_id: str = pa.Field(description="The landing batch.")
     table: str = pa.Field(description="The landing table (file) the rows came from.")
     reason: str = pa.Field(description="Reason code (see docs/data-quality.md).")
-    severity: str = pa.Field(isin=["reject", "warn"], description="reject or warn.")
+    severity: str = pa.Field(isin=[s.value for s in Severity], description="reject or warn.")
     rows: pl.Int64 = pa.Field(ge=1, description="Rows carrying the reason.")
     open_rows: pl.Int64 = pa.Field(ge=0, description="Of those, rejects not yet reprocessed.")
 
@@ -37,9 +39,7 @@ class PointsLedger(pa.DataFrameModel):
     customer_id: str = pa.Field(description="The customer.")
     sequence: pl.Int64 = pa.Field(ge=1, description="Order of the event for the customer.")
     event_date: dt.date = pa.Field(description="When the points moved.")
-    event_type: str = pa.Field(
-        isin=["EARN", "BONUS", "REVERSAL", "REDEEM", "EXPIRE"], description="What happened."
-    )
+    event_type: str = pa.Field(isin=[e.value for e in EventType], description="What happened.")
     points: pl.Int64 = pa.Field(description="Points added (+) or taken (-).")
     balance_after: pl.Int64 = pa.Field(description="The customer's balance after the event.")
     transaction_id: str = pa.Field(nullable=True, description="Sale or return (or expired lot).")
@@ -55,7 +55,7 @@ class PointsLedger(pa.DataFrameModel):
     @classmethod
     def signs(cls, data: pa.PolarsData) -> pl.LazyFrame:
         """Earning events add points; reversals, redemptions and expiries take them."""
-        adds = pl.col("event_type").is_in(["EARN", "BONUS"])
+        adds = pl.col("event_type").is_in([EventType.EARN, EventType.BONUS])
         return data.lazyframe.select(
             pl.when(adds).then(pl.col("points") >= 0).otherwise(pl.col("points") <= 0)
         )
@@ -88,9 +88,7 @@ class CustomerDetails(pa.DataFrameModel):
     f_score: pl.Int8 = pa.Field(nullable=True, ge=1, le=5, description="Frequency quintile.")
     m_score: pl.Int8 = pa.Field(nullable=True, ge=1, le=5, description="Monetary quintile.")
     rfm_segment: str = pa.Field(nullable=True, description="Named RFM segment (see docs).")
-    segment: str = pa.Field(
-        isin=["High Spender", "At Risk", "Others"], description="The mission's segment."
-    )
+    segment: str = pa.Field(isin=[s.value for s in Segment], description="The mission's segment.")
     is_high_spender: bool = pa.Field(description="Top 10 % by monetary, ties included.")
     is_at_risk: bool = pa.Field(description="30+ days since the last sale and points > 0.")
 

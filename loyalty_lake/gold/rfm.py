@@ -2,9 +2,9 @@
 
 :func:`customer_activity` is per-customer work: it depends only on each
 customer's own transactions, so it can run sharded by customer (and
-incrementally per batch). :func:`rfm` and :func:`segments` are the global
-scoring over the small one-row-per-customer table: quintiles, the top 10 %,
-segments.
+incrementally per batch). :func:`customer_scores` (:func:`rfm`, then
+:func:`segments`) is the global scoring over the small one-row-per-customer
+table: quintiles, the top 10 %, segments.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from loyalty_lake.codes import MONEY, Segment, TransactionType
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import date
     from decimal import Decimal
 
     from loyalty_lake.config import RfmSegmentRule, SegmentConfig
-
-HIGH_SPENDER, AT_RISK, OTHERS = "High Spender", "At Risk", "Others"
 
 
 def customer_activity(sales_header: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
@@ -32,7 +32,7 @@ def customer_activity(sales_header: pl.LazyFrame, *, as_of: date) -> pl.LazyFram
     the customer of its original sale, like its points, and against its own
     customer only when the sale is not in ``sales_header``).
     """
-    is_sale = pl.col("transaction_type") == "SALE"
+    is_sale = pl.col("transaction_type") == TransactionType.SALE
     signed = pl.when(is_sale).then(pl.col("total_amount")).otherwise(-pl.col("total_amount"))
     buyers = sales_header.select(
         pl.col("transaction_id").alias("original_transaction_id"),
@@ -58,7 +58,7 @@ def customer_activity(sales_header: pl.LazyFrame, *, as_of: date) -> pl.LazyFram
             .n_unique()
             .cast(pl.Int64)
             .alias("frequency"),
-            signed.sum().cast(pl.Decimal(18, 2)).alias("monetary"),
+            signed.sum().cast(MONEY).alias("monetary"),
         )
     )
 
@@ -136,19 +136,22 @@ def segments(
         high.fill_null(False).alias("is_high_spender"), at_risk.fill_null(False).alias("is_at_risk")
     ).with_columns(
         pl.when(pl.col("is_high_spender"))
-        .then(pl.lit(HIGH_SPENDER))
+        .then(pl.lit(Segment.HIGH_SPENDER))
         .when(pl.col("is_at_risk"))
-        .then(pl.lit(AT_RISK))
-        .otherwise(pl.lit(OTHERS))
+        .then(pl.lit(Segment.AT_RISK))
+        .otherwise(pl.lit(Segment.OTHERS))
         .alias("segment")
     )
 
 
-def segmented(customers: pl.LazyFrame, *, as_of: date, settings: SegmentConfig) -> pl.LazyFrame:
-    """:func:`rfm` then :func:`segments` of one-row-per-customer activity, as configured.
+def customer_scores(
+    customers: pl.LazyFrame, *, as_of: date, settings: SegmentConfig
+) -> pl.LazyFrame:
+    """The global scoring stage: :func:`rfm` then :func:`segments` of one row per customer.
 
     ``customers`` has the columns of :func:`customer_activity` and
-    ``total_loyalty_points``.
+    ``total_loyalty_points``; every score depends on all customers, so this
+    runs once over the whole (small) one-row-per-customer table.
     """
     scored = rfm(
         customers, as_of=as_of, mapping=settings.rfm_segments, fallback=settings.rfm_fallback

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loyalty_lake.landing.synthetic import (
+from loyalty_lake.landing.generator import (
     AnomalyRates,
     GeneratedBatch,
     GeneratedDataset,

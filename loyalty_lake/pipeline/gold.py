@@ -1,8 +1,10 @@
 """Silver → gold: recompute the published tables for an ``as_of`` date.
 
-Gold is a pure function of silver and ``as_of``: every table is recomputed
-and replaced (only when it changed), and every commit records the ``as_of``
-and the silver table versions it was computed from.
+Gold is a pure function of silver and ``as_of``
+(:func:`loyalty_lake.gold.tables.gold_tables`); this module only reads silver
+through the catalogue, calls it, validates every table against its contract,
+writes and exports. Every table is replaced only when it changed, and every
+commit records the ``as_of`` and the versions of the silver tables gold read.
 """
 
 from __future__ import annotations
@@ -15,35 +17,17 @@ from typing import TYPE_CHECKING
 import pandera.errors
 import polars as pl
 
+from loyalty_lake.codes import EventType, Stage
 from loyalty_lake.errors import ContractViolation, LoyaltyLakeError
-from loyalty_lake.gold.customers import customer_details
-from loyalty_lake.gold.dq import dq_summary
-from loyalty_lake.gold.marts import (
-    batch_quality,
-    loyalty_daily,
-    member_sales_daily,
-    product_sales_daily,
-    promotion_performance,
-    sale_lines,
-    sales_daily,
-    segment_summary,
-    store_daily,
-)
 from loyalty_lake.gold.models import GOLD_MODELS
-from loyalty_lake.gold.points import (
-    configured_rules,
-    ledger_events,
-    published_ledger,
-    scored_lines,
-    settled_ledger,
-)
+from loyalty_lake.gold.rejects import gold_rejects
+from loyalty_lake.gold.tables import GoldTables, SilverTables, gold_tables
 from loyalty_lake.io import catalog, delta
-from loyalty_lake.io.catalog import PROCESSED, REJECTS, WARNINGS
+from loyalty_lake.io.catalog import REJECTS
 from loyalty_lake.io.export import ExportFormat, export_tables
 from loyalty_lake.io.lock import holds_lake
 from loyalty_lake.landing.contract import REDEMPTIONS
 from loyalty_lake.privacy import pii_key
-from loyalty_lake.silver.models import Rejects, schema
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -82,27 +66,21 @@ def build_gold(*, lake: Lake, config: Config, run_id: str, as_of: date | None = 
     """Recompute every gold table from silver for ``as_of`` and replace it."""
     as_of = as_of or latest_transaction_date(lake)
     meta = _metadata(lake, run_id=run_id, as_of=as_of)
-    tables: dict[str, pl.DataFrame] = {}
-    totals: dict[str, int] = {}
+    silver = SilverTables(
+        **{name: catalog.scan(lake, "silver", name) for name in SilverTables.names()}
+    )
+    gold = gold_tables(silver, config=config, as_of=as_of, pii_key=pii_key())
     if as_of is not None:
-        tables, insufficient = _gold_tables(lake, config=config, as_of=as_of)
-        _record_insufficient(lake, insufficient, run_id=run_id, meta=meta)
-        totals = _points_totals(tables["points_ledger"])
-    tables["dq_summary"] = dq_summary(
-        catalog.scan(lake, "silver", REJECTS), catalog.scan(lake, "silver", WARNINGS)
-    ).collect()
-    tables["batch_quality"] = batch_quality(
-        catalog.scan(lake, "silver", PROCESSED), catalog.scan(lake, "silver", REJECTS)
-    ).collect()
+        _record_refusals(lake, gold, run_id=run_id, meta=meta)
     log.info("Gold: validating and publishing")
-    for name, rows in tables.items():
+    for name, rows in gold.tables.items():
         _publish(lake, name, _validated(GOLD_MODELS[name], rows, name), meta)
-    exported = export_tables(tables, folder=lake.export, file_format="parquet")
+    exported = export_tables(gold.tables, folder=lake.export, file_format="parquet")
     return GoldReport(
         run_id=run_id,
         as_of=as_of,
-        tables={name: rows.height for name, rows in tables.items()},
-        points=totals,
+        tables={name: rows.height for name, rows in gold.tables.items()},
+        points=_points_totals(gold.tables["points_ledger"]) if as_of is not None else {},
         exported=tuple(exported),
     )
 
@@ -116,9 +94,9 @@ def export_gold(
     formulas are neutralised.
     """
     tables = {
-        name: delta.scan_table(lake.table("gold", name)).collect()
+        name: catalog.scan(lake, "gold", name).collect()
         for name in GOLD_MODELS
-        if delta.table_exists(lake.table("gold", name))
+        if catalog.exists(lake, "gold", name)
     }
     if not tables:
         raise LoyaltyLakeError(
@@ -128,174 +106,40 @@ def export_gold(
     return export_tables(tables, folder=out or lake.export, file_format=file_format)
 
 
-def _gold_tables(
-    lake: Lake, *, config: Config, as_of: date
-) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-    """Every gold table but dq_summary, and the redemptions rejected for insufficient points."""
-    landed_rules = catalog.scan(lake, "silver", "loyalty_rules").collect()
-    rules = landed_rules if landed_rules.height else configured_rules(config.loyalty.default_rules)
-    products = (
-        catalog.scan(lake, "silver", "products")
-        .select("product_id", "product_category", "product_name")
-        .collect()
-    )
-    promotions = catalog.scan(lake, "silver", "promotions").collect()
-    sales_header = catalog.scan(lake, "silver", "sales_header")
-    sales_lines = catalog.scan(lake, "silver", "sales_lines")
-    # Lines with their points are only ever summed: keep the sums, not the lines.
-    scored = scored_lines(
-        sales_header, sales_lines, products, rules=rules, promotions=promotions, as_of=as_of
-    ).cache()
-    events = ledger_events(
-        scored, catalog.scan(lake, "silver", "redemptions"), rules=rules, as_of=as_of
-    )
-    promoted = scored.filter(pl.col("promotion_id").is_not_null()).select(
-        "promotion_id", "transaction_type", "transaction_date", "points"
-    )
-    log.info("Gold: earning events")
-    events_done, promoted_done = pl.collect_all([events, promoted])
-    log.info("Gold: points ledger of %d events", events_done.height)
-    ledger, insufficient = _points(lake, events_done, config=config, as_of=as_of)
-    log.info("Gold: customer details")
-    details = customer_details(
-        catalog.scan(lake, "silver", "customers"),
-        sales_header,
-        ledger.lazy(),
-        config=config,
-        as_of=as_of,
-        pii_key=pii_key(),
-    ).collect()
-    log.info("Gold: marts")
-    lines = sale_lines(sales_header, sales_lines, products, as_of=as_of).cache()
-    stores = catalog.scan(lake, "silver", "stores")
-    daily, by_store, by_product, by_member, loyalty, promos, summary = pl.collect_all(
-        [
-            sales_daily(lines, stores),
-            store_daily(lines, stores),
-            product_sales_daily(lines, products, stores),
-            member_sales_daily(lines),
-            loyalty_daily(ledger.lazy(), sales_header, as_of=as_of),
-            promotion_performance(lines, promoted_done.lazy(), promotions, as_of=as_of),
-            segment_summary(details.lazy()),
-        ]
-    )
-    tables = {
-        "points_ledger": ledger,
-        "customer_details": details,
-        "sales_daily": daily,
-        "store_daily": by_store,
-        "product_sales_daily": by_product,
-        "member_sales_daily": by_member,
-        "loyalty_daily": loyalty,
-        "promotion_performance": promos,
-        "segment_summary": summary,
-    }
-    return tables, insufficient
-
-
-def _points(
-    lake: Lake, events: pl.DataFrame, *, config: Config, as_of: date
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The ledger of sequenced ``events``, and the redemptions rejected for insufficient points."""
-    ledger, rejected = settled_ledger(
-        events, as_of=as_of, expiry_months=config.loyalty.expiry_months
-    )
-    log.info("Gold: %d redemptions rejected for insufficient points", rejected.len())
-    insufficient = (
-        catalog.scan(lake, "silver", "redemptions")
-        .filter(pl.col("redemption_id").is_in(rejected.implode()))
-        .collect()
-    )
-    return published_ledger(ledger).collect(), insufficient
-
-
-def _record_insufficient(
-    lake: Lake, redemptions: pl.DataFrame, *, run_id: str, meta: dict[str, str]
-) -> None:
+def _record_refusals(lake: Lake, gold: GoldTables, *, run_id: str, meta: dict[str, str]) -> None:
     """Replace the gold-stage rejects: redemptions above the balance at their time."""
-    raw = _with_raw_values(lake, redemptions)
-    now = datetime.now(UTC)
-    rows = raw.select(
-        pl.lit("redemptions").alias("table"),
-        pl.col("_batch_id").alias("batch_id"),
-        pl.col("_source_file").alias("source_file"),
-        pl.col("_file_sha256").alias("file_sha256"),
-        pl.col("_row_number").alias("row_number"),
-        pl.col("_ingested_at").alias("ingested_at"),
-        pl.col("redemption_id").alias("key"),
-        pl.lit(None, dtype=pl.String).alias("transaction_id"),
-        pl.lit(["INSUFFICIENT_POINTS"]).alias("reason_codes"),
-        pl.format(
-            "redemption of {} points exceeds the balance available on {}",
-            pl.col("points_redeemed"),
-            pl.col("redemption_date"),
-        ).alias("message"),
-        pl.col("raw_values"),
-        pl.lit("OPEN").alias("status"),
-        pl.lit("gold").alias("stage"),
-        pl.lit(run_id).alias("run_id"),
-        pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("rejected_at"),
-        pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("reprocessed_at"),
-    ).cast(schema(Rejects))
-    path = lake.table("silver", REJECTS)
-    previous = (
-        delta.scan_table(path).filter(pl.col("stage") == "gold").collect()
-        if delta.table_exists(path)
-        else rows.clear()
+    rows = gold_rejects(
+        gold.refused_redemptions,
+        catalog.scan(lake, "bronze", REDEMPTIONS.name),
+        run_id=run_id,
+        rejected_at=datetime.now(UTC),
     )
+    previous = catalog.scan(lake, "silver", REJECTS).filter(pl.col("stage") == Stage.GOLD).collect()
     if (
         previous.drop("run_id", "rejected_at")
         .sort("file_sha256", "row_number")
         .equals(rows.drop("run_id", "rejected_at").sort("file_sha256", "row_number"))
     ):
         return
-    delta.replace_where(path, rows, column="stage", values=["gold"], metadata=meta)
-
-
-def _with_raw_values(lake: Lake, rows: pl.DataFrame) -> pl.DataFrame:
-    """Silver redemption rows with their bronze text as ``raw_values`` JSON."""
-    bronze_path = lake.table("bronze", "redemptions")
-    if rows.is_empty() or not delta.table_exists(bronze_path):
-        return rows.with_columns(pl.lit(None, dtype=pl.String).alias("raw_values"))
-    raw = (
-        delta.scan_table(bronze_path)
-        .select(
-            "_file_sha256",
-            "_row_number",
-            pl.struct(*REDEMPTIONS.columns, "_extra").struct.json_encode().alias("raw_values"),
-        )
-        .join(rows.lazy(), on=["_file_sha256", "_row_number"], how="inner")
+    delta.replace_where(
+        lake.table("silver", REJECTS), rows, column="stage", values=[Stage.GOLD], metadata=meta
     )
-    return raw.collect()
 
 
 def _points_totals(ledger: pl.DataFrame) -> dict[str, int]:
     sums = ledger.group_by("event_type").agg(pl.col("points").sum())
     by_type = dict(zip(sums["event_type"], sums["points"], strict=True))
     return {
-        "issued": int(by_type.get("EARN", 0) + by_type.get("BONUS", 0)),
-        "reversed": int(-by_type.get("REVERSAL", 0)),
-        "redeemed": int(-by_type.get("REDEEM", 0)),
-        "expired": int(-by_type.get("EXPIRE", 0)),
+        "issued": int(by_type.get(EventType.EARN, 0) + by_type.get(EventType.BONUS, 0)),
+        "reversed": int(-by_type.get(EventType.REVERSAL, 0)),
+        "redeemed": int(-by_type.get(EventType.REDEEM, 0)),
+        "expired": int(-by_type.get(EventType.EXPIRE, 0)),
         "outstanding": int(ledger["points"].sum()),
     }
 
 
 def _metadata(lake: Lake, *, run_id: str, as_of: date | None) -> dict[str, str]:
-    versions = {
-        name: delta.table_version(lake.table("silver", name))
-        for name in (
-            "sales_header",
-            "sales_lines",
-            "products",
-            "promotions",
-            "loyalty_rules",
-            "redemptions",
-            "customers",
-            REJECTS,
-            WARNINGS,
-        )
-    }
+    versions = {name: catalog.version(lake, "silver", name) for name in SilverTables.names()}
     return {
         "run_id": run_id,
         "layer": "gold",
@@ -317,11 +161,12 @@ def _validated(model: type[pa.DataFrameModel], rows: pl.DataFrame, name: str) ->
 
 def _publish(lake: Lake, name: str, rows: pl.DataFrame, meta: dict[str, str]) -> None:
     """Replace a gold table unless it already holds exactly these rows (in any order)."""
-    path = lake.table("gold", name)
-    if delta.table_exists(path) and _same_rows(delta.scan_table(path).collect(), rows):
+    if catalog.exists(lake, "gold", name) and _same_rows(
+        catalog.scan(lake, "gold", name).collect(), rows
+    ):
         log.info("gold/%s unchanged", name)
         return
-    delta.write_table(path, rows, mode="overwrite", metadata=meta)
+    delta.write_table(lake.table("gold", name), rows, mode="overwrite", metadata=meta)
 
 
 def _same_rows(old: pl.DataFrame, new: pl.DataFrame) -> bool:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from loyalty_lake.config import load_config
-from loyalty_lake.gold.dq import dq_summary
+from loyalty_lake.gold.marts.quality import dq_summary
 from loyalty_lake.io import catalog
 from loyalty_lake.io.catalog import REJECTS, WARNINGS
 from loyalty_lake.pipeline.silver import conservation

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from loyalty_lake.errors import LoyaltyLakeError
-from loyalty_lake.gold.points import next_expiry
-from loyalty_lake.io import delta
+from loyalty_lake.gold.points.balances import next_expiry
+from loyalty_lake.io import catalog, delta
 
 if TYPE_CHECKING:
     from loyalty_lake.io.lake import Lake
@@ -36,21 +36,27 @@ class Statement:
 
 def points_statement(*, lake: Lake, customer_id: str) -> Statement:
     """The statement of ``customer_id`` from the gold tables of the last build."""
-    details_path = lake.table("gold", "customer_details")
-    ledger_path = lake.table("gold", "points_ledger")
-    if not delta.table_exists(details_path) or not delta.table_exists(ledger_path):
+    if not catalog.exists(lake, "gold", "customer_details") or not catalog.exists(
+        lake, "gold", "points_ledger"
+    ):
         raise LoyaltyLakeError(
             f"The lake at {lake.root} has no points yet.",
             hint="Run `loyalty-lake build` (or `loyalty-lake demo`) first.",
         )
-    details = delta.scan_table(details_path).filter(pl.col("customer_id") == customer_id).collect()
+    details = (
+        catalog.scan(lake, "gold", "customer_details")
+        .filter(pl.col("customer_id") == customer_id)
+        .collect()
+    )
     if details.is_empty():
         raise LoyaltyLakeError(
             f"Customer {customer_id!r} is not in gold/customer_details.",
             hint="Check the id (ids are case-sensitive, e.g. C0000042).",
         )
-    ledger = delta.scan_table(ledger_path).filter(pl.col("customer_id") == customer_id)
-    (last,) = delta.table_history(ledger_path, limit=1)
+    ledger = catalog.scan(lake, "gold", "points_ledger").filter(
+        pl.col("customer_id") == customer_id
+    )
+    (last,) = delta.table_history(lake.table("gold", "points_ledger"), limit=1)
     as_of = date.fromisoformat(last.metadata["as_of"]) if last.metadata.get("as_of") else None
     expiring = next_expiry(ledger, as_of=as_of or date.max).collect()
     row = details.row(0, named=True)

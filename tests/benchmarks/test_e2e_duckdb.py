@@ -17,7 +17,7 @@ import loyalty_lake as ll
 from benchmarks import e2e_duckdb
 from benchmarks.customers import SCHEMA, differences, from_lake
 from loyalty_lake.config import load_config
-from loyalty_lake.landing.anomalies import AnomalyRates
+from loyalty_lake.landing import AnomalyRates
 from tests.conftest import write_batch
 
 if TYPE_CHECKING:

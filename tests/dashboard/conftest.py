@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import loyalty_lake as ll
-from loyalty_lake.dashboard import data
+from loyalty_lake.dashboard import data, source
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +19,6 @@ def dash_lake(tmp_path_factory: pytest.TempPathFactory) -> ll.Lake:
 
 @pytest.fixture(scope="session")
 def gold(dash_lake: ll.Lake) -> data.Gold:
-    loaded = data.load_gold(dash_lake)
+    loaded = source.load_gold(dash_lake)
     assert loaded is not None
     return loaded

@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 import loyalty_lake as ll
 import loyalty_lake.dashboard
-from loyalty_lake.dashboard import data
+from loyalty_lake.dashboard import data, source
 from loyalty_lake.privacy import masked
 
 if TYPE_CHECKING:
@@ -434,17 +434,17 @@ def test_active_members_are_the_members_who_bought_in_the_date_range(open_app, d
     assert metrics(at)["Active members"] == f"{bought:,}"
 
 
-# --- data.py on the lake ------------------------------------------------------------------
+# --- source.py and data.py on the lake ------------------------------------------------------
 
 
 def test_load_gold_on_an_empty_lake_is_none(tmp_path):
     lake = ll.Lake(tmp_path / "lake")
-    assert data.load_gold(lake) is None
-    assert {version for _, version in data.gold_versions(lake)} == {None}
+    assert source.load_gold(lake) is None
+    assert {version for _, version in source.gold_versions(lake)} == {None}
 
 
 def test_gold_versions_name_every_table_loaded(dash_lake, gold):
-    versions = dict(data.gold_versions(dash_lake))
+    versions = dict(source.gold_versions(dash_lake))
     assert set(gold.tables) <= set(versions)
     assert all(versions[name] is not None for name in gold.tables)
 

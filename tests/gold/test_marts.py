@@ -1,13 +1,14 @@
-"""The analytics marts (``gold/marts.py``): literal silver frames in, expected frames out.
+"""The analytics marts (``gold/marts/``): literal silver frames in, expected frames out.
 
-Every mart is run as ``pipeline/gold.py::_gold_tables`` runs it (``sale_lines``
-feeds ``sales_daily`` and ``promotion_performance``; ``scored_lines`` gives the
-points), and every result is validated with its pandera model in ``GOLD_MODELS``.
+Each mart function runs on the inputs ``gold_tables`` gives it (``sale_lines``
+feeds the sales marts); ``promotion_performance``, which also needs each line's
+points, runs through ``gold_tables`` itself. Every result is validated with its
+pandera model in ``GOLD_MODELS``.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -15,49 +16,43 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from loyalty_lake.config import EarningRule
-from loyalty_lake.gold.marts import (
-    loyalty_daily,
-    promotion_performance,
-    sale_lines,
-    sales_daily,
-    segment_summary,
-)
+from loyalty_lake.codes import MONEY, RATE
+from loyalty_lake.config import Config, EarningRule, LoyaltyConfig
+from loyalty_lake.gold.marts.loyalty import loyalty_daily
+from loyalty_lake.gold.marts.sales import sale_lines, sales_daily
+from loyalty_lake.gold.marts.segments import segment_summary
 from loyalty_lake.gold.models import GOLD_MODELS, PointsLedger
-from loyalty_lake.gold.points import configured_rules, scored_lines
-from loyalty_lake.silver.models import SILVER_MODELS, schema
+from loyalty_lake.gold.tables import SilverTables, gold_tables
+from loyalty_lake.silver.models import schema
+from tests.builders import days_after, silver
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
 D0 = date(2024, 3, 1)
-LINEAGE: dict[str, Any] = {
-    "_batch_id": "batch-1",
-    "_source_file": "test.csv",
-    "_file_sha256": "0" * 64,
-    "_ingested_at": datetime(2024, 1, 1, tzinfo=UTC),
-}
-PRODUCTS = pl.DataFrame(
-    {"product_id": ["P_FOOD", "P_TOYS"], "product_category": ["Food", "Toys"]},
+#: No landed rules; the configuration's one rule earns 1 point per unit spent.
+STANDARD = Config(
+    loyalty=LoyaltyConfig(
+        default_rules=(
+            EarningRule(rule_id="STD", rule_name="Standard", points_per_unit_spend=Decimal(1)),
+        )
+    )
 )
-STANDARD = configured_rules(
-    [EarningRule(rule_id="STD", rule_name="Standard", points_per_unit_spend=Decimal(1))]
-)
-MONEY = pl.Decimal(18, 2)
-RATE = pl.Decimal(18, 4)
 
 #: (product_id, quantity, amount[, promotion_id])
 Line = tuple[str, int, str] | tuple[str, int, str, str | None]
 
 
-def day(offset: int) -> date:
-    return D0 + timedelta(days=offset)
+day = days_after(D0)
 
 
-def silver(name: str, rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
-    """A silver table of literal rows (lineage filled in, absent columns null)."""
-    full = [{**LINEAGE, "_row_number": i, **row} for i, row in enumerate(rows, 1)]
-    return pl.DataFrame(full, schema=schema(SILVER_MODELS[name]))
+PRODUCTS = silver(
+    "products",
+    [
+        {"product_id": "P_FOOD", "product_category": "Food"},
+        {"product_id": "P_TOYS", "product_category": "Toys"},
+    ],
+)
 
 
 class Sales:
@@ -324,13 +319,13 @@ def promotion_sales() -> Sales:
 
 
 def run_promotions(sales: Sales, promotions: pl.DataFrame, *, as_of: date) -> pl.DataFrame:
+    """promotion_performance as gold computes it (each line's points from the STANDARD rule)."""
     header, lines = sales.frames()
-    scored = scored_lines(
-        header, lines, PRODUCTS, rules=STANDARD, promotions=promotions, as_of=as_of
+    silver_tables = SilverTables.of(
+        sales_header=header, sales_lines=lines, products=PRODUCTS, promotions=promotions
     )
-    return promotion_performance(
-        sale_lines(header, lines, PRODUCTS, as_of=as_of), scored, promotions, as_of=as_of
-    ).collect()
+    gold = gold_tables(silver_tables, config=STANDARD, as_of=as_of, pii_key=None)
+    return gold.tables["promotion_performance"]
 
 
 def test_promotion_performance_windows_baselines_uplift_points_and_rank():

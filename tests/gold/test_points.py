@@ -1,9 +1,9 @@
-"""The points engine (``gold/points.py``): literal cases, an independent oracle, invariants.
+"""The points engine (``gold/points/``): literal cases, an independent oracle, invariants.
 
-Every case runs the engine end to end on literal silver frames exactly as
-``pipeline/gold.py::_points`` does: earning and redemption events, then rounds
-of ``points_ledger`` that reject each customer's first insufficient
-redemption until none is left, then the published ledger.
+Every case runs gold itself (``gold_tables``, the one composition the pipeline
+runs) on literal silver frames: earning and redemption events, then rounds of
+``judged_ledger`` that reject each customer's first insufficient redemption
+until none is left, then the published ``points_ledger``.
 
 The oracle at the bottom re-implements contract section 3.1 in plain Python
 (``Decimal``, dictionaries, a FIFO queue of lots) without the library's code;
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 import polars as pl
 import pytest
@@ -25,55 +26,39 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from loyalty_lake.config import LoyaltyConfig, TierThresholds
-from loyalty_lake.gold.points import (
-    configured_rules,
-    customer_points,
-    first_insufficient,
-    ledger_events,
-    line_points,
-    points_ledger,
-    published_ledger,
-    scored_lines,
-    settled_ledger,
-)
-from loyalty_lake.silver.models import SILVER_MODELS, schema
+from loyalty_lake.config import Config, LoyaltyConfig, TierThresholds
+from loyalty_lake.gold.points.balances import customer_points
+from loyalty_lake.gold.points.earning import line_points
+from loyalty_lake.gold.points.ledger import first_insufficient, judged_ledger
+from loyalty_lake.gold.tables import SilverTables, gold_tables
+from tests.builders import days_after, products, silver
 
 if TYPE_CHECKING:
     import random
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
 # --------------------------------------------------------------------------------------
 # Literal silver frames and the engine run
 # --------------------------------------------------------------------------------------
 
 D0 = date(2024, 1, 10)  # a Wednesday
-LINEAGE: dict[str, Any] = {
-    "_batch_id": "batch-1",
-    "_source_file": "test.csv",
-    "_file_sha256": "0" * 64,
-    "_ingested_at": datetime(2024, 1, 1, tzinfo=UTC),
+#: product_id -> product_category
+CATEGORIES_BY_PRODUCT = {
+    "P_FOOD": "Food",
+    "P_HEALTH": "Health",
+    "P_ELEC": "Electronics",
+    "P_TOYS": "Toys",
 }
-PRODUCTS = pl.DataFrame(
-    {
-        "product_id": ["P_FOOD", "P_HEALTH", "P_ELEC", "P_TOYS"],
-        "product_category": ["Food", "Health", "Electronics", "Toys"],
-    }
-)
 #: Enough rounds for any customer's run of insufficient redemptions (as the pipeline).
 MAX_ROUNDS = 100
 
 Line = tuple[str, str | Decimal] | tuple[str, str | Decimal, str | None]
 
 
-def day(offset: int) -> date:
-    return D0 + timedelta(days=offset)
+day = days_after(D0)
 
 
-def silver(name: str, rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
-    """A silver table of literal rows (lineage filled in, absent columns null)."""
-    full = [{**LINEAGE, "_row_number": i, **row} for i, row in enumerate(rows, 1)]
-    return pl.DataFrame(full, schema=schema(SILVER_MODELS[name]))
+PRODUCTS = products(CATEGORIES_BY_PRODUCT)
 
 
 def rule(
@@ -115,7 +100,8 @@ def promotion(
 
 
 STANDARD = rule("STD", "1")
-DEFAULT_RULES = configured_rules(LoyaltyConfig().default_rules)
+#: No landed rules: the configuration's default rules apply.
+DEFAULT_RULES: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
@@ -213,30 +199,30 @@ class Points:
 def run_points(
     batch: Batch,
     *,
-    rules: Sequence[Mapping[str, Any]] | pl.DataFrame,
+    rules: Sequence[Mapping[str, Any]],
     promotions: Sequence[Mapping[str, Any]] = (),
     products: pl.DataFrame = PRODUCTS,
     as_of: date,
     expiry_months: int = 12,
-    settle: Callable[..., tuple[pl.LazyFrame, pl.Series]] | None = None,
 ) -> Points:
-    """Run the engine like ``pipeline/gold.py::_points`` does, on literal silver rows.
+    """Run gold (:func:`gold_tables`) on literal silver rows: its ledger and refusals.
 
-    ``settle`` replaces :func:`settled_ledger` (the redemption verdicts).
+    ``rules`` are the landed loyalty rules; none (:data:`DEFAULT_RULES`) means
+    the configuration's defaults.
     """
-    rules_table = rules if isinstance(rules, pl.DataFrame) else silver("loyalty_rules", rules)
-    scored = scored_lines(
-        silver("sales_header", batch.header).lazy(),
-        silver("sales_lines", batch.lines).lazy(),
-        products,
-        rules=rules_table,
+    silver_tables = SilverTables.of(
+        sales_header=silver("sales_header", batch.header),
+        sales_lines=silver("sales_lines", batch.lines),
+        redemptions=silver("redemptions", batch.redemptions),
+        loyalty_rules=silver("loyalty_rules", rules),
         promotions=silver("promotions", promotions),
-        as_of=as_of,
+        products=products,
     )
-    redemptions = silver("redemptions", batch.redemptions).lazy()
-    events = ledger_events(scored, redemptions, rules=rules_table, as_of=as_of).collect()
-    ledger, rejected = (settle or settled_ledger)(events, as_of=as_of, expiry_months=expiry_months)
-    return Points(published_ledger(ledger).collect(), sorted(rejected.to_list()))
+    config = Config(loyalty=LoyaltyConfig(expiry_months=expiry_months))
+    gold = gold_tables(silver_tables, config=config, as_of=as_of, pii_key=None)
+    return Points(
+        gold.tables["points_ledger"], sorted(gold.refused_redemptions["redemption_id"].to_list())
+    )
 
 
 def rounds_over_everyone(
@@ -245,7 +231,7 @@ def rounds_over_everyone(
     """The redemption rounds over every customer's events: what settled_ledger shortens."""
     rejected = pl.Series("redemption_id", [], dtype=pl.String)
     for _ in range(MAX_ROUNDS):
-        ledger, verdicts = points_ledger(
+        ledger, verdicts = judged_ledger(
             events.lazy(),
             rejected_redemptions=rejected,
             as_of=as_of,
@@ -888,7 +874,7 @@ class Expected:
     recent: dict[str, int]
 
 
-def oracle(
+def oracle(  # noqa: C901, PLR0915 - the contract's rules read top to bottom
     batch: Batch,
     *,
     rules: Sequence[Mapping[str, Any]],
@@ -1030,7 +1016,7 @@ def test_oracle_agrees_with_the_literal_fifo_case():
         _fifo_batch(),
         rules=[STANDARD],
         promotions=[],
-        categories=dict(PRODUCTS.iter_rows()),
+        categories=CATEGORIES_BY_PRODUCT,
         as_of=as_of,
         expiry_months=12,
     )
@@ -1045,9 +1031,7 @@ def test_oracle_agrees_with_the_literal_fifo_case():
 START = date(2023, 1, 2)
 CUSTOMERS = ("C1", "C2")
 CATEGORIES = {"P1": "Food", "P2": "Health", "P3": "Toys"}
-RANDOM_PRODUCTS = pl.DataFrame(
-    {"product_id": list(CATEGORIES), "product_category": list(CATEGORIES.values())}
-)
+RANDOM_PRODUCTS = products(CATEGORIES)
 BASE_RULE = rule("BASE", "1")
 OPTIONAL_RULES = (
     rule("HEALTH", "2", category="health"),
@@ -1077,7 +1061,6 @@ class Scenario:
             products=shuffled.get("products", RANDOM_PRODUCTS),
             as_of=self.as_of,
             expiry_months=self.expiry_months,
-            settle=shuffled.get("settle"),
         )
 
     def expected(self) -> Expected:
@@ -1196,7 +1179,12 @@ def test_engine_agrees_with_the_oracle(scenario):
 @given(scenarios())
 def test_settling_only_the_redeeming_customers_changes_nothing(scenario):
     settled = scenario.run()
-    everyone = scenario.run(settle=rounds_over_everyone)
+    # The same composition, with the verdict rounds run over every customer's events.
+    with mock.patch(
+        "loyalty_lake.gold.tables.settled_ledger", wraps=rounds_over_everyone
+    ) as rounds:
+        everyone = scenario.run()
+    assert rounds.called
     assert settled.rejected == everyone.rejected
     assert settled.rows(*settled.ledger.columns) == everyone.rows(*everyone.ledger.columns)
 

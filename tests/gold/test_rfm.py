@@ -1,9 +1,10 @@
 """RFM and segments (``gold/rfm.py``): literal cases, invariants and an independent oracle.
 
-Every case runs the library exactly as ``pipeline/gold.py::_customer_details``
-composes it: the silver customers, left-joined with ``customer_activity`` (nulls
-filled: frequency 0, monetary 0), with each customer's points balance, then
-``rfm`` and ``segments``.
+Every case runs the two stages as ``customer_details`` composes them: the
+customers, left-joined with ``customer_activity`` (nulls filled: frequency 0,
+monetary 0), with each customer's points balance (the per-customer columns of
+``customer_profiles``), then the global ``customer_scores`` (``rfm``, then
+``segments``).
 
 The oracle at the bottom re-implements contract sections 3.2 and 3.3 in plain
 Python (``Decimal``, ``Fraction``, dictionaries) without the library's code;
@@ -25,9 +26,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loyalty_lake.codes import MONEY
 from loyalty_lake.config import RfmSegmentRule, SegmentConfig
-from loyalty_lake.gold.rfm import customer_activity, quintile_score, rfm, rfm_segment, segments
+from loyalty_lake.gold.rfm import (
+    customer_activity,
+    customer_scores,
+    quintile_score,
+    rfm,
+    rfm_segment,
+    segments,
+)
 from loyalty_lake.silver.models import SILVER_MODELS, schema
+from tests.builders import LINEAGE
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -38,12 +48,6 @@ if TYPE_CHECKING:
 
 AS_OF = date(2024, 6, 30)
 CONFIG = SegmentConfig()
-LINEAGE: dict[str, Any] = {
-    "_batch_id": "batch-1",
-    "_source_file": "test.csv",
-    "_file_sha256": "0" * 64,
-    "_ingested_at": datetime(2024, 1, 1, tzinfo=UTC),
-}
 
 #: (transaction_id, customer_id, date, amount, transaction_type)
 Txn = tuple[str, str | None, date, str | Decimal, str]
@@ -89,18 +93,9 @@ def customer_rows(
     )
     joined = customers.join(activity, on="customer_id", how="left").with_columns(
         pl.col("frequency").fill_null(0),
-        pl.col("monetary").fill_null(0).cast(pl.Decimal(18, 2)),
+        pl.col("monetary").fill_null(0).cast(MONEY),
     )
-    scored = rfm(joined, as_of=as_of, mapping=config.rfm_segments, fallback=config.rfm_fallback)
-    return (
-        segments(
-            scored,
-            high_spender_share=config.high_spender_share,
-            at_risk_days=config.at_risk_days,
-        )
-        .sort("customer_id")
-        .collect()
-    )
+    return customer_scores(joined, as_of=as_of, settings=config).sort("customer_id").collect()
 
 
 def by_customer(frame: pl.DataFrame, *columns: str) -> dict[str, tuple[Any, ...]]:

@@ -266,12 +266,12 @@ def test_promotions_of_an_interrupted_reprocess_are_recorded_once(lake, tmp_path
 
 def test_a_run_does_not_recheck_its_own_rejects(generated_lake, monkeypatch):
     """They were judged against the same master data a moment ago; other runs' are retried."""
-    import loyalty_lake.pipeline.silver as silver_pipeline
+    import loyalty_lake.silver.run as silver_run
 
     def checked_sales(*args, **kwargs):
         raise AssertionError("re-checked")
 
-    monkeypatch.setattr(silver_pipeline, "checked_sales", checked_sales)
+    monkeypatch.setattr(silver_run, "checked_sales", checked_sales)
     assert reprocess(lake=generated_lake, config=CONFIG, run_id="r1", now=NOW) == 0
     with pytest.raises(AssertionError, match="re-checked"):
         reprocess(lake=generated_lake, config=CONFIG, run_id="later", now=NOW)

@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 
 from loyalty_lake.errors import ConfigError
 from loyalty_lake.landing import AnomalyRates, GeneratorOptions, generate
-from loyalty_lake.landing.anomalies import EXPECTED_REASON, GROUND_TRUTH_COLUMNS, money_text
 from loyalty_lake.landing.contract import LANDING_FILES
+from loyalty_lake.landing.generator.batches import GROUND_TRUTH_COLUMNS
+from loyalty_lake.landing.generator.corruption import EXPECTED_REASON
+from loyalty_lake.landing.generator.tables import money_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -1,0 +1,228 @@
+"""Gold, declared: every published table as one pure function of the silver tables and ``as_of``.
+
+:func:`gold_tables` is the whole of gold, frames in and frames out; the
+pipeline (``pipeline/gold.py``) only reads silver, calls it, validates and
+writes. It runs in stages that scale apart:
+
+1. :func:`customer_state`, the **per-customer stage**: earning, the points
+   ledger with its FIFO expiry and redemption verdicts, balances, tiers, and
+   each customer's last purchase, frequency and monetary. Every figure of a
+   customer depends only on that customer's rows.
+2. :func:`~loyalty_lake.gold.customers.customer_details`, the **global
+   scoring stage** over the one-row-per-customer table: quintiles, the top
+   share, segments (:func:`~loyalty_lake.gold.rfm.customer_scores`).
+3. The **marts** (:mod:`loyalty_lake.gold.marts`), from the sale lines, the
+   ledger and the scored customers.
+4. The **quality marts**, which need no sale: with no clean transaction
+   (``as_of`` None) they are the only tables.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from loyalty_lake.gold.customers import customer_details, customer_profiles
+from loyalty_lake.gold.marts.loyalty import loyalty_daily
+from loyalty_lake.gold.marts.promotions import promotion_performance
+from loyalty_lake.gold.marts.quality import batch_quality, dq_summary
+from loyalty_lake.gold.marts.sales import (
+    member_sales_daily,
+    product_sales_daily,
+    sale_lines,
+    sales_daily,
+    store_daily,
+)
+from loyalty_lake.gold.marts.segments import segment_summary
+from loyalty_lake.gold.points.earning import earning_rules, promoted_lines, scored_lines
+from loyalty_lake.gold.points.ledger import ledger_events, points_ledger, settled_ledger
+from loyalty_lake.gold.rejects import rejects_after_gold
+from loyalty_lake.silver.models import (
+    PROCESSED_FILES_SCHEMA,
+    SILVER_MODELS,
+    Rejects,
+    Warnings,
+    schema,
+)
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from loyalty_lake.config import Config
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SilverTables:
+    """The silver tables gold reads, whole (gold keeps what is up to ``as_of`` itself)."""
+
+    stores: pl.LazyFrame
+    products: pl.LazyFrame
+    customers: pl.LazyFrame
+    promotions: pl.LazyFrame
+    loyalty_rules: pl.LazyFrame
+    sales_header: pl.LazyFrame
+    sales_lines: pl.LazyFrame
+    redemptions: pl.LazyFrame
+    rejects: pl.LazyFrame
+    warnings: pl.LazyFrame
+    processed_files: pl.LazyFrame
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The names of the silver tables gold reads (as the lake names them)."""
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def of(cls, **tables: pl.LazyFrame | pl.DataFrame) -> SilverTables:
+        """The given silver tables; any other is empty, with its silver schema."""
+        unknown = set(tables) - set(cls.names())
+        if unknown:
+            raise TypeError(f"Not a silver table gold reads: {', '.join(sorted(unknown))}.")
+        empty = {
+            **{name: schema(model) for name, model in SILVER_MODELS.items()},
+            "rejects": schema(Rejects),
+            "warnings": schema(Warnings),
+            "processed_files": PROCESSED_FILES_SCHEMA,
+        }
+        return cls(
+            **{
+                name: tables[name].lazy() if name in tables else pl.LazyFrame(schema=empty[name])
+                for name in cls.names()
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerState:
+    """What the per-customer stage computed.
+
+    ``ledger`` is the published points ledger; ``customers`` has one row per
+    silver customer with the per-customer columns of ``customer_details``
+    (:func:`~loyalty_lake.gold.customers.customer_profiles`);
+    ``promoted_lines`` are the members' lines that carry a promotion, with
+    their points; ``refused_redemptions`` the silver redemptions refused for
+    insufficient points.
+    """
+
+    ledger: pl.DataFrame
+    customers: pl.DataFrame
+    promoted_lines: pl.DataFrame
+    refused_redemptions: pl.DataFrame
+
+
+@dataclass(frozen=True, slots=True)
+class GoldTables:
+    """Gold's output: the published tables by name, and the redemptions refused.
+
+    ``refused_redemptions`` are silver redemption rows refused for
+    INSUFFICIENT_POINTS: the pipeline records them in ``silver/rejects``
+    (:func:`~loyalty_lake.gold.rejects.gold_rejects`).
+    """
+
+    tables: dict[str, pl.DataFrame]
+    refused_redemptions: pl.DataFrame
+
+
+def customer_state(
+    silver: SilverTables, *, config: Config, as_of: date, pii_key: str | None
+) -> CustomerState:
+    """The per-customer stage: points ledger, balances, tiers and activity, as of ``as_of``.
+
+    Earning (:mod:`~loyalty_lake.gold.points.earning`), the ledger with its
+    expiry and redemption verdicts (:mod:`~loyalty_lake.gold.points.ledger`),
+    then one row per customer (:func:`~loyalty_lake.gold.customers.customer_profiles`).
+    """
+    rules = earning_rules(silver.loyalty_rules.collect(), default=config.loyalty.default_rules)
+    promotions = silver.promotions.collect()
+    # Lines with their points are only ever summed: keep the sums, not the lines.
+    scored = scored_lines(
+        silver.sales_header,
+        silver.sales_lines,
+        _products(silver),
+        rules=rules,
+        promotions=promotions,
+        as_of=as_of,
+    ).cache()
+    log.info("Gold: earning events")
+    events, promoted = pl.collect_all(
+        [
+            ledger_events(scored, silver.redemptions, rules=rules, as_of=as_of),
+            promoted_lines(scored),
+        ]
+    )
+    log.info("Gold: points ledger of %d events", events.height)
+    settled, refused_ids = settled_ledger(
+        events, as_of=as_of, expiry_months=config.loyalty.expiry_months
+    )
+    log.info("Gold: %d redemptions rejected for insufficient points", refused_ids.len())
+    refused = silver.redemptions.filter(
+        pl.col("redemption_id").is_in(refused_ids.implode())
+    ).collect()
+    ledger = points_ledger(settled).collect()
+    log.info("Gold: customer profiles")
+    customers = customer_profiles(
+        silver.customers,
+        silver.sales_header,
+        ledger.lazy(),
+        as_of=as_of,
+        tiers=config.loyalty.tiers,
+        pii_key=pii_key,
+    ).collect()
+    return CustomerState(ledger, customers, promoted, refused)
+
+
+def gold_tables(
+    silver: SilverTables, *, config: Config, as_of: date | None, pii_key: str | None
+) -> GoldTables:
+    """Every gold table of ``silver`` as of ``as_of``, and the redemptions refused.
+
+    ``as_of`` None (no clean transaction yet) gives the quality marts only.
+    Emails and phones become pseudonyms under ``pii_key`` (masked without one).
+    """
+    if as_of is None:
+        refused = silver.redemptions.clear().collect()
+        return GoldTables(_quality_marts(silver, rejects=silver.rejects), refused)
+    state = customer_state(silver, config=config, as_of=as_of, pii_key=pii_key)
+    log.info("Gold: customer details")
+    details = customer_details(
+        state.customers.lazy(), as_of=as_of, settings=config.segments
+    ).collect()
+    log.info("Gold: marts")
+    products = _products(silver)
+    lines = sale_lines(silver.sales_header, silver.sales_lines, products, as_of=as_of).cache()
+    marts = {
+        "sales_daily": sales_daily(lines, silver.stores),
+        "store_daily": store_daily(lines, silver.stores),
+        "product_sales_daily": product_sales_daily(lines, products, silver.stores),
+        "member_sales_daily": member_sales_daily(lines),
+        "loyalty_daily": loyalty_daily(state.ledger.lazy(), silver.sales_header, as_of=as_of),
+        "promotion_performance": promotion_performance(
+            lines, state.promoted_lines.lazy(), silver.promotions.collect(), as_of=as_of
+        ),
+        "segment_summary": segment_summary(details.lazy()),
+    }
+    rejects = rejects_after_gold(silver.rejects, state.refused_redemptions.lazy())
+    tables = {
+        "points_ledger": state.ledger,
+        "customer_details": details,
+        **dict(zip(marts, pl.collect_all(marts.values()), strict=True)),
+        **_quality_marts(silver, rejects=rejects),
+    }
+    return GoldTables(tables, state.refused_redemptions)
+
+
+def _quality_marts(silver: SilverTables, *, rejects: pl.LazyFrame) -> dict[str, pl.DataFrame]:
+    """dq_summary and batch_quality: the only tables that need no sale."""
+    return {
+        "dq_summary": dq_summary(rejects, silver.warnings).collect(),
+        "batch_quality": batch_quality(silver.processed_files, rejects).collect(),
+    }
+
+
+def _products(silver: SilverTables) -> pl.DataFrame:
+    return silver.products.select("product_id", "product_category", "product_name").collect()

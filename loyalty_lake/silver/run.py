@@ -1,0 +1,272 @@
+"""The silver run, declared: pure functions from bronze rows to checked tables and outputs.
+
+A run checks the bronze files silver has not seen:
+
+1. master data first (:func:`checked_masters`), whole (it is small); the
+   latest accepted version of each key (:func:`latest_masters`) is what the
+   facts may reference (:class:`~loyalty_lake.silver.tables.Known`);
+2. the facts against those masters (:func:`checked_facts`): a transaction's
+   header and lines together, all or nothing, the other facts alone. A big
+   run checks its sales in parts of whole transactions (:func:`sales_anchors`
+   and :func:`sales_part` say which part a row belongs to);
+3. every checked table splits once (:func:`outputs`) into its silver rows,
+   rejects, warnings and per-file counts (:func:`processed_files`).
+
+Reprocessing (:mod:`.reprocess`) runs the same fact checks on the rejects a
+late master may cure; conservation (:mod:`.conservation`) checks the counts.
+The pipeline (:mod:`loyalty_lake.pipeline.silver`) reads, calls, validates
+and writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import polars as pl
+
+from loyalty_lake.codes import TransactionType
+from loyalty_lake.landing.contract import LANDING_FILES
+from loyalty_lake.silver import parse
+from loyalty_lake.silver.checks import BATCH_ORDER, WARN_BITS, is_rejected
+from loyalty_lake.silver.models import PROCESSED_FILES_SCHEMA
+from loyalty_lake.silver.split import reject_rows, silver_rows, warning_rows
+from loyalty_lake.silver.tables import (
+    MASTER_CHECKS,
+    Checks,
+    Known,
+    OutlierStats,
+    checked_inventory,
+    checked_redemptions,
+    checked_sales,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from datetime import datetime
+
+    from loyalty_lake.landing.contract import LandingFile
+
+
+# --- master data ---------------------------------------------------------------------------
+
+
+def checked_masters(
+    bronze: Mapping[str, pl.LazyFrame], *, checks: Checks
+) -> dict[str, pl.LazyFrame]:
+    """Each master table's bronze rows (``bronze[name]``), typed and checked."""
+    return {name: check(bronze[name], checks=checks) for name, check in MASTER_CHECKS.items()}
+
+
+def latest_masters(
+    existing: pl.LazyFrame, checked: pl.LazyFrame, spec: LandingFile
+) -> pl.LazyFrame:
+    """Master data: the latest accepted version of each key (the last batch wins)."""
+    return (
+        pl.concat([existing, silver_rows(checked, spec)])
+        .sort(list(BATCH_ORDER))
+        .unique(subset=list(spec.key), keep="last", maintain_order=True)
+    )
+
+
+# --- facts ---------------------------------------------------------------------------------
+
+
+class FactCheck(Protocol):
+    """Checks a group of fact tables: bronze rows in, checked rows out, by table name."""
+
+    def __call__(
+        self,
+        bronze: Mapping[str, pl.LazyFrame],
+        *,
+        known: Known,
+        existing: Mapping[str, pl.LazyFrame],
+        checks: Checks,
+        outliers: OutlierStats | pl.LazyFrame | None,
+    ) -> dict[str, pl.LazyFrame]:
+        """The checked rows of each table of the group."""
+        ...
+
+
+def _sales(
+    bronze: Mapping[str, pl.LazyFrame],
+    *,
+    known: Known,
+    existing: Mapping[str, pl.LazyFrame],
+    checks: Checks,
+    outliers: OutlierStats | pl.LazyFrame | None,
+) -> dict[str, pl.LazyFrame]:
+    header, lines = checked_sales(
+        bronze["sales_header"],
+        bronze["sales_lines"],
+        known=known,
+        existing_header=existing["sales_header"],
+        existing_lines=existing["sales_lines"],
+        checks=checks,
+        outliers=outliers,
+    )
+    return {"sales_header": header, "sales_lines": lines}
+
+
+def _redemptions(
+    bronze: Mapping[str, pl.LazyFrame],
+    *,
+    known: Known,
+    existing: Mapping[str, pl.LazyFrame],
+    checks: Checks,
+    outliers: OutlierStats | pl.LazyFrame | None,
+) -> dict[str, pl.LazyFrame]:
+    rows = bronze["redemptions"]
+    return {
+        "redemptions": checked_redemptions(
+            rows, known=known, existing=existing["redemptions"], checks=checks
+        )
+    }
+
+
+def _inventory(
+    bronze: Mapping[str, pl.LazyFrame],
+    *,
+    known: Known,
+    existing: Mapping[str, pl.LazyFrame],
+    checks: Checks,
+    outliers: OutlierStats | pl.LazyFrame | None,
+) -> dict[str, pl.LazyFrame]:
+    rows = bronze["inventory"]
+    return {
+        "inventory": checked_inventory(
+            rows, known=known, existing=existing["inventory"], checks=checks
+        )
+    }
+
+
+#: The fact tables, by how they are checked: a transaction's header and lines
+#: together, every other fact alone. A new fact table is one entry here.
+FACT_CHECKS: Mapping[tuple[str, ...], FactCheck] = {
+    ("sales_header", "sales_lines"): _sales,
+    ("redemptions",): _redemptions,
+    ("inventory",): _inventory,
+}
+SALES = ("sales_header", "sales_lines")
+
+
+def checked_facts(
+    bronze: Mapping[str, pl.LazyFrame],
+    *,
+    known: Known,
+    existing: Mapping[str, pl.LazyFrame],
+    checks: Checks,
+    outliers: OutlierStats | pl.LazyFrame | None = None,
+    groups: Sequence[tuple[str, ...]] | None = None,
+) -> dict[str, pl.LazyFrame]:
+    """Each fact table's bronze rows, typed and checked against ``known`` masters.
+
+    ``existing`` holds each fact table's silver rows (new keys only may enter);
+    ``outliers`` is what sales lines are judged against (see
+    :func:`~loyalty_lake.silver.tables.checked_sales`); ``groups`` limits the
+    run to some of :data:`FACT_CHECKS` (default: all of them).
+    """
+    checked: dict[str, pl.LazyFrame] = {}
+    for group in groups or tuple(FACT_CHECKS):
+        check = FACT_CHECKS[group]
+        checked |= check(bronze, known=known, existing=existing, checks=checks, outliers=outliers)
+    return checked
+
+
+def sales_anchors(header: pl.LazyFrame) -> pl.LazyFrame:
+    """Bronze sales headers → one row per RETURN transaction: ``transaction_id``, ``anchor``.
+
+    The anchor is the sale the return names; a transaction's rows, and a
+    return's with its sale, must be checked in the same part. A transaction's
+    first header row decides (later rows are duplicates). Few transactions are
+    returns: only their rows are grouped.
+    """
+    rows = header.select(
+        parse.text("transaction_id").alias("transaction_id"),
+        parse.code("transaction_type").alias("type"),
+        parse.text("original_transaction_id").alias("anchor"),
+        *BATCH_ORDER,
+    )
+    is_return = pl.col("type") == TransactionType.RETURN
+    maybe_returns = rows.filter(is_return).select("transaction_id").unique()
+    return (
+        rows.join(maybe_returns, on="transaction_id", how="semi")
+        .group_by("transaction_id")
+        .agg(pl.col("type", "anchor").sort_by(*BATCH_ORDER).first())
+        .filter(is_return & pl.col("anchor").is_not_null())
+        .select("transaction_id", "anchor")
+    )
+
+
+def sales_part(anchors: pl.DataFrame, *, parts: int) -> pl.Expr:
+    """The part (0 ≤ part < ``parts``) of a bronze sales header or line row.
+
+    A hash of its transaction's anchor (:func:`sales_anchors`): the transaction
+    itself, or for a return the sale it names.
+    """
+    transaction = parse.text("transaction_id")
+    anchor = transaction.replace_strict(
+        anchors["transaction_id"], anchors["anchor"], default=transaction
+    )
+    return (anchor.hash(seed=0) % parts).cast(pl.Int64)
+
+
+# --- outputs -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TableOutputs:
+    """What one checked table becomes (lazy: one evaluation of the checks feeds all four)."""
+
+    silver: pl.LazyFrame
+    rejects: pl.LazyFrame
+    warnings: pl.LazyFrame
+    counts: pl.LazyFrame
+
+    def plans(self) -> list[pl.LazyFrame]:
+        """The four plans, in field order (to collect them together)."""
+        return [self.silver, self.rejects, self.warnings, self.counts]
+
+
+def outputs(name: str, checked: pl.LazyFrame, *, run_id: str, now: datetime) -> TableOutputs:
+    """Silver rows, rejects, warnings and per-file counts of checked table ``name``."""
+    spec = LANDING_FILES[name]
+    frame = checked.cache()
+    return TableOutputs(
+        silver=silver_rows(frame, spec),
+        rejects=reject_rows(frame, spec, run_id=run_id, now=now),
+        warnings=warning_rows(frame, spec, run_id=run_id, now=now),
+        counts=file_counts(frame, name),
+    )
+
+
+def file_counts(checked: pl.LazyFrame, name: str) -> pl.LazyFrame:
+    """One row per bronze file of a checked table: rows, accepted, rejected, warned."""
+    return (
+        checked.group_by(
+            pl.col("_batch_id").alias("batch_id"),
+            pl.col("_source_file").alias("source_file"),
+            pl.col("_file_sha256").alias("file_sha256"),
+        )
+        .agg(
+            pl.len().cast(pl.Int64).alias("bronze_rows"),
+            is_rejected().not_().sum().cast(pl.Int64).alias("accepted"),
+            is_rejected().sum().cast(pl.Int64).alias("rejected"),
+            (is_rejected().not_() & (pl.col(WARN_BITS) != 0)).sum().cast(pl.Int64).alias("warned"),
+        )
+        .select(pl.lit(name).alias("table"), pl.all())
+    )
+
+
+def processed_files(counts: pl.DataFrame, *, run_id: str, now: datetime) -> pl.DataFrame:
+    """One row per processed bronze file (``processed_files``) from per-part file counts."""
+    return (
+        counts.group_by("table", "batch_id", "source_file", "file_sha256")
+        .agg(pl.col("bronze_rows", "accepted", "rejected", "warned").sum())
+        .select(
+            *PROCESSED_FILES_SCHEMA.names()[:8],
+            pl.lit(run_id).alias("run_id"),
+            pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("processed_at"),
+        )
+        .sort("table", "batch_id", "source_file")
+    )
