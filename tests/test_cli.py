@@ -282,7 +282,7 @@ def test_log_lines_are_masked_and_printable(tmp_path: Path, monkeypatch, wide_co
         )
         return []
 
-    monkeypatch.setattr(cli, "status", logging_status)
+    monkeypatch.setattr(cli.operations, "status", logging_status)
     result = invoke("status", "--lake", str(tmp_path / "lake"))
     assert "esc\\x1b[31m:x:: <email>, <phone> [bold]" in result.output
     assert_shown_as_text(result.output)

@@ -1,0 +1,137 @@
+"""Time travel and maintenance commands: history, restore, optimize, vacuum, status."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from loyalty_lake.cli.app import ConfigOption, LakeOption, VerboseOption, app, command, settings_of
+from loyalty_lake.cli.show import (
+    print_status,
+)
+from loyalty_lake.cli.terminal import console, shown
+from loyalty_lake.pipeline import (
+    maintenance,
+    status,
+)
+
+
+@app.command("history")
+@command
+def history_command(
+    table: Annotated[str, typer.Argument(help="layer/name, e.g. silver/sales_lines.")],
+    limit: Annotated[int, typer.Option(help="Newest versions to show.")] = 20,
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Show a table's versions: time, operation, rows added, run and batch.
+
+    Example: loyalty-lake history gold/customer_details
+    """
+    _, where = settings_of(lake, config)
+    history = Table(title=f"History of {shown(table)}")
+    for column in ("version", "time (UTC)", "operation", "rows added", "run", "batch / as of"):
+        history.add_column(
+            column, justify="right" if column in {"version", "rows added"} else "left"
+        )
+    for commit in maintenance.history(lake=where, table=table, limit=limit):
+        meta = commit.metadata
+        history.add_row(
+            str(commit.version),
+            commit.timestamp.strftime("%Y-%m-%d %H:%M:%S"),
+            shown(meta.get("operation", commit.operation)),
+            "" if commit.rows_added is None else f"{commit.rows_added:,}",
+            shown(meta.get("run_id", "")[:8]),
+            shown(meta.get("batch_id") or meta.get("as_of", "")),
+        )
+    console.print(history)
+    console.print("Read an old version: ll.scan(lake, layer, name, version=N)")
+
+
+@app.command("restore")
+@command
+def restore_command(
+    table: Annotated[str, typer.Argument(help="layer/name, e.g. gold/points_ledger.")],
+    version: Annotated[int, typer.Argument(help="The version to go back to.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Really restore.")] = False,
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Make an earlier version of a table current again (recorded as a new version).
+
+    Example: loyalty-lake restore gold/points_ledger 3 --yes
+    """
+    _, where = settings_of(lake, config)
+    if not yes:
+        console.print(f"Would restore {shown(table)} to version {version}. Add --yes to do it.")
+        return
+    new = maintenance.restore(lake=where, table=table, version=version)
+    console.print(f"Restored {shown(table)} to version {version} (now version {new}).")
+
+
+@app.command("optimize")
+@command
+def optimize_command(
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Compact every table's small files (one new version per table).
+
+    Example: loyalty-lake optimize --lake lake
+    """
+    _, where = settings_of(lake, config)
+    done = maintenance.optimize(lake=where)
+    compacted = sum(1 for t in done if t.files)
+    console.print(f"Optimized {len(done)} table(s); {compacted} had small files compacted.")
+
+
+@app.command("vacuum")
+@command
+def vacuum_command(
+    retention_hours: Annotated[
+        int, typer.Option(help="Keep the files of versions younger than this.")
+    ] = maintenance.DEFAULT_RETENTION_HOURS,
+    yes: Annotated[bool, typer.Option("--yes", help="Delete (default: dry run).")] = False,
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Delete files no version younger than the retention (7 days) needs; a dry run without --yes.
+
+    Example: loyalty-lake vacuum --retention-hours 168 --yes
+    """
+    _, where = settings_of(lake, config)
+    done = maintenance.vacuum(lake=where, retention_hours=retention_hours, dry_run=not yes)
+    files = sum(t.files for t in done)
+    verb = "Deleted" if yes else "Would delete"
+    console.print(f"{verb} {files:,} unused file(s) in {len(done)} table(s).")
+    if not yes and files:
+        console.print(
+            "Add --yes to delete them (versions older than the retention become unreadable)."
+        )
+
+
+@app.command("status")
+@command
+def status_command(
+    lake: LakeOption = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Show the lake's tables: version, rows, last batch, last update.
+
+    Example: loyalty-lake status --lake lake
+    """
+    _, where = settings_of(lake, config)
+    tables = status(lake=where)
+    if not tables:
+        console.print(
+            f"No tables in {shown(where.root)} yet. Run `loyalty-lake demo` to create some."
+        )
+        return
+    print_status(tables, where)
