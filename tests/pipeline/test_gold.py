@@ -42,6 +42,7 @@ def landing(tmp_path_factory):
     return [b.path for b in dataset.batches]
 
 
+@pytest.mark.slow
 @settings(max_examples=4, deadline=None)
 @given(seed=st.integers(0, 1_000), order=st.permutations([0, 1, 2]))
 def test_incremental_equals_from_scratch_and_batch_order_does_not_matter(

@@ -190,6 +190,7 @@ def test_a_lost_row_stops_the_build(generated_lake, tmp_path):
     assert err.value.hint
 
 
+@pytest.mark.slow
 @settings(
     max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -35,6 +35,7 @@ def table(lake, layer: str, name: str) -> pl.DataFrame:
     return frame.select(sorted(c for c in frame.columns if not c.startswith("_"))).sort(pl.all())
 
 
+@pytest.mark.slow
 def test_builds_killed_at_random_moments_converge(tmp_path):
     landing = tmp_path / "landing"
     ll.generate(landing, ll.GeneratorOptions(lines=4_000, batches=3, seed=17))

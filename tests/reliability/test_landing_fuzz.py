@@ -231,6 +231,7 @@ def hang_guard() -> Iterator[Callable[[], None]]:
     signal.signal(signal.SIGALRM, previous)
 
 
+@pytest.mark.slow
 def test_landing_fuzz_corpus(tmp_path, monkeypatch, caplog, hang_guard):
     monkeypatch.setenv("LOYALTY_LAKE_PII_KEY", ENV_SECRET)
     caplog.set_level(logging.DEBUG)
