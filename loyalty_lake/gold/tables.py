@@ -40,13 +40,7 @@ from loyalty_lake.gold.marts.segments import segment_summary
 from loyalty_lake.gold.points.earning import earning_rules, promoted_lines, scored_lines
 from loyalty_lake.gold.points.ledger import ledger_events, points_ledger, settled_ledger
 from loyalty_lake.gold.rejects import rejects_after_gold
-from loyalty_lake.silver.models import (
-    PROCESSED_FILES_SCHEMA,
-    SILVER_MODELS,
-    Rejects,
-    Warnings,
-    schema,
-)
+from loyalty_lake.silver.models import SILVER_SCHEMAS
 
 if TYPE_CHECKING:
     from datetime import date
@@ -83,12 +77,7 @@ class SilverTables:
         unknown = set(tables) - set(cls.names())
         if unknown:
             raise TypeError(f"Not a silver table gold reads: {', '.join(sorted(unknown))}.")
-        empty = {
-            **{name: schema(model) for name, model in SILVER_MODELS.items()},
-            "rejects": schema(Rejects),
-            "warnings": schema(Warnings),
-            "processed_files": PROCESSED_FILES_SCHEMA,
-        }
+        empty = SILVER_SCHEMAS
         return cls(
             **{
                 name: tables[name].lazy() if name in tables else pl.LazyFrame(schema=empty[name])

@@ -20,13 +20,7 @@ from loyalty_lake.gold.models import GOLD_MODELS
 from loyalty_lake.io import delta
 from loyalty_lake.io.lake import LAYERS, Lake
 from loyalty_lake.landing.contract import LANDING_FILES
-from loyalty_lake.silver.models import (
-    PROCESSED_FILES_SCHEMA,
-    SILVER_MODELS,
-    Rejects,
-    Warnings,
-    schema,
-)
+from loyalty_lake.silver.models import SILVER_SCHEMAS, schema
 
 if TYPE_CHECKING:
     from loyalty_lake.io.lake import Layer
@@ -47,12 +41,7 @@ _SCHEMAS: dict[Layer, dict[str, pl.Schema]] = {
         **{name: bronze_schema(spec) for name, spec in LANDING_FILES.items()},
         MANIFEST: MANIFEST_SCHEMA,
     },
-    "silver": {
-        **{name: schema(model) for name, model in SILVER_MODELS.items()},
-        REJECTS: schema(Rejects),
-        WARNINGS: schema(Warnings),
-        PROCESSED: PROCESSED_FILES_SCHEMA,
-    },
+    "silver": dict(SILVER_SCHEMAS),
     "gold": {name: schema(model) for name, model in GOLD_MODELS.items()},
 }
 

@@ -255,16 +255,23 @@ def _unreadable(name: str, exc: BaseException) -> BadFileError:
 def _land_opened(fh: BinaryIO, name: str, facts: FileFacts, context: _Landing) -> FileOutcome:
     spec = landing_file_for(name)
     known = context.known
+    table = spec.name if spec else None
+
+    def outcome(status: FileStatus, message: str | None = None, rows: int = 0) -> FileOutcome:
+        return FileOutcome(
+            name,
+            table,
+            status,
+            rows=rows,
+            size_bytes=facts.size,
+            file_sha256=facts.sha256,
+            message=message,
+        )
+
+    rejected_before = (name, facts.sha256) in known.rejected
     if spec is None:
-        if (name, facts.sha256) in known.rejected:
-            return FileOutcome(
-                name,
-                None,
-                FileStatus.IGNORED,
-                size_bytes=facts.size,
-                file_sha256=facts.sha256,
-                message="already recorded as rejected",
-            )
+        if rejected_before:
+            return outcome(FileStatus.IGNORED, "already recorded as rejected")
         names = ", ".join(f.filename for f in LANDING_FILES.values())
         return _rejected(
             name,
@@ -277,34 +284,12 @@ def _land_opened(fh: BinaryIO, name: str, facts: FileFacts, context: _Landing) -
             ),
         )
     if (spec.name, facts.sha256) in known.landed:
-        return FileOutcome(
-            name,
-            spec.name,
-            FileStatus.ALREADY_LANDED,
-            size_bytes=facts.size,
-            file_sha256=facts.sha256,
-            message="content landed before",
-        )
+        return outcome(FileStatus.ALREADY_LANDED, "content landed before")
     if rows := _rows_in_bronze(context.lake, spec.name, facts.sha256):
         # An interrupted run committed the rows but not their manifest entry: record it now.
-        return FileOutcome(
-            name,
-            spec.name,
-            FileStatus.LANDED,
-            rows=rows,
-            size_bytes=facts.size,
-            file_sha256=facts.sha256,
-            message="landed by an interrupted run; recorded now",
-        )
-    if (name, facts.sha256) in known.rejected:
-        return FileOutcome(
-            name,
-            spec.name,
-            FileStatus.IGNORED,
-            size_bytes=facts.size,
-            file_sha256=facts.sha256,
-            message="already recorded as rejected",
-        )
+        return outcome(FileStatus.LANDED, "landed by an interrupted run; recorded now", rows)
+    if rejected_before:
+        return outcome(FileStatus.IGNORED, "already recorded as rejected")
     lineage = Lineage(context.batch_id, name, facts.sha256, context.ingested_at)
     try:
         rows = _append_to_bronze(fh, name, spec, facts, lineage=lineage, context=context)
@@ -312,14 +297,7 @@ def _land_opened(fh: BinaryIO, name: str, facts: FileFacts, context: _Landing) -
         return _rejected(name, spec, facts, exc)
     except _READ_ERRORS as exc:
         return _rejected(name, spec, facts, _unreadable(name, exc))
-    return FileOutcome(
-        name,
-        spec.name,
-        FileStatus.LANDED,
-        rows=rows,
-        size_bytes=facts.size,
-        file_sha256=facts.sha256,
-    )
+    return outcome(FileStatus.LANDED, rows=rows)
 
 
 def _rejected(

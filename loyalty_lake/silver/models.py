@@ -230,3 +230,13 @@ def schema(model: type[pa.DataFrameModel]) -> pl.Schema:
     data = {n: t for n, t in columns.items() if not n.startswith("_")}
     lineage = {n: t for n, t in columns.items() if n.startswith("_")}
     return pl.Schema(data | lineage)
+
+
+#: The schema of every silver table by name: one per landing file, rejects,
+#: warnings and processed_files.
+SILVER_SCHEMAS: dict[str, pl.Schema] = {
+    **{name: schema(model) for name, model in SILVER_MODELS.items()},
+    "rejects": schema(Rejects),
+    "warnings": schema(Warnings),
+    "processed_files": PROCESSED_FILES_SCHEMA,
+}

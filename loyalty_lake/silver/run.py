@@ -42,7 +42,7 @@ from loyalty_lake.silver.tables import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
 
     from loyalty_lake.landing.contract import LandingFile
@@ -108,44 +108,28 @@ def _sales(
     return {"sales_header": header, "sales_lines": lines}
 
 
-def _redemptions(
-    bronze: Mapping[str, pl.LazyFrame],
-    *,
-    known: Known,
-    existing: Mapping[str, pl.LazyFrame],
-    checks: Checks,
-    outliers: OutlierStats | pl.LazyFrame | None,
-) -> dict[str, pl.LazyFrame]:
-    rows = bronze["redemptions"]
-    return {
-        "redemptions": checked_redemptions(
-            rows, known=known, existing=existing["redemptions"], checks=checks
-        )
-    }
+def _alone(name: str, check: Callable[..., pl.LazyFrame]) -> FactCheck:
+    """The check of fact table ``name`` on its own, by ``check(bronze, known=, ...)``."""
 
+    def checked(
+        bronze: Mapping[str, pl.LazyFrame],
+        *,
+        known: Known,
+        existing: Mapping[str, pl.LazyFrame],
+        checks: Checks,
+        outliers: OutlierStats | pl.LazyFrame | None,
+    ) -> dict[str, pl.LazyFrame]:
+        return {name: check(bronze[name], known=known, existing=existing[name], checks=checks)}
 
-def _inventory(
-    bronze: Mapping[str, pl.LazyFrame],
-    *,
-    known: Known,
-    existing: Mapping[str, pl.LazyFrame],
-    checks: Checks,
-    outliers: OutlierStats | pl.LazyFrame | None,
-) -> dict[str, pl.LazyFrame]:
-    rows = bronze["inventory"]
-    return {
-        "inventory": checked_inventory(
-            rows, known=known, existing=existing["inventory"], checks=checks
-        )
-    }
+    return checked
 
 
 #: The fact tables, by how they are checked: a transaction's header and lines
 #: together, every other fact alone. A new fact table is one entry here.
 FACT_CHECKS: Mapping[tuple[str, ...], FactCheck] = {
     ("sales_header", "sales_lines"): _sales,
-    ("redemptions",): _redemptions,
-    ("inventory",): _inventory,
+    ("redemptions",): _alone("redemptions", checked_redemptions),
+    ("inventory",): _alone("inventory", checked_inventory),
 }
 SALES = ("sales_header", "sales_lines")
 
