@@ -36,6 +36,7 @@ from loyalty_lake.gold.tables import SilverTables, customer_state
 from loyalty_lake.landing.contract import (
     LANDING_FILES,
     MALFORMED,
+    PADDED,
     RECORD,
     ROW_NUMBER,
     landing_file_for,
@@ -69,6 +70,7 @@ def read_bronze(batch: Path) -> dict[str, pl.DataFrame]:
             pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW_NUMBER),
             pl.lit(None, dtype=pl.String).alias(MALFORMED),  # every row is well-formed
             pl.lit(None, dtype=pl.String).alias(RECORD),
+            pl.lit(None, dtype=pl.Int32).alias(PADDED),
         )
         frames[spec.name] = bronze_rows(
             records,

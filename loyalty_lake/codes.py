@@ -44,6 +44,7 @@ class Reason(StrEnum):
     INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
     MALFORMED_ROW = "MALFORMED_ROW"
     INVALID_NAME = "INVALID_NAME"
+    AMBIGUOUS_DATE = "AMBIGUOUS_DATE"
 
 
 class Severity(StrEnum):
@@ -89,6 +90,25 @@ CURABLE = frozenset(
 )
 
 
+class NormalisationKind(StrEnum):
+    """A formatting of a value whose meaning is certain, read as what it means and counted."""
+
+    WHITESPACE = "WHITESPACE"
+    NULL_TOKEN = "NULL_TOKEN"
+    INTEGRAL_FLOAT = "INTEGRAL_FLOAT"
+    LEADING_ZEROS = "LEADING_ZEROS"
+    CURRENCY_MARK = "CURRENCY_MARK"
+    THOUSANDS_SEPARATOR = "THOUSANDS_SEPARATOR"
+    DECIMAL_COMMA = "DECIMAL_COMMA"
+    DATETIME_AS_DATE = "DATETIME_AS_DATE"
+    YEAR_FIRST_SLASHES = "YEAR_FIRST_SLASHES"
+    DAY_FIRST_DATE = "DAY_FIRST_DATE"
+    MONTH_FIRST_DATE = "MONTH_FIRST_DATE"
+    TWELVE_HOUR_CLOCK = "TWELVE_HOUR_CLOCK"
+    CONFIGURED_FORMAT = "CONFIGURED_FORMAT"
+    PADDED_ROW = "PADDED_ROW"
+
+
 class BadFileReason(StrEnum):
     """Why a landing file was refused as a whole."""
 
@@ -102,6 +122,8 @@ class BadFileReason(StrEnum):
     SYMLINK = "SYMLINK"
     NOT_A_FILE = "NOT_A_FILE"
     UNREADABLE = "UNREADABLE"
+    BAD_ARCHIVE = "BAD_ARCHIVE"
+    ARCHIVE_TOO_LARGE = "ARCHIVE_TOO_LARGE"
 
 
 class FileStatus(StrEnum):

@@ -33,6 +33,9 @@ from loyalty_lake.codes import (
 )
 from loyalty_lake.errors import ConfigError
 
+#: Text read as a missing value by default (exact, after trimming); see ``dq.null_tokens``.
+NULL_TOKENS = ("NULL", "null", "NA", "N/A", "n/a", "None", "nan", "NaN", "#N/A", "<NA>")
+
 ENV_PREFIX = "LOYALTY_LAKE_"
 #: Environment variables with the prefix that are not configuration keys.
 RESERVED_ENV = frozenset({"LOYALTY_LAKE_CONFIG", "LOYALTY_LAKE_PII_KEY"})
@@ -132,6 +135,18 @@ class DataQualityConfig:
     earliest_date: date = date(2000, 1, 1)
     outlier_threshold: float = 10.0
     severity: Mapping[Reason, Severity] = field(default_factory=dict)
+    #: Text read as a missing value in every column (besides the empty text).
+    null_tokens: tuple[str, ...] = NULL_TOKENS
+    #: More null tokens for one column: ``{"sales_lines.promotion_id" = ["0"]}``.
+    null_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The order or format of a date column no value proves:
+    #: ``{"sales_header.transaction_date" = "day-first"}`` (or ``"month-first"``, or a
+    #: strftime format such as ``"%d.%m.%Y %H:%M"``).
+    dates: Mapping[str, str] = field(default_factory=dict)
+    #: Tables or columns whose money uses a decimal comma (``1.234,50``).
+    decimal_comma: tuple[str, ...] = ()
+    #: How far a header's total may differ from the sum of its lines (TOTAL_MISMATCH).
+    total_tolerance: Decimal = Decimal("0.01")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -4,8 +4,10 @@ A bronze table has one column per contract column of its file (all text; null
 when the file did not have the column, ``""`` when the value was empty), an
 ``_extra`` column holding unknown columns as a JSON object, ``_malformed``
 (why a record could not be split into the header's fields; null for a
-well-formed row) and the lineage columns below. A malformed row keeps its raw
-text as ``{"_record": ...}`` in ``_extra``; silver rejects it (MALFORMED_ROW).
+well-formed row), ``_padded`` (how many missing last fields of a short row
+were padded with nulls; null for a full row) and the lineage columns below. A
+malformed row keeps its raw text as ``{"_record": ...}`` in ``_extra``; silver
+rejects it (MALFORMED_ROW).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from loyalty_lake.codes import BadFileReason
 from loyalty_lake.errors import BadFileError
 from loyalty_lake.landing.contract import (
     MALFORMED,
+    PADDED,
     RECORD,
     ROW_NUMBER,
     normalise_column,
@@ -33,6 +36,8 @@ if TYPE_CHECKING:
 
 EXTRA_COLUMN = "_extra"
 MALFORMED_COLUMN = "_malformed"
+#: How many fields of a short row were padded with nulls (null for a full row).
+PADDED_COLUMN = PADDED
 #: The key of a malformed row's raw text in ``_extra``.
 RECORD_KEY = "_record"
 LINEAGE_COLUMNS: Mapping[str, pl.DataType] = {
@@ -53,6 +58,7 @@ MANIFEST_SCHEMA = pl.Schema(
         "file_sha256": pl.String(),
         "size_bytes": pl.Int64(),
         "rows": pl.Int64(),
+        "delimiter": pl.String(),
         "status": pl.String(),
         "reason": pl.String(),
         "message": pl.String(),
@@ -78,17 +84,22 @@ class HeaderMapping:
 
     ``columns`` maps contract columns present in the file to their position;
     ``extras`` maps the header text of unknown columns to theirs.
+    ``min_fields`` is the fewest fields a row needs to hold every required
+    column (1 + the last position of one): a shorter row is malformed, a row
+    between that and the header's width lacks only optional or unknown
+    columns and is padded.
     """
 
     columns: Mapping[str, int]
     extras: Mapping[str, int]
+    min_fields: int
 
 
 def bronze_schema(spec: LandingFile) -> pl.Schema:
     """The schema of the bronze table of ``spec``."""
     return pl.Schema(
         {column: pl.String() for column in spec.columns}
-        | {EXTRA_COLUMN: pl.String(), MALFORMED_COLUMN: pl.String()}
+        | {EXTRA_COLUMN: pl.String(), MALFORMED_COLUMN: pl.String(), PADDED_COLUMN: pl.Int32()}
         | dict(LINEAGE_COLUMNS)
     )
 
@@ -122,11 +133,13 @@ def map_header(header: Sequence[str], spec: LandingFile, *, source_file: str) ->
             hint=f"A {spec.filename} file needs the columns {', '.join(sorted(spec.required))} "
             "in its first row.",
         )
+    columns = {name: i for i, name in enumerate(names) if name in known}
     return HeaderMapping(
-        columns={name: i for i, name in enumerate(names) if name in known},
+        columns=columns,
         extras={
             header[i].strip() or names[i]: i for i, name in enumerate(names) if name not in known
         },
+        min_fields=1 + max((i for name, i in columns.items() if name in spec.required), default=0),
     )
 
 
@@ -137,8 +150,9 @@ def bronze_rows(
 
     ``raw`` is a chunk of :func:`loyalty_lake.io.landing.read_records`: the
     fields as text in columns ``c0, c1, ...`` (file order), ``_row_number``
-    (1-based among the data records) and, for a malformed record, ``_malformed``
-    (the reason) and ``_record`` (its raw text).
+    (1-based among the data records), for a malformed record ``_malformed``
+    (the reason) and ``_record`` (its raw text), and for a padded record
+    ``_padded`` (how many of its last fields are null: the file did not give them).
     """
     data = [
         pl.col(raw_column(header.columns[column])).alias(column)
@@ -158,6 +172,7 @@ def bronze_rows(
         *data,
         pl.when(pl.col(MALFORMED).is_null()).then(extra).otherwise(record).alias(EXTRA_COLUMN),
         pl.col(MALFORMED).alias(MALFORMED_COLUMN),
+        pl.col(PADDED_COLUMN).cast(pl.Int32).alias(PADDED_COLUMN),
         pl.lit(lineage.batch_id, dtype=pl.String).alias("_batch_id"),
         pl.lit(lineage.source_file, dtype=pl.String).alias("_source_file"),
         pl.lit(lineage.file_sha256, dtype=pl.String).alias("_file_sha256"),

@@ -31,6 +31,8 @@ MANIFEST = "landed_files"
 PROCESSED = "processed_files"
 REJECTS = "rejects"
 WARNINGS = "warnings"
+#: Silver's counts of values normalised per file, column and kind.
+NORMALISATIONS = "normalisations"
 #: Master data tables, in load order (masters before the facts that reference them).
 MASTERS = tuple(name for name, spec in LANDING_FILES.items() if not spec.is_fact)
 #: Fact tables.
@@ -101,6 +103,7 @@ __all__ = [
     "LAYERS",
     "MANIFEST",
     "MASTERS",
+    "NORMALISATIONS",
     "PROCESSED",
     "REJECTS",
     "WARNINGS",

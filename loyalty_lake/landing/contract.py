@@ -174,8 +174,10 @@ def normalise_column(name: str) -> str:
 
 # A landing file's records as read, before they are mapped to contract columns:
 # ``c0, c1, ...`` (file order, text), the record's number among the file's data
-# records, and for a malformed record why and its raw text.
+# records, for a malformed record why and its raw text, and for a short record
+# how many of its last fields were padded with nulls.
 ROW_NUMBER, MALFORMED, RECORD = "_row_number", "_malformed", "_record"
+PADDED = "_padded"
 
 
 def raw_column(position: int) -> str:

@@ -1,6 +1,8 @@
 """Landing → bronze: land CSV files into bronze Delta tables, with a manifest.
 
-Each file lands in one Delta commit (all its rows or none) and is recorded in
+A landing file is a CSV file, or a ``.csv.gz`` or ``.zip`` holding one; its
+fields may be delimited by ``,``, ``;``, tab or ``|`` (the header row says
+which). Each file lands in one Delta commit (all its rows or none) and is recorded in
 the ``bronze/landed_files`` manifest right after. A file whose content
 (SHA-256) already landed in the same table is skipped, so landing a batch twice
 adds nothing. A bad file is refused with a reason and recorded; the batch's
@@ -33,10 +35,14 @@ from loyalty_lake.io.landing import (
     BatchFolder,
     FileFacts,
     LandingEntries,
+    LandingText,
     NotSimpleCsv,
     consume_records,
+    csv_name,
     file_facts,
+    landing_text,
     read_header,
+    text_facts,
 )
 from loyalty_lake.io.lock import holds_lake
 from loyalty_lake.landing.contract import LANDING_FILES, REQUIRED_FILES, landing_file_for
@@ -55,7 +61,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class FileOutcome:
-    """The outcome of landing one file."""
+    """The outcome of landing one file (``delimiter``: the one its fields were split by)."""
 
     source_file: str
     table: str | None
@@ -65,6 +71,7 @@ class FileOutcome:
     file_sha256: str | None = None
     reason: str | None = None
     message: str | None = None
+    delimiter: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +104,7 @@ def ingest(
 ) -> IngestReport:
     """Land a batch folder (or a single CSV file) into the lake's bronze tables.
 
+    CSV files may be compressed (``.csv.gz``, or a ``.zip`` holding one).
     The batch id defaults to the folder's name (a single file's parent folder).
     Symbolic links and special files are refused unread; each file lands in
     one commit and is recorded in the manifest right after, so a run stopped
@@ -232,14 +240,35 @@ _READ_ERRORS = (OSError, csv.Error, UnicodeError, pa.ArrowException)
 
 
 def _land_file(folder: BatchFolder, name: str, context: _Landing) -> FileOutcome:
+    facts: FileFacts | None = None
     try:
         with folder.open(name) as fh:
             facts = file_facts(fh)
-            return _land_opened(fh, name, facts, context)
+            with landing_text(fh, name=name, size=facts.size) as text:
+                return _land_opened(text, name, facts, context)
     except BadFileError as exc:
-        return _rejected(name, landing_file_for(name), None, exc)
+        refusal = exc
     except _READ_ERRORS as exc:
-        return _rejected(name, landing_file_for(name), None, _unreadable(name, exc))
+        refusal = _unreadable(name, exc)
+    spec = landing_file_for(csv_name(name))
+    if facts is not None and (name, facts.sha256) in context.known.rejected:
+        return FileOutcome(
+            name,
+            spec.name if spec else None,
+            FileStatus.IGNORED,
+            size_bytes=facts.size,
+            file_sha256=facts.sha256,
+            message="already recorded as rejected",
+        )
+    return _rejected(name, spec, facts, refusal)
+
+
+def _spec_for(name: str, text: LandingText) -> LandingFile | None:
+    """The contract file of a landing file: by its name, else by its zip member's name."""
+    spec = landing_file_for(csv_name(name))
+    if spec is None and text.member_name is not None:
+        return landing_file_for(text.member_name)
+    return spec
 
 
 def _unreadable(name: str, exc: BaseException) -> BadFileError:
@@ -252,12 +281,14 @@ def _unreadable(name: str, exc: BaseException) -> BadFileError:
     )
 
 
-def _land_opened(fh: BinaryIO, name: str, facts: FileFacts, context: _Landing) -> FileOutcome:
-    spec = landing_file_for(name)
+def _land_opened(text: LandingText, name: str, facts: FileFacts, context: _Landing) -> FileOutcome:
+    spec = _spec_for(name, text)
     known = context.known
     table = spec.name if spec else None
 
-    def outcome(status: FileStatus, message: str | None = None, rows: int = 0) -> FileOutcome:
+    def outcome(
+        status: FileStatus, message: str | None = None, rows: int = 0, delimiter: str | None = None
+    ) -> FileOutcome:
         return FileOutcome(
             name,
             table,
@@ -266,6 +297,7 @@ def _land_opened(fh: BinaryIO, name: str, facts: FileFacts, context: _Landing) -
             size_bytes=facts.size,
             file_sha256=facts.sha256,
             message=message,
+            delimiter=delimiter,
         )
 
     rejected_before = (name, facts.sha256) in known.rejected
@@ -292,12 +324,26 @@ def _land_opened(fh: BinaryIO, name: str, facts: FileFacts, context: _Landing) -
         return outcome(FileStatus.IGNORED, "already recorded as rejected")
     lineage = Lineage(context.batch_id, name, facts.sha256, context.ingested_at)
     try:
-        rows = _append_to_bronze(fh, name, spec, facts, lineage=lineage, context=context)
+        if text.compression is not None:
+            facts = text_facts(facts, text.stream)
+        rows, delimiter = _append_to_bronze(
+            text.stream, name, spec, facts, lineage=lineage, context=context
+        )
     except BadFileError as exc:
         return _rejected(name, spec, facts, exc)
     except _READ_ERRORS as exc:
         return _rejected(name, spec, facts, _unreadable(name, exc))
-    return outcome(FileStatus.LANDED, rows=rows)
+    return outcome(FileStatus.LANDED, _delimiter_note(delimiter), rows, delimiter)
+
+
+_DELIMITER_NAMES = {";": "';' (semicolon)", "\t": "tab", "|": "'|' (pipe)"}
+
+
+def _delimiter_note(delimiter: str) -> str | None:
+    """The outcome's message about a delimiter that is not a comma."""
+    if delimiter == ",":
+        return None
+    return f"delimiter {_DELIMITER_NAMES.get(delimiter, repr(delimiter))}, detected from the header"
 
 
 def _rejected(
@@ -322,11 +368,12 @@ def _append_to_bronze(
     *,
     lineage: Lineage,
     context: _Landing,
-) -> int:
-    """Append the file's rows to its bronze table in one commit; return the row count.
+) -> tuple[int, str]:
+    """Append the file's rows to its bronze table in one commit.
 
-    A file the fast reader cannot judge alone is read again by the careful one
-    (nothing of the first attempt is committed).
+    Returns the row count and the delimiter. A file the fast reader cannot
+    judge alone is read again by the careful one (nothing of the first attempt
+    is committed). A short row lacking only optional columns is padded.
     """
     header = read_header(fh, name=name)
     mapping = map_header(header.names, spec, source_file=name)
@@ -343,9 +390,9 @@ def _append_to_bronze(
                     ).collect()
                     state.rows += rows.height
                     state.bytes_read = min(
-                        facts.size, state.bytes_read + int(chunk.estimated_size())
+                        facts.text_size, state.bytes_read + int(chunk.estimated_size())
                     )
-                    context.progress(f"  {name}", state.bytes_read, facts.size)
+                    context.progress(f"  {name}", state.bytes_read, facts.text_size)
                     yield from rows.to_arrow().cast(schema).to_batches()
             except (BadFileError, NotSimpleCsv) as exc:
                 state.error = exc
@@ -380,9 +427,17 @@ def _append_to_bronze(
             raise
         return state.rows
 
-    rows = consume_records(fh, write, name=name, header=header, facts=facts, limits=context.limits)
-    context.progress(f"  {name}", facts.size, facts.size)
-    return rows
+    rows = consume_records(
+        fh,
+        write,
+        name=name,
+        header=header,
+        facts=facts,
+        limits=context.limits,
+        min_fields=mapping.min_fields,
+    )
+    context.progress(f"  {name}", facts.text_size, facts.text_size)
+    return rows, header.delimiter
 
 
 @dataclass(slots=True)
@@ -411,6 +466,7 @@ def _record(
             "file_sha256": [o.file_sha256 for o in outcomes],
             "size_bytes": [o.size_bytes for o in outcomes],
             "rows": [o.rows for o in outcomes],
+            "delimiter": [o.delimiter for o in outcomes],
             "status": [o.status.value for o in outcomes],
             "reason": [o.reason for o in outcomes],
             "message": [o.message for o in outcomes],
@@ -423,6 +479,7 @@ def _record(
         lake.table("bronze", MANIFEST),
         rows,
         mode="append",
+        add_columns=True,  # a manifest written before ``delimiter`` gains it
         metadata={"run_id": run_id, "layer": "bronze", "batch_id": batch_id},
     )
 

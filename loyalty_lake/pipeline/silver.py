@@ -23,7 +23,14 @@ import polars as pl
 
 from loyalty_lake.errors import ConservationError, ContractViolation
 from loyalty_lake.io import catalog, delta, staging
-from loyalty_lake.io.catalog import FACTS, MASTERS, PROCESSED, REJECTS, WARNINGS
+from loyalty_lake.io.catalog import (
+    FACTS,
+    MASTERS,
+    NORMALISATIONS,
+    PROCESSED,
+    REJECTS,
+    WARNINGS,
+)
 from loyalty_lake.io.lock import holds_lake
 from loyalty_lake.landing.contract import LANDING_FILES
 from loyalty_lake.progress import Progress, no_progress
@@ -184,15 +191,17 @@ def _process(
             _write_fact(lake, name, rows, shas[name], meta, replace=replace)
 
     with staging.staging(lake.layer("silver") / "_staging") as folder:
-        parts = _SalesParts.of(bronze, folder)
-        outliers = None
-        if parts.count > 1:  # each part is judged against the whole run's lines
+        parts = _SalesParts.of(bronze, folder, checks=checks)
+        outliers, evidence = None, None
+        if parts.count > 1:  # each part is judged against the whole run's files
+            evidence = run.sales_evidence(bronze, checks=checks).collect()
             values = [
                 outlier_values(
                     part["sales_lines"],
                     known=known,
                     existing=existing["sales_lines"],
                     checks=checks,
+                    evidence=evidence,
                 )
                 for part in parts
             ]
@@ -207,6 +216,7 @@ def _process(
                 existing=existing,
                 checks=checks,
                 outliers=outliers,
+                evidence=evidence,
                 groups=[run.SALES],
             )
             write(sales, replace=number == 0)
@@ -222,7 +232,8 @@ def _process(
     rejects, warnings = out.rejects(), out.warnings()
     _validate(Rejects, rejects, "rejects")
     _validate(Warnings, warnings, "warnings")
-    for name, rows in ((REJECTS, rejects), (WARNINGS, warnings)):
+    small = ((REJECTS, rejects), (WARNINGS, warnings), (NORMALISATIONS, out.normalisations()))
+    for name, rows in small:
         delta.replace_where(
             lake.table("silver", name), rows, column="file_sha256", values=every_sha, metadata=meta
         )
@@ -259,13 +270,13 @@ class _SalesParts:
     folder: Path
 
     @classmethod
-    def of(cls, bronze: Mapping[str, pl.LazyFrame], folder: Path) -> _SalesParts:
+    def of(cls, bronze: Mapping[str, pl.LazyFrame], folder: Path, *, checks: Checks) -> _SalesParts:
         """Parts of about :data:`PART_LINES` lines, staged in ``folder`` when more than one."""
         lines = bronze["sales_lines"].select(pl.len()).collect().item()
         parts = cls(count=max(-(-lines // PART_LINES), 1), bronze=bronze, folder=folder)
         if parts.count > 1:
-            anchors = run.sales_anchors(bronze["sales_header"]).collect()
-            part = run.sales_part(anchors, parts=parts.count)
+            anchors = run.sales_anchors(bronze["sales_header"], checks=checks).collect()
+            part = run.sales_part(anchors, parts=parts.count, checks=checks)
             for name in run.SALES:
                 staging.write_parts(folder / name, bronze[name], part=part)
         return parts
@@ -292,6 +303,7 @@ class _Outputs:
     _rejects: list[pl.DataFrame] = field(default_factory=list, init=False)
     _warnings: list[pl.DataFrame] = field(default_factory=list, init=False)
     _counts: list[pl.DataFrame] = field(default_factory=list, init=False)
+    _normalisations: list[pl.DataFrame] = field(default_factory=list, init=False)
 
     def split(
         self, checked: Mapping[str, pl.LazyFrame], *, silver: bool = True
@@ -309,6 +321,7 @@ class _Outputs:
             self._rejects.append(next(done))
             self._warnings.append(next(done))
             self._counts.append(next(done))
+            self._normalisations.append(next(done))
         return rows
 
     def rejects(self) -> pl.DataFrame:
@@ -318,6 +331,10 @@ class _Outputs:
     def warnings(self) -> pl.DataFrame:
         """Every warning of the run."""
         return pl.concat(self._warnings)
+
+    def normalisations(self) -> pl.DataFrame:
+        """Every normalisation count of the run."""
+        return pl.concat(self._normalisations)
 
     def processed_files(self) -> pl.DataFrame:
         """One row per processed bronze file: its rows accepted, rejected and warned."""

@@ -232,6 +232,19 @@ def schema(model: type[pa.DataFrameModel]) -> pl.Schema:
     return pl.Schema(data | lineage)
 
 
+#: ``normalisations``: per bronze file, column and kind, how many values were normalised.
+NORMALISATIONS_SCHEMA = pl.Schema(
+    {
+        "table": pl.String(),
+        "batch_id": pl.String(),
+        "source_file": pl.String(),
+        "file_sha256": pl.String(),
+        "column": pl.String(),
+        "kind": pl.String(),
+        "rows": pl.Int64(),
+    }
+)
+
 #: The schema of every silver table by name: one per landing file, rejects,
 #: warnings and processed_files.
 SILVER_SCHEMAS: dict[str, pl.Schema] = {
@@ -239,4 +252,5 @@ SILVER_SCHEMAS: dict[str, pl.Schema] = {
     "rejects": schema(Rejects),
     "warnings": schema(Warnings),
     "processed_files": PROCESSED_FILES_SCHEMA,
+    "normalisations": NORMALISATIONS_SCHEMA,
 }

@@ -1,103 +1,444 @@
-"""Text → typed values, as expressions. A value that cannot be parsed becomes null.
+"""Text → typed values, as expressions, normalising only what is certain.
 
-Bronze holds every value as text. Silver trims it (an empty value is a
-missing value) and parses it strictly: anything the contract does not allow
-(``1,234.50``, ``12.345`` as money, ``1e309``, ``NaN``, ``31/10/2026``,
-``2026-02-30``, a number beyond 64 bits) is null here, and the rules flag
-the row as INVALID_TYPE by comparing the text with the parsed value.
+Bronze holds every value as text. Silver trims it, reads null tokens
+(``NULL``, ``N/A``, ``nan``...) as missing, and parses what real exports
+write when its meaning is certain: ``3.0`` or ``03`` in an integer column is
+3, ``15.0`` as an id is ``15``, ``$1,234.50``, ``₹9,106.76``, ``5393.00 INR``
+are money, ``2024/05/27`` and ``27/05/2024 1:15 PM`` are dates once the
+column proves its day-first (or month-first) order. What is not certain
+(``2.5`` as a quantity, ``12,34``, a column mixing currencies, ``01/02/2024``
+without proof) is never guessed: it stays null here and a rule rejects the
+row, naming the setting that settles it.
+
+Every normalisation is recorded: a :class:`Parser` remembers, per column,
+the kinds it applied as boolean columns ``_n|<column>|<kind>`` added next to
+the parsed values (:meth:`Parser.flags`); silver counts them per file.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
 import polars as pl
 
-MONEY = pl.Decimal(18, 2)
-RATE = pl.Decimal(18, 4)
+from loyalty_lake.codes import MONEY, RATE, NormalisationKind, Reason
+from loyalty_lake.config import NULL_TOKENS
+from loyalty_lake.silver.checks import RAW, Rule
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+#: The prefix of the flag columns a parser adds: ``_n|<column>|<kind>``.
+FLAG = "_n|"
+_AMBIGUOUS = "_ambiguous|"
+_FACT = "_file|"
+_MIXED = "_mixed|"
 
 _MONEY = r"^[+-]?\d{1,16}(\.\d{1,2})?$"
 _RATE = r"^[+-]?\d{1,14}(\.\d{1,4})?$"
 _INTEGER = r"^[+-]?\d{1,19}$"
+_INTEGRAL_FLOAT = r"^[+-]?\d{1,19}\.0+$"
+_LEADING_ZEROS = r"^[+-]?0\d"
+_ID_FLOAT = r"^\d{1,19}\.0+$"
+_CURRENCY = r"^[+-]?\s*(?:[$€£¥₹]|[A-Z]{3})?\s*[+-]?[\d.,]+\s*(?:[$€£¥₹]|[A-Z]{3})?$"
+_MARK = r"[$€£¥₹]|\b[A-Z]{3}\b"
+_GROUPED = r"^\d{1,3}(,\d{3})+(\.\d{1,2})?$"
+_GROUPED_COMMA = r"^\d{1,3}(\.\d{3})+(,\d{1,2})?$"
+_DECIMAL_COMMA = r"^\d{1,16}(,\d{1,2})?$"
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
 _NAIVE_DATETIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?$"
 _AWARE_DATETIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$"
+_YEAR_FIRST_SLASHES = r"^\d{4}/\d{1,2}/\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"
+#: Day and month in either order: ``27/05/2024``, ``5-27-2024``, ``27.05.2024``, with a time.
+_NUMERIC_DATE = (
+    r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
+)
 _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
-
-def text(column: str) -> pl.Expr:
-    """The column's text trimmed of surrounding whitespace; empty text is null."""
-    trimmed = pl.col(column).str.strip_chars()
-    return pl.when(trimmed != "").then(trimmed)
+DAY_FIRST, MONTH_FIRST = "day-first", "month-first"
 
 
-def code(column: str) -> pl.Expr:
-    """A code (``sale``, `` All ``) trimmed and upper-cased; empty is null."""
-    return text(column).str.to_uppercase()
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How values are read, beyond what is certain: the answers to the ambiguous cases.
 
-
-def money(column: str) -> pl.Expr:
-    """An exact decimal with at most 2 places (``12``, ``12.5``, ``-0.10``)."""
-    value = text(column)
-    return pl.when(value.str.contains(_MONEY)).then(value).cast(MONEY, strict=False)
-
-
-def rate(column: str) -> pl.Expr:
-    """An exact decimal with at most 4 places, for rates and multipliers."""
-    value = text(column)
-    return pl.when(value.str.contains(_RATE)).then(value).cast(RATE, strict=False)
-
-
-def integer(column: str) -> pl.Expr:
-    """A whole number that fits 64 bits (``3``, ``-2``, ``+7``)."""
-    value = text(column)
-    return pl.when(value.str.contains(_INTEGER)).then(value).cast(pl.Int64, strict=False)
-
-
-def iso_date(column: str) -> pl.Expr:
-    """An ISO ``YYYY-MM-DD`` calendar date (``2026-02-30`` is not one)."""
-    value = text(column)
-    return pl.when(value.str.contains(_DATE)).then(
-        value.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-    )
-
-
-def iso_datetime(column: str, *, timezone: str) -> pl.Expr:
-    """An ISO 8601 date or date-time as a UTC instant.
-
-    ``2026-10-31``, ``2026-10-31T10:00``, ``2026-10-31 10:00:00.5`` are naive
-    and taken in ``timezone``; ``...Z`` and ``...+02:00`` carry their offset.
+    Keys of the mappings are ``"<table>.<column>"``. ``dates`` holds
+    ``"day-first"``, ``"month-first"`` or a strftime format; ``decimal_comma``
+    names tables (``"sales_lines"``) or columns whose money uses a decimal comma.
     """
-    value = text(column)
-    naive = value.str.replace(" ", "T")
-    local = pl.coalesce(
-        naive.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.f", strict=False),
-        naive.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M", strict=False),
-        naive.str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
-    )
-    aware = naive.str.replace(r"Z$", "+00:00").str.strptime(
-        pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%.f%:z", strict=False
-    )
-    aware_short = naive.str.replace(r"Z$", "+00:00").str.strptime(
-        pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M%:z", strict=False
-    )
-    return (
-        pl.when(value.str.contains(_NAIVE_DATETIME))
-        .then(
-            local.dt.replace_time_zone(
-                timezone, ambiguous="earliest", non_existent="null"
-            ).dt.convert_time_zone("UTC")
+
+    timezone: str = "UTC"
+    null_tokens: tuple[str, ...] = NULL_TOKENS
+    null_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    dates: Mapping[str, str] = field(default_factory=dict)
+    decimal_comma: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Parser:
+    """Parses one table's columns under a :class:`Reading` and records its normalisations.
+
+    Each method returns the parsed value of a bronze text column (null where
+    the text is missing or not certain) and remembers the normalisations it
+    may apply; :meth:`flags` gives them as boolean columns of the bronze rows.
+    """
+
+    table: str
+    reading: Reading = field(default_factory=Reading)
+    _flags: dict[str, pl.Expr] = field(default_factory=dict)
+    _facts: dict[str, pl.Expr] = field(default_factory=dict)
+
+    # --- plain text ---------------------------------------------------------------------
+
+    def _key(self, column: str) -> str:
+        return f"{self.table}.{column}"
+
+    def _trimmed(self, column: str) -> pl.Expr:
+        return pl.col(column).str.strip_chars()
+
+    def _missing(self, column: str) -> pl.Expr:
+        """Whether the text is missing: empty, or a null token (of the table or the column)."""
+        tokens = [*self.reading.null_tokens, *self.reading.null_values.get(self._key(column), ())]
+        trimmed = self._trimmed(column)
+        return (trimmed == "") | trimmed.is_in(tokens)
+
+    def _file_fact(self, name: str, aggregation: pl.Expr) -> pl.Expr:
+        """A fact of a whole file (``aggregation`` over its rows), as a column of each row.
+
+        Facts decide per column and file what no single value can (the order of
+        a date column, a mix of currencies); see :meth:`facts`.
+        """
+        self._facts[f"{_FACT}{name}"] = aggregation
+        return pl.col(f"{_FACT}{name}")
+
+    def _flag(self, column: str, kind: NormalisationKind, condition: pl.Expr) -> None:
+        self._flags[f"{FLAG}{column}|{kind.value}"] = condition.fill_null(False)
+
+    def text(self, column: str) -> pl.Expr:
+        """The column's text trimmed of surrounding whitespace; empty and null tokens are null."""
+        value = pl.col(column)
+        trimmed = self._trimmed(column)
+        missing = self._missing(column)
+        self._flag(column, NormalisationKind.WHITESPACE, missing.not_() & (trimmed != value))
+        self._flag(column, NormalisationKind.NULL_TOKEN, (trimmed != "") & missing)
+        return pl.when(missing.not_()).then(trimmed)
+
+    def code(self, column: str) -> pl.Expr:
+        """A code (``sale``, `` All ``) trimmed and upper-cased; missing is null."""
+        return self.text(column).str.to_uppercase()
+
+    def ident(self, column: str) -> pl.Expr:
+        """An id or reference: text, with an integral float (``15.0``, pandas' ids) as ``15``."""
+        value = self.text(column)
+        floated = value.str.contains(_ID_FLOAT)
+        self._flag(column, NormalisationKind.INTEGRAL_FLOAT, floated)
+        return pl.when(floated).then(value.str.replace(r"\.0+$", "")).otherwise(value)
+
+    # --- numbers --------------------------------------------------------------------------
+
+    def integer(self, column: str) -> pl.Expr:
+        """A whole number within 64 bits: ``3``, ``-2``, ``+7``, ``03``, ``3.0`` (never ``2.5``)."""
+        value = self.text(column)
+        floated = value.str.contains(_INTEGRAL_FLOAT)
+        self._flag(column, NormalisationKind.INTEGRAL_FLOAT, floated)
+        self._flag(column, NormalisationKind.LEADING_ZEROS, value.str.contains(_LEADING_ZEROS))
+        whole = pl.when(floated).then(value.str.replace(r"\.0+$", "")).otherwise(value)
+        return pl.when(whole.str.contains(_INTEGER)).then(whole).cast(pl.Int64, strict=False)
+
+    def money(self, column: str) -> pl.Expr:
+        """An exact decimal with at most 2 places, currency marks and thousands groups read.
+
+        ``12``, ``-0.10``, ``$1,234.50``, ``₹9,106.76``, ``INR 3,753.01``, ``5393.00 INR``,
+        ``-INR 2,032.52``. Groups are strict (``12,34`` is not money); a file whose
+        column mixes currencies is not read (see :meth:`invalid_type`). With a decimal
+        comma configured, ``1.234,50`` is 1234.50.
+        """
+        value = self.text(column)
+        comma = self._key(column) in self.reading.decimal_comma or (
+            self.table in self.reading.decimal_comma
         )
-        .when(value.str.contains(_AWARE_DATETIME))
-        .then(pl.coalesce(aware, aware_short))
-    )
+        marks = value.str.extract_all(_MARK)
+        mark = marks.list.first()
+        body = value.str.replace_all(_MARK, "").str.replace_all(r"\s", "")
+        sign = pl.when(body.str.contains("-")).then(pl.lit("-")).otherwise(pl.lit(""))
+        digits = body.str.replace_all(r"[+-]", "")
+        signs_ok = body.str.count_matches(r"[+-]") <= 1
+        if comma:
+            grouped = digits.str.contains(_GROUPED_COMMA) & digits.str.contains(r"\.")
+            plain = digits.str.contains(_DECIMAL_COMMA)
+            canonical = pl.when(grouped | plain).then(
+                digits.str.replace_all(r"\.", "").str.replace(",", ".")
+            )
+            self._flag(
+                column,
+                NormalisationKind.DECIMAL_COMMA,
+                digits.str.contains(",") & canonical.is_not_null(),
+            )
+        else:
+            grouped = digits.str.contains(_GROUPED)
+            plain = digits.str.contains(r"^\d{1,16}(\.\d{1,2})?$")
+            canonical = pl.when(grouped | plain).then(digits.str.replace_all(",", ""))
+        self._flag(column, NormalisationKind.THOUSANDS_SEPARATOR, grouped & canonical.is_not_null())
+        has_mark = marks.list.len() > 0
+        one_mark = marks.list.unique().list.len() <= 1
+        mixed = self._file_fact(f"{column}|currencies", mark.drop_nulls().n_unique()) > 1
+        self._flags[f"{_MIXED}{column}"] = (has_mark & mixed).fill_null(False)
+        self._flag(column, NormalisationKind.CURRENCY_MARK, has_mark & mixed.not_())
+        text = pl.when(signs_ok & one_mark & mixed.not_()).then(pl.concat_str(sign, canonical))
+        strict = pl.when(value.str.contains(_MONEY)).then(value)
+        normalised = pl.coalesce(strict, text)
+        return pl.when(normalised.str.contains(_MONEY)).then(normalised).cast(MONEY, strict=False)
+
+    def rate(self, column: str) -> pl.Expr:
+        """An exact decimal with at most 4 places, for rates, multipliers and discounts."""
+        value = self.text(column)
+        return pl.when(value.str.contains(_RATE)).then(value).cast(RATE, strict=False)
+
+    # --- dates ----------------------------------------------------------------------------
+
+    def _numeric(self, column: str, *, with_time: bool) -> pl.Expr:
+        """A day/month/year value (with a time) in the order its column proves; naive."""
+        value = self.text(column)
+        parts = value.str.extract_groups(_NUMERIC_DATE)
+        first = parts.struct.field("1").cast(pl.Int32, strict=False)
+        second = parts.struct.field("2").cast(pl.Int32, strict=False)
+        configured = self.reading.dates.get(self._key(column))
+        day_first = self._file_fact(f"{column}|day_first", (first > 12).any())
+        month_first = self._file_fact(f"{column}|month_first", (second > 12).any())
+        if configured == DAY_FIRST:
+            order_day_first: pl.Expr = pl.lit(True)
+            decided: pl.Expr = pl.lit(True)
+        elif configured == MONTH_FIRST:
+            order_day_first, decided = pl.lit(False), pl.lit(True)
+        else:
+            order_day_first = day_first & month_first.not_()
+            decided = day_first != month_first
+        # Certain: the column proves the order, or the value reads one way only (or not at all).
+        certain = decided | (first == second) | (first > 12) | (second > 12)
+        own_day_first = pl.when(decided).then(order_day_first).otherwise(first > 12)
+        day = pl.when(own_day_first | (first == second)).then(first).otherwise(second)
+        month = pl.when(own_day_first | (first == second)).then(second).otherwise(first)
+        hour = parts.struct.field("4").cast(pl.Int32, strict=False).fill_null(0)
+        meridiem = parts.struct.field("7").str.to_uppercase()
+        self._flag(column, NormalisationKind.TWELVE_HOUR_CLOCK, meridiem.is_not_null())
+        hour = (
+            pl.when(meridiem.is_null())
+            .then(hour)
+            .when((hour < 1) | (hour > 12))
+            .then(None)
+            .when(meridiem == "AM")
+            .then(hour % 12)
+            .otherwise(hour % 12 + 12)
+        )
+
+        def two(part: pl.Expr) -> pl.Expr:
+            return part.cast(pl.String).str.zfill(2)
+
+        minute = parts.struct.field("5").fill_null("0")
+        second_of = parts.struct.field("6").fill_null("0")
+        iso = pl.format(
+            "{}-{}-{}T{}:{}:{}",
+            parts.struct.field("3"),
+            two(month),
+            two(day),
+            two(hour) if with_time else pl.lit("00"),
+            two(minute) if with_time else pl.lit("00"),
+            two(second_of) if with_time else pl.lit("00"),
+        )
+        matched = parts.struct.field("3").is_not_null()
+        self._flags[f"{_AMBIGUOUS}{column}"] = (matched & certain.not_()).fill_null(False)
+        day_first_read = pl.when(decided).then(order_day_first).otherwise(first >= second)
+        self._flag(column, NormalisationKind.DAY_FIRST_DATE, matched & certain & day_first_read)
+        self._flag(
+            column, NormalisationKind.MONTH_FIRST_DATE, matched & certain & day_first_read.not_()
+        )
+        # An impossible date (31/02, month 13) does not parse: it stays null.
+        return pl.when(matched & certain).then(
+            iso.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False)
+        )
+
+    def _formatted(self, column: str, fmt: str, dtype: pl.DataType) -> pl.Expr:
+        """A value in a configured strftime format."""
+        value = self.text(column)
+        parsed = value.str.strptime(dtype, fmt, strict=False)  # type: ignore[arg-type]
+        self._flag(column, NormalisationKind.CONFIGURED_FORMAT, parsed.is_not_null())
+        return parsed
+
+    def date(self, column: str) -> pl.Expr:
+        """A calendar date: ISO ``YYYY-MM-DD``, and what is certain beside it.
+
+        ``2026-10-31T10:00:00`` (a date-time: its date), ``2024/05/27``, and
+        ``27/05/2024`` or ``05/27/2024`` in the order the column proves.
+        """
+        configured = self.reading.dates.get(self._key(column))
+        if configured and configured not in (DAY_FIRST, MONTH_FIRST):
+            return self._formatted(column, configured, pl.Date())
+        value = self.text(column)
+        iso = pl.when(value.str.contains(_DATE)).then(
+            value.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+        )
+        is_datetime = value.str.contains(_NAIVE_DATETIME) & value.str.contains(_DATE).not_()
+        is_aware = value.str.contains(_AWARE_DATETIME)
+        as_datetime = pl.when(is_datetime | is_aware).then(
+            value.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+        )
+        self._flag(column, NormalisationKind.DATETIME_AS_DATE, as_datetime.is_not_null())
+        slashed = pl.when(value.str.contains(_YEAR_FIRST_SLASHES)).then(
+            value.str.extract(r"^(\d{4}/\d{1,2}/\d{1,2})").str.strptime(
+                pl.Date, "%Y/%m/%d", strict=False
+            )
+        )
+        self._flag(column, NormalisationKind.YEAR_FIRST_SLASHES, slashed.is_not_null())
+        numeric = self._numeric(column, with_time=False).dt.date()
+        return pl.coalesce(iso, as_datetime, slashed, numeric)
+
+    def datetime(self, column: str) -> pl.Expr:
+        """An ISO 8601 date or date-time as a UTC instant, and what is certain beside it.
+
+        ``2026-10-31``, ``2026-10-31T10:00``, ``2026-10-31 10:00:00.5`` are naive
+        and taken in the reading's ``timezone``; ``...Z`` and ``...+02:00`` carry
+        their offset; ``2024/05/27 10:00`` and ``13/12/2025 12:15:50 PM`` (in the
+        order the column proves) are naive too.
+        """
+        timezone = self.reading.timezone
+        configured = self.reading.dates.get(self._key(column))
+        value = self.text(column)
+        naive_text = value.str.replace(" ", "T")
+        local_iso = pl.coalesce(
+            naive_text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.f", strict=False),
+            naive_text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M", strict=False),
+            naive_text.str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
+        )
+        iso = pl.when(value.str.contains(_NAIVE_DATETIME)).then(local_iso)
+        slashed_text = pl.when(value.str.contains(_YEAR_FIRST_SLASHES)).then(
+            value.str.replace(r"^(\d{4})/(\d{1,2})/(\d{1,2})", "$1-$2-$3").str.replace(" ", "T")
+        )
+        slashed = pl.coalesce(
+            slashed_text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False),
+            slashed_text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M", strict=False),
+            slashed_text.str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
+        )
+        self._flag(column, NormalisationKind.YEAR_FIRST_SLASHES, slashed.is_not_null())
+        if configured and configured not in (DAY_FIRST, MONTH_FIRST):
+            numeric = self._formatted(column, configured, pl.Datetime("us"))
+        else:
+            numeric = self._numeric(column, with_time=True).cast(pl.Datetime("us"))
+        local = pl.coalesce(iso, slashed, numeric)
+        aware_text = naive_text.str.replace(r"Z$", "+00:00")
+        aware = pl.when(value.str.contains(_AWARE_DATETIME)).then(
+            pl.coalesce(
+                aware_text.str.strptime(
+                    pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%.f%:z", strict=False
+                ),
+                aware_text.str.strptime(
+                    pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M%:z", strict=False
+                ),
+            )
+        )
+        in_zone = local.dt.replace_time_zone(
+            timezone, ambiguous="earliest", non_existent="null"
+        ).dt.convert_time_zone("UTC")
+        return pl.coalesce(aware, in_zone)
+
+    def weekdays(self, column: str) -> pl.Expr:
+        """Days of the week as ``MON|SAT|SUN`` (upper-cased, trimmed); null if any is unknown."""
+        days = self.code(column).str.replace_all(r"\s", "")
+        valid = days.str.split("|").list.eval(pl.element().is_in(_WEEKDAYS)).list.all()
+        return pl.when(valid).then(days)
+
+    # --- what the parser did --------------------------------------------------------------
+
+    def facts(self) -> dict[str, pl.Expr]:
+        """The file facts the parsed values need: name → aggregation over a file's rows."""
+        return dict(self._facts)
+
+    def flags(self) -> dict[str, pl.Expr]:
+        """The boolean columns of the normalisations, ambiguities and currency mixes met."""
+        return dict(self._flags)
+
+    def null_required(self, columns: Sequence[str]) -> list[Rule]:
+        """NULL_REQUIRED: a required value is empty, missing or a null token."""
+        return [
+            Rule(Reason.NULL_REQUIRED, self.given(c).not_(), pl.lit(f"{c} is empty"))
+            for c in columns
+        ]
+
+    def invalid_type(self, columns: Mapping[str, str]) -> list[Rule]:
+        """INVALID_TYPE and AMBIGUOUS_DATE of columns parsed by this parser.
+
+        ``columns[c]`` says what ``c`` should be (``"a whole number"``). A date
+        no proof settles is AMBIGUOUS_DATE (naming the setting that settles it);
+        money in a column that mixes currencies is INVALID_TYPE saying so.
+        """
+        rules = []
+        for column, kind in columns.items():
+            text = pl.col(RAW).struct.field(column)
+            unparsed = self._given(column, text) & pl.col(column).is_null()
+            ambiguous = pl.col(f"{_AMBIGUOUS}{column}") if self._has(_AMBIGUOUS, column) else None
+            mixed = pl.col(f"{_MIXED}{column}") if self._has(_MIXED, column) else None
+            plain = unparsed
+            if ambiguous is not None:
+                plain = plain & ambiguous.not_()
+                rules.append(
+                    Rule(
+                        Reason.AMBIGUOUS_DATE,
+                        unparsed & ambiguous,
+                        pl.format(
+                            f"{column} '{{}}' could be day-first or month-first and the "
+                            f'column does not prove which; set dq.dates."{self._key(column)}" '
+                            'to "day-first" or "month-first"',
+                            text.str.strip_chars(),
+                        ),
+                    )
+                )
+            if mixed is not None:
+                plain = plain & mixed.not_()
+                rules.append(
+                    Rule(
+                        Reason.INVALID_TYPE,
+                        unparsed & mixed,
+                        pl.format(
+                            f"{column} '{{}}': the file mixes currencies in this column; "
+                            "amounts in different currencies are not converted",
+                            text.str.strip_chars(),
+                        ),
+                    )
+                )
+            rules.append(
+                Rule(
+                    Reason.INVALID_TYPE,
+                    plain,
+                    pl.format(f"{column} '{{}}' is not {kind}", text.str.strip_chars()),
+                )
+            )
+        return rules
+
+    def _given(self, column: str, text: pl.Expr) -> pl.Expr:
+        """Whether the raw ``text`` of ``column`` holds a value (not empty, not a null token)."""
+        tokens = [*self.reading.null_tokens, *self.reading.null_values.get(self._key(column), ())]
+        trimmed = text.str.strip_chars()
+        return (trimmed != "") & trimmed.is_in(tokens).not_()
+
+    def given(self, column: str) -> pl.Expr:
+        """Whether the bronze text of ``column`` (in ``_raw``) holds a value."""
+        return self._given(column, pl.col(RAW).struct.field(column)).fill_null(False)
+
+    def _has(self, prefix: str, column: str) -> bool:
+        return f"{prefix}{column}" in self._flags
 
 
-def weekdays(column: str) -> pl.Expr:
-    """Days of the week as ``MON|SAT|SUN`` (upper-cased, trimmed); null if any is unknown."""
-    days = code(column).str.replace_all(r"\s", "")
-    valid = days.str.split("|").list.eval(pl.element().is_in(_WEEKDAYS)).list.all()
-    return pl.when(valid).then(days)
+def flag_columns(names: Sequence[str]) -> list[str]:
+    """The normalisation flag columns among ``names``."""
+    return [name for name in names if name.startswith(FLAG)]
 
 
-def unparsed(column: str, parsed: pl.Expr) -> pl.Expr:
-    """True where the column has text that did not parse."""
-    return text(column).is_not_null() & parsed.is_null()
+#: The setting that answers each kind of ambiguity, for hints.
+SETTINGS: Mapping[str, str] = MappingProxyType(
+    {
+        "dates": 'dq.dates."<table>.<column>" = "day-first" | "month-first" | "<strftime format>"',
+        "nulls": 'dq.null_values."<table>.<column>" = ["0"]',
+        "decimal_comma": 'dq.decimal_comma = ["<table>" or "<table>.<column>"]',
+    }
+)

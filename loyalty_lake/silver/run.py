@@ -27,15 +27,16 @@ import polars as pl
 
 from loyalty_lake.codes import TransactionType
 from loyalty_lake.landing.contract import LANDING_FILES
-from loyalty_lake.silver import parse
+from loyalty_lake.silver import parse, tables
 from loyalty_lake.silver.checks import BATCH_ORDER, WARN_BITS, is_rejected
-from loyalty_lake.silver.models import PROCESSED_FILES_SCHEMA
+from loyalty_lake.silver.models import NORMALISATIONS_SCHEMA, PROCESSED_FILES_SCHEMA
 from loyalty_lake.silver.split import reject_rows, silver_rows, warning_rows
 from loyalty_lake.silver.tables import (
     MASTER_CHECKS,
     Checks,
     Known,
     OutlierStats,
+    SalesEvidence,
     checked_inventory,
     checked_redemptions,
     checked_sales,
@@ -83,6 +84,7 @@ class FactCheck(Protocol):
         existing: Mapping[str, pl.LazyFrame],
         checks: Checks,
         outliers: OutlierStats | pl.LazyFrame | None,
+        evidence: SalesEvidence | None,
     ) -> dict[str, pl.LazyFrame]:
         """The checked rows of each table of the group."""
         ...
@@ -95,6 +97,7 @@ def _sales(
     existing: Mapping[str, pl.LazyFrame],
     checks: Checks,
     outliers: OutlierStats | pl.LazyFrame | None,
+    evidence: SalesEvidence | None,
 ) -> dict[str, pl.LazyFrame]:
     header, lines = checked_sales(
         bronze["sales_header"],
@@ -104,6 +107,7 @@ def _sales(
         existing_lines=existing["sales_lines"],
         checks=checks,
         outliers=outliers,
+        evidence=evidence,
     )
     return {"sales_header": header, "sales_lines": lines}
 
@@ -118,6 +122,7 @@ def _alone(name: str, check: Callable[..., pl.LazyFrame]) -> FactCheck:
         existing: Mapping[str, pl.LazyFrame],
         checks: Checks,
         outliers: OutlierStats | pl.LazyFrame | None,
+        evidence: SalesEvidence | None,
     ) -> dict[str, pl.LazyFrame]:
         return {name: check(bronze[name], known=known, existing=existing[name], checks=checks)}
 
@@ -141,6 +146,7 @@ def checked_facts(
     existing: Mapping[str, pl.LazyFrame],
     checks: Checks,
     outliers: OutlierStats | pl.LazyFrame | None = None,
+    evidence: SalesEvidence | None = None,
     groups: Sequence[tuple[str, ...]] | None = None,
 ) -> dict[str, pl.LazyFrame]:
     """Each fact table's bronze rows, typed and checked against ``known`` masters.
@@ -148,16 +154,29 @@ def checked_facts(
     ``existing`` holds each fact table's silver rows (new keys only may enter);
     ``outliers`` is what sales lines are judged against (see
     :func:`~loyalty_lake.silver.tables.checked_sales`); ``groups`` limits the
-    run to some of :data:`FACT_CHECKS` (default: all of them).
+    run to some of :data:`FACT_CHECKS` (default: all of them); ``evidence``
+    holds the facts of whole sales files when the rows are a part of them.
     """
     checked: dict[str, pl.LazyFrame] = {}
     for group in groups or tuple(FACT_CHECKS):
         check = FACT_CHECKS[group]
-        checked |= check(bronze, known=known, existing=existing, checks=checks, outliers=outliers)
+        checked |= check(
+            bronze,
+            known=known,
+            existing=existing,
+            checks=checks,
+            outliers=outliers,
+            evidence=evidence,
+        )
     return checked
 
 
-def sales_anchors(header: pl.LazyFrame) -> pl.LazyFrame:
+def sales_evidence(bronze: Mapping[str, pl.LazyFrame], *, checks: Checks) -> SalesEvidence:
+    """The facts of the whole run's sales files (see :class:`SalesEvidence`), lazily."""
+    return tables.sales_evidence(bronze["sales_header"], bronze["sales_lines"], checks=checks)
+
+
+def sales_anchors(header: pl.LazyFrame, *, checks: Checks) -> pl.LazyFrame:
     """Bronze sales headers → one row per RETURN transaction: ``transaction_id``, ``anchor``.
 
     The anchor is the sale the return names; a transaction's rows, and a
@@ -165,10 +184,11 @@ def sales_anchors(header: pl.LazyFrame) -> pl.LazyFrame:
     first header row decides (later rows are duplicates). Few transactions are
     returns: only their rows are grouped.
     """
+    p = checks.parser("sales_header")  # ids read as the checks read them
     rows = header.select(
-        parse.text("transaction_id").alias("transaction_id"),
-        parse.code("transaction_type").alias("type"),
-        parse.text("original_transaction_id").alias("anchor"),
+        p.ident("transaction_id").alias("transaction_id"),
+        p.code("transaction_type").alias("type"),
+        p.ident("original_transaction_id").alias("anchor"),
         *BATCH_ORDER,
     )
     is_return = pl.col("type") == TransactionType.RETURN
@@ -182,13 +202,13 @@ def sales_anchors(header: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def sales_part(anchors: pl.DataFrame, *, parts: int) -> pl.Expr:
+def sales_part(anchors: pl.DataFrame, *, parts: int, checks: Checks) -> pl.Expr:
     """The part (0 ≤ part < ``parts``) of a bronze sales header or line row.
 
     A hash of its transaction's anchor (:func:`sales_anchors`): the transaction
     itself, or for a return the sale it names.
     """
-    transaction = parse.text("transaction_id")
+    transaction = checks.parser("sales_lines").ident("transaction_id")
     anchor = transaction.replace_strict(
         anchors["transaction_id"], anchors["anchor"], default=transaction
     )
@@ -200,16 +220,17 @@ def sales_part(anchors: pl.DataFrame, *, parts: int) -> pl.Expr:
 
 @dataclass(frozen=True, slots=True)
 class TableOutputs:
-    """What one checked table becomes (lazy: one evaluation of the checks feeds all four)."""
+    """What one checked table becomes (lazy: one evaluation of the checks feeds them all)."""
 
     silver: pl.LazyFrame
     rejects: pl.LazyFrame
     warnings: pl.LazyFrame
     counts: pl.LazyFrame
+    normalisations: pl.LazyFrame
 
     def plans(self) -> list[pl.LazyFrame]:
-        """The four plans, in field order (to collect them together)."""
-        return [self.silver, self.rejects, self.warnings, self.counts]
+        """The plans, in field order (to collect them together)."""
+        return [self.silver, self.rejects, self.warnings, self.counts, self.normalisations]
 
 
 def outputs(name: str, checked: pl.LazyFrame, *, run_id: str, now: datetime) -> TableOutputs:
@@ -221,6 +242,7 @@ def outputs(name: str, checked: pl.LazyFrame, *, run_id: str, now: datetime) -> 
         rejects=reject_rows(frame, spec, run_id=run_id, now=now),
         warnings=warning_rows(frame, spec, run_id=run_id, now=now),
         counts=file_counts(frame, name),
+        normalisations=normalisations(frame, name),
     )
 
 
@@ -239,6 +261,29 @@ def file_counts(checked: pl.LazyFrame, name: str) -> pl.LazyFrame:
             (is_rejected().not_() & (pl.col(WARN_BITS) != 0)).sum().cast(pl.Int64).alias("warned"),
         )
         .select(pl.lit(name).alias("table"), pl.all())
+    )
+
+
+def normalisations(checked: pl.LazyFrame, name: str) -> pl.LazyFrame:
+    """Per bronze file, column and kind: how many values were normalised (kinds that occurred)."""
+    flags = parse.flag_columns(checked.collect_schema().names())
+    lineage = ["_batch_id", "_source_file", "_file_sha256"]
+    if not flags:
+        return pl.LazyFrame(schema=NORMALISATIONS_SCHEMA)
+    return (
+        checked.group_by(lineage)
+        .agg(pl.col(flags).sum())
+        .unpivot(index=lineage, variable_name="_flag", value_name="rows")
+        .filter(pl.col("rows") > 0)
+        .select(
+            pl.lit(name).alias("table"),
+            pl.col("_batch_id").alias("batch_id"),
+            pl.col("_source_file").alias("source_file"),
+            pl.col("_file_sha256").alias("file_sha256"),
+            pl.col("_flag").str.split("|").list.get(1).alias("column"),
+            pl.col("_flag").str.split("|").list.get(2).alias("kind"),
+            pl.col("rows").cast(pl.Int64),
+        )
     )
 
 

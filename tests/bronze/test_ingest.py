@@ -10,7 +10,7 @@ from polars.testing import assert_frame_equal
 from loyalty_lake.bronze import Lineage, bronze_rows, bronze_schema, map_header
 from loyalty_lake.codes import BadFileReason
 from loyalty_lake.errors import BadFileError
-from loyalty_lake.landing.contract import CUSTOMERS, SALES_LINES
+from loyalty_lake.landing.contract import CUSTOMERS, PROMOTIONS, SALES_LINES
 
 LINEAGE = Lineage("b1", "customers.csv", "abc", datetime(2026, 11, 1, tzinfo=UTC))
 
@@ -22,6 +22,7 @@ def records(fields: dict[str, list[str | None]], *, first: int = 1) -> pl.LazyFr
         pl.Series("_row_number", range(first, first + height), dtype=pl.Int64),
         pl.lit(None, dtype=pl.String).alias("_malformed"),
         pl.lit(None, dtype=pl.String).alias("_record"),
+        pl.lit(None, dtype=pl.Int32).alias("_padded"),
     )
 
 
@@ -31,6 +32,35 @@ def test_header_is_matched_case_insensitively_after_trimming():
     )
     assert mapping.columns == {"customer_id": 0, "email": 1}
     assert mapping.extras == {"Favourite Colour": 2}
+
+
+@pytest.mark.parametrize(
+    ("header", "spec", "min_fields"),
+    [
+        (["customer_id", "first_name", "email"], CUSTOMERS, 1),
+        (["first_name", "Shoe Size", "customer_id", "email"], CUSTOMERS, 3),
+        (
+            ["promotion_id", "start_date", "promotion_name", "end_date", "points_multiplier"],
+            PROMOTIONS,
+            4,
+        ),
+        (
+            [
+                "line_item_id",
+                "transaction_id",
+                "product_id",
+                "promotion_id",
+                "quantity",
+                "line_item_amount",
+            ],
+            SALES_LINES,
+            6,
+        ),
+    ],
+    ids=["key-first", "key-third", "required-fourth", "required-last"],
+)
+def test_min_fields_is_one_past_the_last_required_column(header, spec, min_fields):
+    assert map_header(header, spec, source_file="f.csv").min_fields == min_fields
 
 
 def test_missing_required_column_names_the_column():
@@ -61,6 +91,7 @@ def test_bronze_rows_keep_text_fill_absent_columns_and_add_lineage():
     assert rows["first_name"].to_list() == [None, None]
     assert [json.loads(x) for x in rows["_extra"]] == [{"note": "=1+1"}, {"note": ""}]
     assert rows["_malformed"].to_list() == [None, None]
+    assert rows["_padded"].to_list() == [None, None]
     expected_lineage = pl.DataFrame(
         {
             "_batch_id": ["b1", "b1"],
@@ -92,6 +123,19 @@ def test_a_malformed_record_keeps_its_raw_text_and_reason():
     assert rows["customer_id"].to_list() == ["C1", None]
     assert rows["_malformed"].to_list() == [None, "line 3: has 3 fields where the header has 2"]
     assert [json.loads(x) for x in rows["_extra"]] == [{"note": "x"}, {"_record": 'C2,"a",b'}]
+
+
+def test_a_padded_record_keeps_null_for_what_the_file_did_not_give():
+    header = map_header(["customer_id", "email", "note"], CUSTOMERS, source_file="c.csv")
+    raw = records({"c0": ["C1", "C2", "C3"], "c1": ["", "b@x.org", None], "c2": ["x", None, None]})
+    raw = raw.with_columns(pl.Series("_padded", [None, 1, 2], dtype=pl.Int32))
+    rows = bronze_rows(raw, spec=CUSTOMERS, header=header, lineage=LINEAGE).collect()
+    assert rows.schema == bronze_schema(CUSTOMERS)
+    assert rows["email"].to_list() == ["", "b@x.org", None]  # given empty vs not given
+    extras = [json.loads(x) for x in rows["_extra"]]
+    assert extras == [{"note": "x"}, {"note": None}, {"note": None}]
+    assert rows["_padded"].to_list() == [None, 1, 2]
+    assert rows["_malformed"].to_list() == [None, None, None]
 
 
 def test_messages_quote_contract_names_only():

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import os
+import stat
+import tracemalloc
+import zipfile
 from pathlib import Path
 
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from loyalty_lake.codes import BadFileReason
 from loyalty_lake.config import LandingConfig
@@ -17,26 +22,44 @@ from loyalty_lake.errors import BadFileError, LandingError
 from loyalty_lake.io.landing import (
     BatchFolder,
     consume_records,
+    csv_name,
     file_facts,
     file_sha256,
+    header_fields,
+    landing_text,
     read_header,
     read_records,
+    text_facts,
+    text_limit,
 )
 
 
 def read_all(
-    data: bytes, *, careful: bool = False, limits: LandingConfig | None = None
+    data: bytes,
+    *,
+    careful: bool = False,
+    limits: LandingConfig | None = None,
+    min_fields: int | None = None,
+    name: str = "f.csv",
 ) -> tuple[list[str], pl.DataFrame]:
+    """The header and records of a file's bytes (``name``: compressed by its name)."""
     fh = io.BytesIO(data)
     facts = file_facts(fh)
-    header = read_header(fh, name="f.csv")
-    limits = limits or LandingConfig()
-    if careful:
-        chunks = list(
-            read_records(fh, name="f.csv", header=header, facts=facts, limits=limits, careful=True)
-        )
-    else:
-        chunks = consume_records(fh, list, name="f.csv", header=header, facts=facts, limits=limits)
+    with landing_text(fh, name=name, size=facts.size) as text:
+        if text.compression is not None:
+            facts = text_facts(facts, text.stream)
+        header = read_header(text.stream, name=name)
+        options = {
+            "name": name,
+            "header": header,
+            "facts": facts,
+            "limits": limits or LandingConfig(),
+            "min_fields": min_fields,
+        }
+        if careful:
+            chunks = list(read_records(text.stream, careful=True, **options))
+        else:
+            chunks = consume_records(text.stream, list, **options)
     return list(header.names), pl.concat(chunks) if chunks else pl.DataFrame()
 
 
@@ -113,6 +136,104 @@ def test_rows_with_the_wrong_number_of_fields_are_malformed_rows(careful):
     assert malformed(frame) == [
         (2, "line 3: has 2 fields where the header has 3", "1,2"),
         (3, "line 4: has 4 fields where the header has 3", "1,2,3,4"),
+    ]
+
+
+@pytest.mark.parametrize("careful", [False, True])
+def test_short_rows_lacking_only_optional_fields_are_padded(careful):
+    """Fields 1-2 hold required columns (``min_fields=2``): a row of 2 or 3 fields is a row."""
+    data = b"a,b,c\n1,2,3\n4,5\n6,\n7\n8,9,10,11\n,,\n"
+    _, frame = read_all(data, careful=careful, min_fields=2)
+    assert rows(frame) == [
+        ("1", "2", "3"),
+        ("4", "5", None),  # null: the file did not give it
+        ("6", "", None),  # "": the file gave it empty
+        (None, None, None),
+        (None, None, None),
+        ("", "", ""),
+    ]
+    assert frame["_padded"].to_list() == [None, 1, 1, None, None, None]
+    assert frame["_padded"].dtype == pl.Int32
+    assert malformed(frame) == [
+        (
+            4,
+            "line 5: has 1 fields where the header has 3 (its required columns need at least 2)",
+            "7",
+        ),
+        (5, "line 6: has 4 fields where the header has 3", "8,9,10,11"),
+    ]
+
+
+def test_without_min_fields_a_short_row_is_malformed():
+    _, frame = read_all(b"a,b,c\n1,2\n")
+    assert malformed(frame) == [(1, "line 2: has 2 fields where the header has 3", "1,2")]
+    assert frame["_padded"].to_list() == [None]
+
+
+def test_a_short_row_with_a_quoted_value_spanning_lines_is_padded():
+    _, frame = read_all(b'a,b,c\n1,"two\nlines"\n4,5,6\n', min_fields=1)
+    assert rows(frame) == [("1", "two\nlines", None), ("4", "5", "6")]
+    assert frame["_padded"].to_list() == [1, None]
+
+
+def test_full_rows_stay_on_the_fast_reader(monkeypatch):
+    """The common case never reaches the careful reader (no Python per row)."""
+    import loyalty_lake.io.landing.records as records
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the careful reader was used")
+
+    monkeypatch.setattr(records, "careful_records", refuse)
+    for delimiter in (",", ";", "\t", "|"):
+        data = ("a,b,c\n" + "1,2,3\n" * 1000).replace(",", delimiter).encode()
+        _, frame = read_all(data, min_fields=1)
+        assert frame.height == 1000
+        assert frame["_padded"].null_count() == 1000
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("a,b,c", (",", ["a", "b", "c"])),
+        ("a;b;c", (";", ["a", "b", "c"])),
+        ("a\tb\tc", ("\t", ["a", "b", "c"])),
+        ("a|b|c", ("|", ["a", "b", "c"])),
+        ("transaction_id", (",", ["transaction_id"])),
+        ("a;b,c", (",", ["a;b", "c"])),  # a tie: comma
+        ("a,b;c;d", (";", ["a,b", "c", "d"])),  # the most fields
+        ('"amount, EUR";"store;id";x', (";", ["amount, EUR", "store;id", "x"])),
+        ('"a;b",c', (",", ["a;b", "c"])),  # quotes respected
+        ('a,"b', None),
+    ],
+)
+def test_the_delimiter_is_the_one_splitting_the_header_most(line, expected):
+    assert header_fields(line) == expected
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+@pytest.mark.parametrize("careful", [False, True])
+def test_files_delimited_otherwise_than_by_commas(delimiter, careful):
+    text = 'id;name;amount\r\n1;"Ada; the first";"1,5"\r\n2;Bob;2,50\r\n3;"multi\nline";0\r\n'
+    data = text.replace(";", delimiter).encode()
+    header, frame = read_all(data, careful=careful)
+    assert header == ["id", "name", "amount"]
+    assert rows(frame) == [
+        ("1", f"Ada{delimiter} the first", "1,5"),
+        ("2", "Bob", "2,50"),  # a comma is a value's character here
+        ("3", "multi\nline", "0"),
+    ]
+    assert malformed(frame) == []
+
+
+def test_a_semicolon_file_has_its_ragged_rows_judged_by_semicolons():
+    _, frame = read_all(b"a;b;c\n1;2;3\n4;5\n6,7,8\n", min_fields=2)
+    assert rows(frame)[:2] == [("1", "2", "3"), ("4", "5", None)]
+    assert malformed(frame) == [
+        (
+            3,
+            "line 4: has 1 fields where the header has 3 (its required columns need at least 2)",
+            "6,7,8",
+        )
     ]
 
 
@@ -199,33 +320,69 @@ def test_file_facts_count_lines():
     assert facts.sha256 == hashlib.sha256(b"a,b\r\n\r\n1,2\n\n3,4\r5,6").hexdigest()
 
 
-cells = st.text(alphabet=st.sampled_from(list('ab ,"\n1é')), max_size=6)
+cells = st.text(alphabet=st.sampled_from(list('ab ,;|\t"\n1é')), max_size=6)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(cells, cells, cells), max_size=8))
-def test_the_fast_and_the_careful_reader_agree(records):
+def written(records: list[tuple[str, ...]], delimiter: str) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["a", "b", "c"])
-    writer.writerows(records)
-    data = buffer.getvalue().encode()
-    _, fast = read_all(data)
-    _, careful = read_all(data, careful=True)
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(records)
+    return buffer.getvalue()
+
+
+def blank(line: str, delimiter: str) -> bool:
+    """Blank lines are not rows: nothing but spaces (in a tab file, a line of tabs is a row)."""
+    return not line.strip() and delimiter not in line
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(cells, min_size=1, max_size=4).map(tuple), max_size=8),
+    st.sampled_from([",", ";", "\t", "|"]),
+    st.integers(min_value=1, max_value=3),
+)
+def test_the_fast_and_the_careful_reader_agree(records, delimiter, min_fields):
+    """Any delimiter, rows of any width: the same records, short rows padded alike."""
+    data = (delimiter.join("abc") + "\n" + written(records, delimiter)).encode()
+    _, fast = read_all(data, min_fields=min_fields)
+    _, careful = read_all(data, careful=True, min_fields=min_fields)
     assert fast.equals(careful)
     if not malformed(fast):  # (a value holding a line that is a whole row of its own is)
-        assert rows(fast) == records
+        kept = [r for r in records if not blank(written([r], delimiter), delimiter)]
+        assert all(min_fields <= len(r) <= 3 for r in kept)
+        assert rows(fast) == [r + (None,) * (3 - len(r)) for r in kept]
+        if kept:
+            assert fast["_padded"].to_list() == [3 - len(r) or None for r in kept]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(cells, cells, cells), max_size=8), st.sampled_from([",", ";", "\t", "|"]))
+def test_full_rows_in_any_delimiter_read_back_as_written(records, delimiter):
+    data = (delimiter.join("abc") + "\n" + written(records, delimiter)).encode()
+    header, frame = read_all(data)
+    assert header == ["a", "b", "c"]
+    if not malformed(frame):
+        assert rows(frame) == records
 
 
 def test_sha256_and_batch_listing(tmp_path):
     (tmp_path / "sales_header.csv").write_bytes(b"x")
+    (tmp_path / "sales_lines.csv.gz").write_bytes(b"x")
+    (tmp_path / "customers.ZIP").write_bytes(b"x")
     (tmp_path / "_ground_truth.csv").write_bytes(b"y")
+    (tmp_path / "_ground_truth.csv.gz").write_bytes(b"y")
     (tmp_path / "notes.txt").write_bytes(b"z")
+    (tmp_path / "stores.gz").write_bytes(b"z")
     (tmp_path / "folder.csv").mkdir()
     with BatchFolder(tmp_path) as folder:
         entries = folder.entries()
-    assert entries.files == ("sales_header.csv",)
-    assert entries.ignored == ("_ground_truth.csv", "folder.csv", "notes.txt")
+    assert entries.files == ("customers.ZIP", "sales_header.csv", "sales_lines.csv.gz")
+    assert entries.ignored == (
+        "_ground_truth.csv",
+        "_ground_truth.csv.gz",
+        "folder.csv",
+        "notes.txt",
+        "stores.gz",
+    )
     assert file_sha256(tmp_path / "sales_header.csv") == hashlib.sha256(b"x").hexdigest()
 
 
@@ -263,3 +420,195 @@ def test_a_linked_batch_folder_is_refused(tmp_path):
     with pytest.raises(LandingError, match="symbolic link"):
         BatchFolder(tmp_path / "linked")
     assert Path(real / "sales_header.csv").exists()
+
+
+# --- compressed files -----------------------------------------------------------------------
+
+PLAIN = b"a;b;c\n1;2;3\n4;5\n" + b"".join(b"%d;x;y\n" % i for i in range(1000))
+
+
+def zipped(members: dict[str, bytes], *, method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=method) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("f.csv.gz", gzip.compress(PLAIN)),
+        ("F.CSV.GZ", gzip.compress(PLAIN[:9]) + gzip.compress(PLAIN[9:])),  # two gzip members
+        ("f.zip", zipped({"f.csv": PLAIN})),
+        ("f.zip", zipped({"export/2026/data.CSV": PLAIN, "export/": b""})),
+        ("f.zip", zipped({"f.csv": PLAIN, "__MACOSX/._f.csv": b"\x00\x05", ".DS_Store": b"\x00"})),
+        ("f.zip", zipped({"f.csv": PLAIN}, method=zipfile.ZIP_STORED)),
+        ("f.zip", zipped({"f.csv": PLAIN}, method=zipfile.ZIP_BZIP2)),
+    ],
+    ids=["gzip", "gzip-members", "zip", "zip-folder", "zip-macos", "zip-stored", "zip-bzip2"],
+)
+@pytest.mark.parametrize("careful", [False, True])
+def test_a_compressed_file_reads_as_the_plain_file(name, data, careful):
+    header, frame = read_all(data, name=name, careful=careful, min_fields=2)
+    plain_header, plain_frame = read_all(PLAIN, careful=careful, min_fields=2)
+    assert header == plain_header == ["a", "b", "c"]
+    assert_frame_equal(frame, plain_frame)
+    assert frame.height == 1002
+    assert frame["_padded"].to_list()[:3] == [None, 1, None]
+    fh = io.BytesIO(data)
+    facts = file_facts(fh)
+    with landing_text(fh, name=name, size=facts.size) as text:
+        unpacked = text_facts(facts, text.stream)
+        text.stream.seek(0)  # read again from the start, as every reader does
+        assert text.stream.read() == PLAIN
+    plain = file_facts(io.BytesIO(PLAIN))
+    assert unpacked.sha256 == hashlib.sha256(data).hexdigest() != plain.sha256
+    assert unpacked.size == len(data)
+    assert (unpacked.lines, unpacked.blank_lines, unpacked.text_size) == (
+        plain.lines,
+        plain.blank_lines,
+        len(PLAIN),
+    )
+
+
+def test_an_empty_compressed_file_is_an_empty_file():
+    for name, data in (
+        ("f.csv.gz", b""),
+        ("f.csv.gz", gzip.compress(b"")),
+        ("f.zip", zipped({"f.csv": b""})),
+    ):
+        with pytest.raises(BadFileError) as err:
+            read_all(data, name=name)
+        assert err.value.reason is BadFileReason.EMPTY_FILE
+
+
+def test_compressed_names_stand_for_their_csv_file():
+    assert csv_name("sales_lines.csv.gz") == "sales_lines.csv"
+    assert csv_name("Sales_Lines.CSV.GZ") == "Sales_Lines.CSV"
+    assert csv_name("sales_lines.zip") == "sales_lines.csv"
+    assert csv_name("sales_lines.csv") == "sales_lines.csv"
+
+
+def _encrypted_zip() -> bytes:
+    """A zip whose one member is marked encrypted in both of its headers."""
+    patched = bytearray(zipped({"f.csv": PLAIN}))
+    local = patched.index(b"PK\x03\x04")
+    central = patched.index(b"PK\x01\x02")
+    patched[local + 6] |= 0x1
+    patched[central + 8] |= 0x1
+    return bytes(patched)
+
+
+def _symlink_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        info = zipfile.ZipInfo("f.csv")
+        info.create_system = 3
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(info, "/etc/passwd")
+    return buffer.getvalue()
+
+
+def _corrupt_member() -> bytes:
+    data = bytearray(zipped({"f.csv": PLAIN}, method=zipfile.ZIP_STORED))
+    data[data.index(b"4;x;y")] = ord("5")  # the stored text changes: its CRC no longer matches
+    return bytes(data)
+
+
+def _gzip_with_bad_crc() -> bytes:
+    data = bytearray(gzip.compress(PLAIN))
+    data[-8] ^= 0xFF
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "why"),
+    [
+        ("f.csv.gz", PLAIN, "it is corrupt"),
+        ("f.csv.gz", gzip.compress(PLAIN)[:-20], "it is truncated"),
+        ("f.csv.gz", _gzip_with_bad_crc(), "it is corrupt"),
+        ("f.zip", PLAIN, "it is not a readable zip archive"),
+        ("f.zip", zipped({}), "it holds no file"),
+        ("f.zip", zipped({"a.csv": PLAIN, "b.csv": PLAIN}), "it holds 2 files"),
+        ("f.zip", zipped({"f.csv": PLAIN, "readme.txt": b"hi"}), "it holds 2 files"),
+        ("f.zip", zipped({"f.xlsx": PLAIN}), "its file is not a .csv file"),
+        ("f.zip", _symlink_zip(), "its file is a symbolic link"),
+        ("f.zip", _encrypted_zip(), "encrypted"),
+        ("f.zip", _corrupt_member(), "it is corrupt"),
+        ("f.zip", zipped({"f.csv": PLAIN})[:-30], "it is not a readable zip archive"),
+    ],
+    ids=[
+        "not-gzip",
+        "gzip-truncated",
+        "gzip-crc",
+        "not-zip",
+        "zip-empty",
+        "zip-two-csv",
+        "zip-csv-and-more",
+        "zip-not-csv",
+        "zip-symlink",
+        "zip-encrypted",
+        "zip-crc",
+        "zip-truncated",
+    ],
+)
+def test_bad_archives_are_refused_with_a_reason(name, data, why):
+    with pytest.raises(BadFileError) as err:
+        read_all(data, name=name)
+    assert err.value.reason is BadFileReason.BAD_ARCHIVE
+    assert str(err.value).startswith(f"{name} cannot be unpacked: ")
+    assert why in str(err.value)
+    assert err.value.hint
+    assert "passwd" not in str(err.value)
+
+
+def gzip_bomb(text_bytes: int, *, chunk: int = 16 << 20) -> bytes:
+    """A CSV text of ``text_bytes`` (plausible rows, no NUL) in a small gzip file.
+
+    Gzip members concatenate: one compressed chunk repeated makes a file of
+    about a thousandth of its text, built without compressing it all.
+    """
+    row = b"1,T1,P1,,1,1.00\n"
+    member = gzip.compress(row * (chunk // len(row)), compresslevel=9)
+    head = gzip.compress(b"line_item_id,transaction_id,product_id,promotion_id,quantity,x\n")
+    return head + member * (text_bytes // chunk)
+
+
+def test_a_gzip_bomb_is_refused_without_holding_its_text():
+    bomb = gzip_bomb(1 << 30)  # 1 GiB of text in about 1 MiB
+    assert len(bomb) < 2 << 20
+    fh = io.BytesIO(bomb)
+    facts = file_facts(fh)
+    limit = text_limit(facts.size)
+    assert limit < 512 << 20
+    tracemalloc.start()
+    try:
+        with (
+            pytest.raises(BadFileError) as err,
+            landing_text(fh, name="f.csv.gz", size=facts.size) as text,
+        ):
+            text_facts(facts, text.stream)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert err.value.reason is BadFileReason.ARCHIVE_TOO_LARGE
+    assert f"more than {limit:,} bytes" in str(err.value)
+    assert peak < 64 << 20  # read in bounded chunks: never the whole text
+
+
+def test_a_zip_declaring_too_much_text_is_refused_before_reading_it():
+    data = zipped({"f.csv": b"a,b\n" + b"1,2\n" * 1_000_000})
+    fh = io.BytesIO(data)
+    with (
+        pytest.raises(BadFileError) as err,
+        landing_text(fh, name="f.zip", size=len(data), limit=1000),
+    ):
+        pass
+    assert err.value.reason is BadFileReason.ARCHIVE_TOO_LARGE
+
+
+def test_the_text_limit_grows_with_the_file_between_bounds():
+    assert text_limit(1) == 64 << 20
+    assert text_limit(1 << 20) == 200 << 20
+    assert text_limit(1 << 30) == 20 << 30

@@ -416,7 +416,11 @@ def _nonpositive(landed: Landed, row: dict, record: dict, previous: dict | None)
 
 
 def _not_a_number(landed: Landed, row: dict, record: dict, previous: dict | None) -> None:
-    assert re.fullmatch(r"-?\d+(\.\d+)?", record[row["column"]] or "") is None
+    """Not the column's kind of number, even as silver reads numbers (``3.0``, ``$1,234.50``)."""
+    whole = r"[+-]?\d+(\.0+)?"
+    money = r"[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d{1,2})?"
+    pattern = whole if row["column"] == "quantity" else money
+    assert re.fullmatch(pattern, record[row["column"]] or "") is None
 
 
 def _not_a_timestamp(landed: Landed, row: dict, record: dict, previous: dict | None) -> None:

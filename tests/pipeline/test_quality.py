@@ -19,7 +19,7 @@ CUSTOMERS = (
     "C1,Ada,Lovelace,ada@example.com,+44 7700 900123,2026-01-05,Gold,\n"
     "C2,Grace,Hopper,grace@example.com,+44 7700 900456,grace.hopper@example.com,Gold,"
     "07700 900789\n"
-    "C3,Alan,Turing,alan@example.com,(555) 123-4567,13-12-2025 11:30:46,Silver,\n"
+    "C3,Alan,Turing,alan@example.com,(555) 123-4567,13-13-2025 11:30:46,Silver,\n"
 )
 
 
@@ -52,7 +52,7 @@ def test_examples_show_masked_messages_and_raw_values(lake_with_rejects):
     assert grace["message"] == customers["message"][0].replace(
         "grace.hopper@example.com", "<email>"
     )
-    assert "'13-12-2025 11:30:46'" in alan["message"]  # a date-time is not a phone
+    assert "'13-13-2025 11:30:46'" in alan["message"]  # a date-time is not a phone
     values = json.loads(grace["raw_values"])
     assert values["customer_id"] == "C2"
     assert values["first_name"] == "Grace"
@@ -60,7 +60,7 @@ def test_examples_show_masked_messages_and_raw_values(lake_with_rejects):
     for column in ("last_name", "email", "phone"):
         assert values[column] == "<masked>", column
     assert json.loads(values["_extra"]) == {"Mobile": "<phone>"}
-    assert json.loads(alan["raw_values"])["enrollment_date"] == "13-12-2025 11:30:46"
+    assert json.loads(alan["raw_values"])["enrollment_date"] == "13-13-2025 11:30:46"
     text = report.examples.drop("reason_codes").write_csv()
     for clear in ("Hopper", "Turing", "@example.com", "7700", "123-4567"):
         assert clear not in text, clear

@@ -325,7 +325,7 @@ def test_numbers_beyond_64_bits_are_invalid_type(lake, tmp_path):
     assert out.silver("redemptions")["points_redeemed"].to_list() == [50]
 
 
-def test_1e309_nan_and_minus_zero_are_rejected(lake, tmp_path):
+def test_1e309_and_minus_zero_are_rejected_and_nan_is_missing(lake, tmp_path):
     out = built(
         lake,
         tmp_path,
@@ -350,7 +350,7 @@ def test_1e309_nan_and_minus_zero_are_rejected(lake, tmp_path):
     )
     assert out.fates("sales_lines") == {
         1: ["INVALID_TYPE"],
-        2: ["INVALID_TYPE"],
+        2: ["NULL_REQUIRED"],  # NaN is a null token: the amount is missing
         3: ["NEGATIVE_OR_ZERO"],
         4: ["PARENT_REJECTED"],
         5: ["PARENT_REJECTED"],
@@ -363,7 +363,7 @@ def test_1e309_nan_and_minus_zero_are_rejected(lake, tmp_path):
         5: ["NEGATIVE_OR_ZERO", "TOTAL_MISMATCH"],  # its line of 2.00 is clean
     }
     # A stock level of -0 is zero, which is allowed.
-    assert out.fates("products") == {1: [], 2: ["INVALID_TYPE"], 3: ["NEGATIVE_OR_ZERO"]}
+    assert out.fates("products") == {1: [], 2: ["NULL_REQUIRED"], 3: ["NEGATIVE_OR_ZERO"]}
     assert out.silver("products")["current_stock_level"].to_list() == [0]
     assert [out.raw("sales_lines", n)["line_item_amount"] for n in (1, 2, 3)] == [
         "1e309",
@@ -372,44 +372,48 @@ def test_1e309_nan_and_minus_zero_are_rejected(lake, tmp_path):
     ]
 
 
-def test_thousands_separators_are_invalid_type(lake, tmp_path):
+def test_thousands_separators_are_read_in_money_only(lake, tmp_path):
     out = built(
         lake,
         tmp_path,
         {
             "sales_header.csv": HEADER
             + 'T1,C1,S1,2026-10-30,"1,234.50",SALE\n'
-            + "T2,C1,S1,2026-10-30,1234.50,SALE\n",
+            + "T2,C1,S1,2026-10-30,1234.50,SALE\n"
+            + 'T3,C1,S1,2026-10-30,"12,34",SALE\n',
             "sales_lines.csv": LINES
-            + '1,T1,P1,,"1,000",2.00\n'
+            + '1,T1,P1,,617,"1,234.00"\n'
+            + "2,T1,P1,,1,0.50\n"
             + "1,T2,P1,,617,1234.00\n"
-            + "2,T2,P1,,1,0.50\n",
+            + "2,T2,P1,,1,0.50\n"
+            + '1,T3,P1,,"1,000",12.34\n',
             "products.csv": "product_id,product_category,unit_price\n"
             'P1,Food,2.00\nP2,Food,"1,234.50"\n',
         },
     )
-    assert out.fates("sales_header") == {1: ["INVALID_TYPE"], 2: []}
-    assert out.fates("sales_lines") == {1: ["INVALID_TYPE"], 2: [], 3: []}
-    assert out.fates("products") == {1: [], 2: ["INVALID_TYPE"]}
-    assert out.raw("sales_header", 1)["total_amount"] == "1,234.50"
-    assert out.raw("products", 2)["unit_price"] == "1,234.50"
-    assert out.silver("sales_header")["total_amount"].to_list() == [Decimal("1234.50")]
+    assert out.fates("sales_header") == {1: [], 2: [], 3: ["INVALID_TYPE"]}
+    assert out.fates("sales_lines") == {1: [], 2: [], 3: [], 4: [], 5: ["INVALID_TYPE"]}
+    assert out.fates("products") == {1: [], 2: []}
+    assert out.bronze("sales_header")["total_amount"][0] == "1,234.50"  # bronze keeps the text
+    assert out.silver("sales_header")["total_amount"].to_list() == [Decimal("1234.50")] * 2
     message = out.rejects("sales_header")["message"].item()
-    assert "total_amount '1,234.50' is not a decimal number with at most 2 places" in message
+    assert "total_amount '12,34' is not a decimal number with at most 2 places" in message
+    counts = delta.scan_table(lake.table("silver", "normalisations")).collect()
+    assert counts.filter(kind="THOUSANDS_SEPARATOR").sort("table")["rows"].to_list() == [1, 1, 1]
 
 
 # --- dates -------------------------------------------------------------------------------
 
 
-def test_dates_in_other_formats_are_invalid_type(lake, tmp_path):
+def test_dates_certain_in_meaning_are_read_and_others_rejected(lake, tmp_path):
     dates = [
         "2026-10-30",
         "2026-10-30T10:00:00Z",
         "2026-10-30 10:00",
         "2026-10-30T12:00:00+02:00",
-        "31/10/2026",
-        "10/31/2026",
-        "2026/10/31",
+        "31/10/2026",  # only day-first can read it
+        "10/30/2026",  # only month-first can read it
+        "2026/10/30",
         "30 Oct 2026",
         "20261030",
         "2026-02-30",
@@ -429,9 +433,9 @@ def test_dates_in_other_formats_are_invalid_type(lake, tmp_path):
             "stores.csv": "store_id,opening_date\nS1,2020-01-01\nS2,01.01.2020\n",
         },
     )
-    iso, other = range(1, 5), range(5, len(dates) + 1)
-    assert out.fates("sales_header") == {i: [] for i in iso} | {i: ["INVALID_TYPE"] for i in other}
-    assert out.fates("sales_lines") == {i: [] for i in iso} | {
+    read, other = range(1, 8), range(8, len(dates) + 1)
+    assert out.fates("sales_header") == {i: [] for i in read} | {i: ["INVALID_TYPE"] for i in other}
+    assert out.fates("sales_lines") == {i: [] for i in read} | {
         i: ["PARENT_REJECTED"] for i in other
     }
     assert out.silver("sales_header")["transaction_at"].to_list() == [
@@ -439,10 +443,15 @@ def test_dates_in_other_formats_are_invalid_type(lake, tmp_path):
         datetime(2026, 10, 30, 10, tzinfo=UTC),
         datetime(2026, 10, 30, 10, tzinfo=UTC),
         datetime(2026, 10, 30, 10, tzinfo=UTC),
+        datetime(2026, 10, 31, tzinfo=UTC),
+        datetime(2026, 10, 30, tzinfo=UTC),
+        datetime(2026, 10, 30, tzinfo=UTC),
     ]
-    assert out.fates("redemptions") == {1: [], 2: ["INVALID_TYPE"], 3: ["INVALID_TYPE"]}
-    assert out.fates("stores") == {1: [], 2: ["INVALID_TYPE"]}
-    assert out.raw("sales_header", 5)["transaction_date"] == "31/10/2026"
+    # 30/10/2026 is day-first by its own proof; a date-time in a date column is its date;
+    # 01.01.2020 reads the same in both orders.
+    assert out.fates("redemptions") == {1: [], 2: [], 3: []}
+    assert out.fates("stores") == {1: [], 2: []}
+    assert out.bronze("sales_header")["transaction_date"][4] == "31/10/2026"
 
 
 # --- lenient text ------------------------------------------------------------------------

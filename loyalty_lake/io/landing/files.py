@@ -1,4 +1,4 @@
-"""One pass over a file's bytes (checksum, lines, NULs) and its header row."""
+"""One pass over a file's bytes (checksum, lines, NULs) and its header row (and delimiter)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import csv
 import hashlib
 import io
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
@@ -27,12 +27,17 @@ _HEADER_PROBE = 1 << 20
 MAX_COLUMNS = 1024
 #: A column name longer than this is refused (no export names its columns with paragraphs).
 MAX_COLUMN_NAME = 256
+#: The delimiters a header may use, in order of preference when they split it alike.
+DELIMITERS = (",", ";", "\t", "|")
 
 
 @dataclass(frozen=True, slots=True)
 class FileFacts:
     """What one pass over a file's bytes tells: size, checksum and its lines.
 
+    ``size`` and ``sha256`` are those of the file's bytes on disk; the other
+    facts are about its CSV text, which for a compressed file is its
+    decompressed content (``text_size`` bytes; ``size`` for a plain file).
     ``lines`` counts physical lines (ended by LF, CR LF or a bare CR, plus an
     unterminated last line); ``blank_lines`` those with nothing on them.
     """
@@ -43,10 +48,24 @@ class FileFacts:
     blank_lines: int
     bare_cr: bool
     nul: bool
+    text_size: int
 
 
 def file_facts(fh: BinaryIO) -> FileFacts:
     """Read ``fh`` from the start once: checksum, line counts, NUL bytes, bare CRs."""
+    return _scan(fh, checksum=True)
+
+
+def text_facts(on_disk: FileFacts, text: BinaryIO) -> FileFacts:
+    """The facts of a compressed file: ``on_disk``'s size and checksum, ``text``'s lines.
+
+    ``text`` is the file's decompressed CSV text, read once from its start.
+    """
+    facts = _scan(text, checksum=False)
+    return replace(facts, size=on_disk.size, sha256=on_disk.sha256)
+
+
+def _scan(fh: BinaryIO, *, checksum: bool) -> FileFacts:
     fh.seek(0)
     digest = hashlib.sha256()
     size = lf = cr = crlf = blank = 0
@@ -54,7 +73,8 @@ def file_facts(fh: BinaryIO) -> FileFacts:
     previous = -1  # the byte before the current chunk
     nul = False
     while chunk := fh.read(_CHUNK):
-        digest.update(chunk)
+        if checksum:
+            digest.update(chunk)
         nul = nul or b"\x00" in chunk
         data = np.frombuffer(chunk, dtype=np.uint8)
         feeds = np.flatnonzero(data == 10)
@@ -72,11 +92,12 @@ def file_facts(fh: BinaryIO) -> FileFacts:
     unterminated = size > 0 and previous not in (10, 13)
     return FileFacts(
         size=size,
-        sha256=digest.hexdigest(),
+        sha256=digest.hexdigest() if checksum else "",
         lines=lf + (cr - crlf) + unterminated,
         blank_lines=blank,
         bare_cr=cr != crlf,
         nul=nul,
+        text_size=size,
     )
 
 
@@ -94,15 +115,18 @@ def file_sha256(path: Path) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Header:
-    """A file's header row and the physical line it is on (after any blank lines)."""
+    """A file's header row, the physical line it is on (after any blank lines), its delimiter."""
 
     names: tuple[str, ...]
     line: int
+    delimiter: str = ","
 
 
 def read_header(fh: BinaryIO, *, name: str) -> Header:
     """The header row of a CSV file (a UTF-8 byte order mark is dropped, blank lines skipped).
 
+    The delimiter is the one of :data:`DELIMITERS` that splits the header row
+    into the most fields, quotes respected (see :func:`header_fields`).
     Raises :class:`BadFileError` if the file is empty, not UTF-8 text, or its
     header is not a plausible header. Messages never quote the file's content.
     """
@@ -126,16 +150,37 @@ def read_header(fh: BinaryIO, *, name: str) -> Header:
             continue
         if not line.endswith(("\n", "\r")) and len(probe) == _HEADER_PROBE:
             raise _bad_header(name, f"its first row is longer than {_HEADER_PROBE:,} bytes")
-        try:
-            names = next(csv.reader([line.rstrip("\r\n")], strict=True))
-        except csv.Error:
-            raise _bad_header(name, "its header row has an unbalanced quote") from None
+        split = header_fields(line.rstrip("\r\n"))
+        if split is None:
+            raise _bad_header(name, "its header row has an unbalanced quote")
+        delimiter, names = split
         if len(names) > MAX_COLUMNS:
             raise _bad_header(name, f"its header row has {len(names):,} columns")
         if (longest := max(len(n) for n in names)) > MAX_COLUMN_NAME:
             raise _bad_header(name, f"a column name in its header row is {longest:,} characters")
-        return Header(tuple(names), number)
+        return Header(tuple(names), number, delimiter)
     raise AssertionError("unreachable: the probe holds a non-blank line")  # pragma: no cover
+
+
+def header_fields(line: str) -> tuple[str, list[str]] | None:
+    """The delimiter of a header row and its fields; None when no delimiter splits it.
+
+    Each of :data:`DELIMITERS` splits the row as CSV (quotes respected; a
+    quote left open rules the delimiter out); the one giving the most fields
+    wins, the earlier in :data:`DELIMITERS` on a tie, so a comma header stays
+    a comma header and a one-column header is comma-delimited.
+    """
+    best: tuple[str, list[str]] | None = None
+    for delimiter in DELIMITERS:
+        if delimiter != "," and delimiter not in line:
+            continue
+        try:
+            fields = next(csv.reader([line], delimiter=delimiter, strict=True))
+        except csv.Error:
+            continue
+        if best is None or len(fields) > len(best[1]):
+            best = (delimiter, fields)
+    return best
 
 
 def _bad_header(name: str, why: str) -> BadFileError:

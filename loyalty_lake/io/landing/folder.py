@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from loyalty_lake.codes import BadFileReason
 from loyalty_lake.errors import BadFileError, LandingError
+from loyalty_lake.io.landing.archives import is_landing_name
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -25,16 +26,14 @@ _DIR_FLAGS = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_DIRECTORY", 0) | getattr(o
 
 @dataclass(frozen=True, slots=True)
 class LandingEntries:
-    """What a batch folder holds: CSV files to land, CSV names refused unread, the rest."""
+    """What a batch folder holds: CSV files to land, CSV names refused unread, the rest.
+
+    CSV files are ``.csv`` files and compressed ones (``.csv.gz``, ``.zip``).
+    """
 
     files: tuple[str, ...]
     refused: tuple[tuple[str, BadFileError], ...]
     ignored: tuple[str, ...]
-
-
-def _is_wanted(name: str) -> bool:
-    """A CSV file name not marked private (``_ground_truth.csv``) or hidden."""
-    return name.lower().endswith(".csv") and name[0] not in "._"
 
 
 class BatchFolder:
@@ -61,7 +60,7 @@ class BatchFolder:
         with os.scandir(self._fd) as scan:
             found = sorted(scan, key=lambda e: e.name)
         for entry in found:
-            if not _is_wanted(entry.name):
+            if not is_landing_name(entry.name):
                 ignored.append(entry.name)
             elif entry.is_symlink():
                 refused.append((entry.name, _symlink(entry.name)))

@@ -13,7 +13,7 @@ import pyarrow.csv as pa_csv
 from loyalty_lake.config import LandingConfig
 from loyalty_lake.io.landing.careful import careful_records
 from loyalty_lake.io.landing.files import FileFacts, Header, binary, undecodable
-from loyalty_lake.landing.contract import MALFORMED, RECORD, ROW_NUMBER, raw_column
+from loyalty_lake.landing.contract import MALFORMED, PADDED, RECORD, ROW_NUMBER, raw_column
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -33,14 +33,22 @@ def read_records(
     facts: FileFacts,
     limits: LandingConfig = LandingConfig(),  # noqa: B008 - frozen
     careful: bool = False,
+    min_fields: int | None = None,
 ) -> Iterator[pl.DataFrame]:
     """Stream a file's data records as text, in chunks.
 
-    Each chunk has the columns ``c0, c1, ...`` (one per header column; every
-    field a string, empty as ``""``) and ``_row_number`` (1-based among the
-    data records; blank lines are not records), ``_malformed`` (why a record
-    could not be split into the header's fields, else null) and ``_record``
-    (a malformed record's raw text, else null).
+    Fields are split by ``header.delimiter``. Each chunk has the columns
+    ``c0, c1, ...`` (one per header column; every field a string, empty as
+    ``""``) and ``_row_number`` (1-based among the data records; blank lines
+    are not records), ``_malformed`` (why a record could not be split into
+    the header's fields, else null), ``_record`` (a malformed record's raw
+    text, else null) and ``_padded`` (Int32: how many fields a short record
+    lacked, else null).
+
+    A record with fewer fields than the header but at least ``min_fields``
+    (default: the header's width) is padded: its missing last fields are null
+    (the file did not give them). A record with fewer fields, or more than
+    the header, is malformed.
 
     The fast reader is tried first unless ``careful``; when it meets something
     only the careful reader may judge after it has yielded chunks, it raises
@@ -52,7 +60,14 @@ def read_records(
         raise binary(name)
     columns = len(header.names)
     if not careful and header.line == 1 and not facts.bare_cr:
-        fast = _FastRead(fh, name=name, columns=columns, facts=facts, limits=limits)
+        fast = _FastRead(
+            fh,
+            name=name,
+            columns=columns,
+            delimiter=header.delimiter,
+            facts=facts,
+            limits=limits,
+        )
         try:
             yield from fast
             return
@@ -60,7 +75,9 @@ def read_records(
             if fast.rows:  # the caller holds part of the file: it must start again
                 raise
             log.info("%s needs the careful reader: %s", name, why)
-    yield from careful_records(fh, name=name, header=header, facts=facts, limits=limits)
+    yield from careful_records(
+        fh, name=name, header=header, facts=facts, limits=limits, min_fields=min_fields
+    )
 
 
 class NotSimpleCsv(Exception):
@@ -75,6 +92,7 @@ def consume_records(
     header: Header,
     facts: FileFacts,
     limits: LandingConfig = LandingConfig(),  # noqa: B008 - frozen
+    min_fields: int | None = None,
 ) -> T:
     """``consume(records)`` of :func:`read_records`, read again carefully if need be.
 
@@ -82,21 +100,36 @@ def consume_records(
     is called once more with the careful reader's records: it must not have
     kept anything of the first call (a Delta write that raises commits nothing).
     """
+
+    def records(*, careful: bool) -> Iterator[pl.DataFrame]:
+        return read_records(
+            fh,
+            name=name,
+            header=header,
+            facts=facts,
+            limits=limits,
+            careful=careful,
+            min_fields=min_fields,
+        )
+
     try:
-        return consume(read_records(fh, name=name, header=header, facts=facts, limits=limits))
+        return consume(records(careful=False))
     except NotSimpleCsv as why:
         log.info("%s: reading it again, carefully (%s)", name, why)
-    careful = read_records(fh, name=name, header=header, facts=facts, limits=limits, careful=True)
-    return consume(careful)
+    return consume(records(careful=True))
 
 
 @dataclass
 class _FastRead:
-    """pyarrow's reader, for files whose records are each one line of the header's width."""
+    """pyarrow's reader, for files whose records are each one line of the header's width.
+
+    A short row stops it too: the careful reader pads it or finds it malformed.
+    """
 
     fh: BinaryIO
     name: str
     columns: int
+    delimiter: str
     facts: FileFacts
     limits: LandingConfig
     rows: int = 0
@@ -116,7 +149,9 @@ class _FastRead:
                     column_names=names, skip_rows=1, block_size=_BLOCK_SIZE
                 ),
                 parse_options=pa_csv.ParseOptions(
-                    newlines_in_values=True, invalid_row_handler=self._on_invalid
+                    delimiter=self.delimiter,
+                    newlines_in_values=True,
+                    invalid_row_handler=self._on_invalid,
                 ),
                 convert_options=pa_csv.ConvertOptions(
                     column_types=dict.fromkeys(names, pa.string()),
@@ -134,6 +169,7 @@ class _FastRead:
                     (pl.int_range(frame.height, dtype=pl.Int64) + self.rows + 1).alias(ROW_NUMBER),
                     pl.lit(None, dtype=pl.String).alias(MALFORMED),
                     pl.lit(None, dtype=pl.String).alias(RECORD),
+                    pl.lit(None, dtype=pl.Int32).alias(PADDED),
                 )
                 self.rows += frame.height
         except pa.ArrowInvalid as exc:

@@ -2,7 +2,7 @@
 
 A corruption is one of three things:
 
-- an *override*: the text of one column of one row is replaced (``N/A``,
+- an *override*: the text of one column of one row is replaced (``two``,
   an unknown id, an empty string ...);
 - a *copy*: a row is repeated directly after its original, possibly with a
   changed non-key value (the copy is the corrupted row);

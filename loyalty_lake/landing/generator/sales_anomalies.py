@@ -158,10 +158,10 @@ def _unparseable_line(rows: pl.DataFrame, ctx: _SalesContext) -> list[Piece]:
     value = by_variant(
         [
             pl.lit("two"),
-            pl.lit("N/A"),
+            pl.lit("2.5"),  # a fractional quantity is never rounded
             _comma_decimal("line_item_amount"),
             pl.lit("1.2.3"),
-            pl.lit("N/A"),
+            pl.lit("12.345"),  # money has at most 2 places
         ]
     )
     return [value_piece(_LINES, rows, "unparseable_number", column, value)]
@@ -170,7 +170,7 @@ def _unparseable_line(rows: pl.DataFrame, ctx: _SalesContext) -> list[Piece]:
 def _unparseable_total(rows: pl.DataFrame, ctx: _SalesContext) -> list[Piece]:
     """Returns a header whose total_amount is not a number."""
     rows = rows.with_columns(random_variants(ctx.rng, 3, rows.height))
-    value = by_variant([_comma_decimal("total_amount"), pl.lit("N/A"), pl.lit("1.2.3")])
+    value = by_variant([_comma_decimal("total_amount"), pl.lit("12.345"), pl.lit("1.2.3")])
     return [value_piece(_HEADER, rows, "unparseable_number", pl.lit("total_amount"), value)]
 
 
@@ -179,7 +179,7 @@ def _unparseable_date(rows: pl.DataFrame, ctx: _SalesContext) -> list[Piece]:
     rows = rows.with_columns(random_variants(ctx.rng, 3, rows.height))
     value = by_variant(
         [
-            pl.col("_ts").dt.strftime("%d/%m/%Y"),
+            pl.col("_ts").dt.strftime("%Y%m%d"),  # no separators: not a date it reads
             pl.col("_ts").dt.strftime("%Y-02-30T%H:%M:%S"),
             pl.lit("not a date"),
         ]

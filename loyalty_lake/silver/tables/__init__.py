@@ -23,13 +23,19 @@ from loyalty_lake.silver.tables.masters import (
     checked_stores,
 )
 from loyalty_lake.silver.tables.outliers import OutlierStats
-from loyalty_lake.silver.tables.sales import checked_sales, outlier_values
+from loyalty_lake.silver.tables.sales import (
+    SalesEvidence,
+    checked_sales,
+    outlier_values,
+    sales_evidence,
+)
 
 __all__ = [
     "MASTER_CHECKS",
     "Checks",
     "Known",
     "OutlierStats",
+    "SalesEvidence",
     "checked_customers",
     "checked_inventory",
     "checked_loyalty_rules",
@@ -39,4 +45,5 @@ __all__ = [
     "checked_sales",
     "checked_stores",
     "outlier_values",
+    "sales_evidence",
 ]

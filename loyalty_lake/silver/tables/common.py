@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -39,7 +40,6 @@ DECIMAL_4 = "a decimal number with at most 4 places"
 INTEGER = "a whole number"
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 _PHONE = r"^\+?[0-9(][0-9 ().-]{5,19}$"
-_TOLERANCE = pl.lit(0.01).cast(parse.MONEY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,8 @@ class Checks:
     earliest: date = date(2000, 1, 1)
     outlier_threshold: float = 10.0
     severity: Mapping[Reason, Severity] = field(default_factory=lambda: dict(DEFAULT_SEVERITY))
+    reading: parse.Reading = field(default_factory=parse.Reading)
+    total_tolerance: Decimal = Decimal("0.01")
 
     @classmethod
     def from_config(cls, config: Config, *, now: datetime) -> Checks:
@@ -63,7 +65,19 @@ class Checks:
             earliest=config.dq.earliest_date,
             outlier_threshold=config.dq.outlier_threshold,
             severity={**DEFAULT_SEVERITY, **config.dq.severity},
+            reading=parse.Reading(
+                timezone=config.timezone,
+                null_tokens=config.dq.null_tokens,
+                null_values=config.dq.null_values,
+                dates=config.dq.dates,
+                decimal_comma=config.dq.decimal_comma,
+            ),
+            total_tolerance=config.dq.total_tolerance,
         )
+
+    def parser(self, table: str) -> parse.Parser:
+        """A parser of ``table``'s columns under this run's reading settings."""
+        return parse.Parser(table, self.reading)
 
     @property
     def latest(self) -> datetime:
@@ -79,27 +93,53 @@ class Checks:
         return pl.lit(self.earliest)
 
 
-def typed(bronze: pl.LazyFrame, spec: LandingFile, parsers: Mapping[str, pl.Expr]) -> pl.LazyFrame:
-    """Keep the raw text in ``_raw`` and parse the contract columns.
+def typed(
+    bronze: pl.LazyFrame,
+    spec: LandingFile,
+    parser: parse.Parser,
+    parsers: Mapping[str, pl.Expr],
+    *,
+    evidence: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """Keep the raw text in ``_raw``, parse the contract columns, flag the normalisations.
 
-    Bronze tables landed before malformed rows were kept lack ``_malformed``:
-    their rows are all well-formed.
+    ``parsers`` were built by ``parser``, whose flags (``_n|<column>|<kind>``)
+    are added beside them. The file facts they need (a date column's order, a
+    currency mix) are computed over each file's rows here, or taken from
+    ``evidence`` (one row per ``_file_sha256``, see :func:`file_evidence`) when
+    ``bronze`` is only a part of its files. Bronze tables landed before
+    malformed rows were kept lack ``_malformed``: their rows are all well-formed.
     """
     if MALFORMED not in bronze.collect_schema().names():
         bronze = bronze.with_columns(pl.lit(None, dtype=pl.String).alias(MALFORMED))
-    return bronze.with_columns(pl.struct(*spec.columns, "_extra").alias(RAW)).with_columns(
-        **parsers
-    )
+    facts = parser.facts()
+    if facts and evidence is None:
+        bronze = bronze.with_columns(
+            aggregation.over("_file_sha256").alias(name) for name, aggregation in facts.items()
+        )
+    elif facts and evidence is not None:
+        bronze = bronze.join(evidence, on="_file_sha256", how="left")
+    return bronze.with_columns(
+        pl.struct(*spec.columns, "_extra").alias(RAW), **parser.flags()
+    ).with_columns(**parsers)
 
 
-def defaulted(column: str, parsed: pl.Expr, default: object) -> pl.Expr:
-    """``parsed``, or ``default`` where the text is empty (unparseable text stays null)."""
-    return pl.when(parse.text(column).is_null()).then(pl.lit(default)).otherwise(parsed)
+def file_evidence(bronze: pl.LazyFrame, parser: parse.Parser) -> pl.LazyFrame:
+    """One row per file of ``bronze``: the file facts ``parser``'s values need."""
+    facts = parser.facts()
+    if not facts:
+        return bronze.select("_file_sha256").unique()
+    return bronze.group_by("_file_sha256").agg(**facts)
 
 
-def category(column: str) -> pl.Expr:
+def defaulted(parser: parse.Parser, column: str, parsed: pl.Expr, default: object) -> pl.Expr:
+    """``parsed``, or ``default`` where the text is missing (unparseable text stays null)."""
+    return pl.when(parser.text(column).is_null()).then(pl.lit(default)).otherwise(parsed)
+
+
+def category(parser: parse.Parser, column: str) -> pl.Expr:
     """A category, or ``ALL`` (any letter case); empty means ``ALL``."""
-    value = parse.text(column)
+    value = parser.text(column)
     return (
         pl.when(value.is_null() | (value.str.to_uppercase() == "ALL"))
         .then(pl.lit("ALL"))
@@ -120,12 +160,13 @@ def checked(frame: pl.LazyFrame, rules: list[Rule], checks: Checks) -> pl.LazyFr
 def master(
     bronze: pl.LazyFrame,
     spec: LandingFile,
+    parser: parse.Parser,
     parsers: Mapping[str, pl.Expr],
     rules: list[Rule],
     checks: Checks,
 ) -> pl.LazyFrame:
     """Master data: a key may appear once per batch; a later batch updates it."""
-    frame = with_duplicates(typed(bronze, spec, parsers), spec.key, within=["_batch_id"])
+    frame = with_duplicates(typed(bronze, spec, parser, parsers), spec.key, within=["_batch_id"])
     return checked(frame, [malformed_row(), *rules, duplicate()], checks)
 
 

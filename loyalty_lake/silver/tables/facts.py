@@ -6,14 +6,11 @@ from typing import TYPE_CHECKING
 
 from loyalty_lake.codes import Reason
 from loyalty_lake.landing.contract import INVENTORY, REDEMPTIONS
-from loyalty_lake.silver import parse
 from loyalty_lake.silver.checks import (
     duplicate,
     future_date,
-    invalid_type,
     malformed_row,
     non_positive,
-    null_required,
     too_old,
     unknown_reference,
     with_duplicates,
@@ -40,11 +37,12 @@ def checked_redemptions(
 
     Whether the customer had the points is decided in gold (INSUFFICIENT_POINTS).
     """
-    parsers = {c: parse.text(c) for c in ("redemption_id", "customer_id", "store_id")} | {
-        "redemption_date": parse.iso_date("redemption_date"),
-        "points_redeemed": parse.integer("points_redeemed"),
+    p = checks.parser(REDEMPTIONS.name)
+    parsers = {c: p.ident(c) for c in ("redemption_id", "customer_id", "store_id")} | {
+        "redemption_date": p.date("redemption_date"),
+        "points_redeemed": p.integer("points_redeemed"),
     }
-    frame = typed(bronze, REDEMPTIONS, parsers)
+    frame = typed(bronze, REDEMPTIONS, p, parsers)
     frame = with_known(frame, "customer_id", known.customers["customer_id"], flag="_customer_known")
     frame = with_known(frame, "store_id", known.stores["store_id"], flag="_store_known")
     frame = with_duplicates(
@@ -52,8 +50,8 @@ def checked_redemptions(
     )
     rules = [
         malformed_row(),
-        *null_required(["redemption_id", "customer_id", "redemption_date", "points_redeemed"]),
-        *invalid_type({"redemption_date": ISO_DATE, "points_redeemed": INTEGER}),
+        *p.null_required(["redemption_id", "customer_id", "redemption_date", "points_redeemed"]),
+        *p.invalid_type({"redemption_date": ISO_DATE, "points_redeemed": INTEGER}),
         *non_positive(["points_redeemed"]),
         future_date("redemption_date", latest=checks.latest_date()),
         too_old("redemption_date", earliest=checks.earliest_date()),
@@ -68,20 +66,21 @@ def checked_inventory(
     bronze: pl.LazyFrame, *, known: Known, existing: pl.LazyFrame, checks: Checks
 ) -> pl.LazyFrame:
     """One row per bronze ``inventory`` row, typed and checked."""
+    p = checks.parser(INVENTORY.name)
     parsers = {
-        "snapshot_date": parse.iso_date("snapshot_date"),
-        "store_id": parse.text("store_id"),
-        "product_id": parse.text("product_id"),
-        "stock_level": parse.integer("stock_level"),
+        "snapshot_date": p.date("snapshot_date"),
+        "store_id": p.ident("store_id"),
+        "product_id": p.ident("product_id"),
+        "stock_level": p.integer("stock_level"),
     }
-    frame = typed(bronze, INVENTORY, parsers)
+    frame = typed(bronze, INVENTORY, p, parsers)
     frame = with_known(frame, "store_id", known.stores["store_id"], flag="_store_known")
     frame = with_known(frame, "product_id", known.products["product_id"], flag="_product_known")
     frame = with_duplicates(frame, list(INVENTORY.key), existing=existing, compare=["stock_level"])
     rules = [
         malformed_row(),
-        *null_required(list(INVENTORY.required)),
-        *invalid_type({"snapshot_date": ISO_DATE, "stock_level": INTEGER}),
+        *p.null_required(list(INVENTORY.required)),
+        *p.invalid_type({"snapshot_date": ISO_DATE, "stock_level": INTEGER}),
         *non_positive(["stock_level"], allow_zero=True),
         future_date("snapshot_date", latest=checks.latest_date()),
         unknown_reference("store_id", Reason.UNKNOWN_STORE, known="_store_known"),

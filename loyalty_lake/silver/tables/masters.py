@@ -9,17 +9,13 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from loyalty_lake.codes import Reason
+from loyalty_lake.codes import MONEY, RATE, Reason
 from loyalty_lake.landing.contract import CUSTOMERS, LOYALTY_RULES, PRODUCTS, PROMOTIONS, STORES
-from loyalty_lake.silver import parse
 from loyalty_lake.silver.checks import (
     Rule,
     ends_before_start,
     future_date,
-    invalid_type,
     non_positive,
-    null_required,
-    raw,
     too_old,
 )
 from loyalty_lake.silver.tables.common import (
@@ -36,44 +32,51 @@ from loyalty_lake.silver.tables.common import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from loyalty_lake.silver import parse
+
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 _PHONE = r"^\+?[0-9(][0-9 ().-]{5,19}$"
 
 
 def checked_stores(bronze: pl.LazyFrame, *, checks: Checks) -> pl.LazyFrame:
     """One row per bronze ``stores`` row, typed and checked."""
-    parsers = {c: parse.text(c) for c in ("store_id", "store_name", "store_city", "store_region")}
-    rules = [*null_required(["store_id"]), *invalid_type({"opening_date": ISO_DATE})]
-    return master(
-        bronze, STORES, parsers | {"opening_date": parse.iso_date("opening_date")}, rules, checks
-    )
+    p = checks.parser(STORES.name)
+    parsers = {"store_id": p.ident("store_id")} | {
+        c: p.text(c) for c in ("store_name", "store_city", "store_region")
+    }
+    parsers |= {"opening_date": p.date("opening_date")}
+    rules = [*p.null_required(["store_id"]), *p.invalid_type({"opening_date": ISO_DATE})]
+    return master(bronze, STORES, p, parsers, rules, checks)
 
 
 def checked_products(bronze: pl.LazyFrame, *, checks: Checks) -> pl.LazyFrame:
     """One row per bronze ``products`` row, typed and checked."""
+    p = checks.parser(PRODUCTS.name)
     parsers = {
-        "product_id": parse.text("product_id"),
-        "product_name": parse.text("product_name"),
-        "product_category": parse.text("product_category"),
-        "unit_price": parse.money("unit_price"),
-        "current_stock_level": parse.integer("current_stock_level"),
+        "product_id": p.ident("product_id"),
+        "product_name": p.text("product_name"),
+        "product_category": p.text("product_category"),
+        "unit_price": p.money("unit_price"),
+        "current_stock_level": p.integer("current_stock_level"),
     }
     rules = [
-        *null_required(["product_id", "product_category", "unit_price"]),
-        *invalid_type({"unit_price": DECIMAL_2, "current_stock_level": INTEGER}),
+        *p.null_required(["product_id", "product_category", "unit_price"]),
+        *p.invalid_type({"unit_price": DECIMAL_2, "current_stock_level": INTEGER}),
         *non_positive(["unit_price"]),
         *non_positive(["current_stock_level"], allow_zero=True),
     ]
-    return master(bronze, PRODUCTS, parsers, rules, checks)
+    return master(bronze, PRODUCTS, p, parsers, rules, checks)
 
 
 def checked_customers(bronze: pl.LazyFrame, *, checks: Checks) -> pl.LazyFrame:
     """One row per bronze ``customers`` row, typed and checked."""
-    texts = ("customer_id", "last_name", "email", "phone", "loyalty_status")
-    parsers = {c: parse.text(c) for c in texts} | {"first_name": _given_name()}
+    p = checks.parser(CUSTOMERS.name)
+    texts = ("last_name", "email", "phone", "loyalty_status")
+    parsers = {"customer_id": p.ident("customer_id")} | {c: p.text(c) for c in texts}
+    parsers |= {"first_name": _given_name(p), "enrollment_date": p.date("enrollment_date")}
     rules = [
-        *null_required(["customer_id"]),
-        *invalid_type({"enrollment_date": ISO_DATE}),
+        *p.null_required(["customer_id"]),
+        *p.invalid_type({"enrollment_date": ISO_DATE}),
         future_date("enrollment_date", latest=checks.latest_date()),
         Rule(
             Reason.INVALID_EMAIL,
@@ -87,29 +90,23 @@ def checked_customers(bronze: pl.LazyFrame, *, checks: Checks) -> pl.LazyFrame:
         ),
         Rule(
             Reason.INVALID_NAME,
-            raw("first_name").is_not_null() & pl.col("first_name").is_null(),
+            p.given("first_name") & pl.col("first_name").is_null(),
             pl.lit(
                 "first_name does not look like a given name (it holds an e-mail address, "
                 "digits or the full name); it is left empty"
             ),
         ),
     ]
-    return master(
-        bronze,
-        CUSTOMERS,
-        parsers | {"enrollment_date": parse.iso_date("enrollment_date")},
-        rules,
-        checks,
-    )
+    return master(bronze, CUSTOMERS, p, parsers, rules, checks)
 
 
-def _given_name() -> pl.Expr:
+def _given_name(p: parse.Parser) -> pl.Expr:
     """``first_name``, or null when it is not a given name: personal data in the wrong column.
 
     An e-mail address or a phone number (``@``, digits), or the full name (it
     ends with the row's ``last_name``), would otherwise reach gold in clear.
     """
-    first, last = parse.text("first_name"), parse.text("last_name")
+    first, last = p.text("first_name"), p.text("last_name")
     full_name = (
         first.str.to_lowercase()
         .str.ends_with(pl.lit(" ") + last.str.to_lowercase())
@@ -120,20 +117,21 @@ def _given_name() -> pl.Expr:
 
 def checked_promotions(bronze: pl.LazyFrame, *, checks: Checks) -> pl.LazyFrame:
     """One row per bronze ``promotions`` row, typed and checked."""
+    p = checks.parser(PROMOTIONS.name)
     parsers = {
-        "promotion_id": parse.text("promotion_id"),
-        "promotion_name": parse.text("promotion_name"),
-        "start_date": parse.iso_date("start_date"),
-        "end_date": parse.iso_date("end_date"),
-        "discount_percentage": parse.rate("discount_percentage"),
-        "applicable_category": category("applicable_category"),
-        "points_multiplier": defaulted(
-            "points_multiplier", parse.rate("points_multiplier"), 1
-        ).cast(parse.RATE),
+        "promotion_id": p.ident("promotion_id"),
+        "promotion_name": p.text("promotion_name"),
+        "start_date": p.date("start_date"),
+        "end_date": p.date("end_date"),
+        "discount_percentage": p.rate("discount_percentage"),
+        "applicable_category": category(p, "applicable_category"),
+        "points_multiplier": defaulted(p, "points_multiplier", p.rate("points_multiplier"), 1).cast(
+            RATE
+        ),
     }
     rules = [
-        *null_required(["promotion_id", "start_date", "end_date"]),
-        *invalid_type(
+        *p.null_required(["promotion_id", "start_date", "end_date"]),
+        *p.invalid_type(
             {
                 "start_date": ISO_DATE,
                 "end_date": ISO_DATE,
@@ -150,27 +148,28 @@ def checked_promotions(bronze: pl.LazyFrame, *, checks: Checks) -> pl.LazyFrame:
         ends_before_start("start_date", "end_date"),
         too_old("start_date", earliest=checks.earliest_date()),
     ]
-    return master(bronze, PROMOTIONS, parsers, rules, checks)
+    return master(bronze, PROMOTIONS, p, parsers, rules, checks)
 
 
 def checked_loyalty_rules(bronze: pl.LazyFrame, *, checks: Checks) -> pl.LazyFrame:
     """One row per bronze ``loyalty_rules`` row, typed and checked."""
+    p = checks.parser(LOYALTY_RULES.name)
     parsers = {
-        "rule_id": parse.text("rule_id"),
-        "rule_name": parse.text("rule_name"),
-        "points_per_unit_spend": parse.rate("points_per_unit_spend"),
+        "rule_id": p.ident("rule_id"),
+        "rule_name": p.text("rule_name"),
+        "points_per_unit_spend": p.rate("points_per_unit_spend"),
         "min_spend_threshold": defaulted(
-            "min_spend_threshold", parse.money("min_spend_threshold"), 0
-        ).cast(parse.MONEY),
-        "bonus_points": defaulted("bonus_points", parse.integer("bonus_points"), 0).cast(pl.Int64),
-        "applicable_category": category("applicable_category"),
-        "valid_from": parse.iso_date("valid_from"),
-        "valid_to": parse.iso_date("valid_to"),
-        "days_of_week": parse.weekdays("days_of_week"),
+            p, "min_spend_threshold", p.money("min_spend_threshold"), 0
+        ).cast(MONEY),
+        "bonus_points": defaulted(p, "bonus_points", p.integer("bonus_points"), 0).cast(pl.Int64),
+        "applicable_category": category(p, "applicable_category"),
+        "valid_from": p.date("valid_from"),
+        "valid_to": p.date("valid_to"),
+        "days_of_week": p.weekdays("days_of_week"),
     }
     rules = [
-        *null_required(["rule_id", "points_per_unit_spend"]),
-        *invalid_type(
+        *p.null_required(["rule_id", "points_per_unit_spend"]),
+        *p.invalid_type(
             {
                 "points_per_unit_spend": DECIMAL_4,
                 "min_spend_threshold": DECIMAL_2,
@@ -185,7 +184,7 @@ def checked_loyalty_rules(bronze: pl.LazyFrame, *, checks: Checks) -> pl.LazyFra
         ),
         ends_before_start("valid_from", "valid_to"),
     ]
-    return master(bronze, LOYALTY_RULES, parsers, rules, checks)
+    return master(bronze, LOYALTY_RULES, p, parsers, rules, checks)
 
 
 #: The check of each master data table, by table name.

@@ -7,23 +7,22 @@ every row of a transaction with a rejected row (PARENT_REJECTED).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import polars as pl
 
-from loyalty_lake.codes import Reason
+from loyalty_lake.codes import MONEY, Reason, TransactionType
 from loyalty_lake.landing.contract import SALES_HEADER, SALES_LINES
-from loyalty_lake.silver import parse
 from loyalty_lake.silver.checks import (
     Rule,
     duplicate,
     explained,
     future_date,
     has_own_reasons,
-    invalid_type,
     is_rejected,
     malformed_row,
     non_positive,
-    null_required,
-    raw,
     too_old,
     unknown_reference,
     with_duplicates,
@@ -35,6 +34,7 @@ from loyalty_lake.silver.tables.common import (
     Checks,
     Known,
     compared_values,
+    file_evidence,
     judged,
     typed,
 )
@@ -46,7 +46,10 @@ from loyalty_lake.silver.tables.outliers import (
     with_outlier_scores,
 )
 
-_TOLERANCE = pl.lit(0.01).cast(parse.MONEY)
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from loyalty_lake.silver.parse import Parser
 
 
 def checked_sales(
@@ -58,6 +61,7 @@ def checked_sales(
     existing_lines: pl.LazyFrame,
     checks: Checks,
     outliers: OutlierStats | pl.LazyFrame | None = None,
+    evidence: SalesEvidence | None = None,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """Bronze sales headers and lines, typed and checked; a transaction is all or nothing.
 
@@ -65,13 +69,20 @@ def checked_sales(
     ``known`` frames one key column. ``existing_*`` are the silver tables
     (facts take new keys only). Outliers are judged by ``outliers``: statistics
     (:class:`OutlierStats`), reference lines to compute them from, or by
-    default the given lines' own clean lines.
+    default the given lines' own clean lines. ``evidence`` holds the file facts
+    (:func:`sales_evidence`) when the rows are only a part of their files.
     """
+    evidence = evidence or SalesEvidence()
     header1, header_rules = _checked_header_rows(
-        header, known=known, existing=existing_header, checks=checks
+        header, known=known, existing=existing_header, checks=checks, evidence=evidence.header
     )
     lines1, line_rules = _checked_line_rows(
-        lines, known=known, existing=existing_lines, checks=checks, outliers=outliers
+        lines,
+        known=known,
+        existing=existing_lines,
+        checks=checks,
+        outliers=outliers,
+        evidence=evidence.lines,
     )
     # The transaction checks read the row checks several times: compute them once.
     header1, lines1 = header1.cache(), lines1.cache()
@@ -86,7 +97,7 @@ def checked_sales(
             pl.len().alias("_lines"),
         )
     )
-    header_rules += [_total_mismatch()]
+    header_rules += [_total_mismatch(checks.total_tolerance)]
     header2 = judged(
         header1.join(line_totals, on=per_transaction, how="left"), header_rules[-1:], checks
     ).cache()
@@ -94,11 +105,11 @@ def checked_sales(
         pl.col("_dup_message").is_null()
         & is_rejected().not_()
         & pl.col("_lines_rejected").not_().fill_null(True)
-        & (pl.col("transaction_type") == "SALE")
+        & (pl.col("transaction_type") == TransactionType.SALE)
     ).select("transaction_id")
-    earlier_sales = existing_header.filter(pl.col("transaction_type") == "SALE").select(
-        "transaction_id"
-    )
+    earlier_sales = existing_header.filter(
+        pl.col("transaction_type") == TransactionType.SALE
+    ).select("transaction_id")
     header_rules += [_unknown_original()]
     header3 = judged(
         with_known(
@@ -127,25 +138,70 @@ def checked_sales(
     )
 
 
-def _checked_header_rows(
-    bronze: pl.LazyFrame, *, known: Known, existing: pl.LazyFrame, checks: Checks
-) -> tuple[pl.LazyFrame, list[Rule]]:
-    transaction_at = parse.iso_datetime("transaction_date", timezone=checks.timezone)
-    transaction_type = parse.code("transaction_type")
-    parsers = {
-        "transaction_id": parse.text("transaction_id"),
-        "customer_id": parse.text("customer_id"),
-        "store_id": parse.text("store_id"),
+@dataclass(frozen=True, slots=True)
+class SalesEvidence:
+    """Facts of whole sales files (a date column's order, a currency mix) for checking parts."""
+
+    header: pl.LazyFrame | None = None
+    lines: pl.LazyFrame | None = None
+
+    def collect(self) -> SalesEvidence:
+        """The same facts computed now (one small row per file)."""
+        frames = [f for f in (self.header, self.lines) if f is not None]
+        done = iter(pl.collect_all(frames))
+        return SalesEvidence(
+            header=next(done).lazy() if self.header is not None else None,
+            lines=next(done).lazy() if self.lines is not None else None,
+        )
+
+
+def sales_evidence(header: pl.LazyFrame, lines: pl.LazyFrame, *, checks: Checks) -> SalesEvidence:
+    """The file facts of the whole run's bronze sales, to check it part by part."""
+    p_header, p_lines = checks.parser(SALES_HEADER.name), checks.parser(SALES_LINES.name)
+    _header_parsers(p_header, checks)
+    _line_parsers(p_lines)
+    return SalesEvidence(
+        header=file_evidence(header, p_header), lines=file_evidence(lines, p_lines)
+    )
+
+
+def _header_parsers(p: Parser, checks: Checks) -> dict[str, pl.Expr]:
+    transaction_at = p.datetime("transaction_date")
+    transaction_type = p.code("transaction_type")
+    return {
+        "transaction_id": p.ident("transaction_id"),
+        "customer_id": p.ident("customer_id"),
+        "store_id": p.ident("store_id"),
         "transaction_at": transaction_at,
         "transaction_date": transaction_at.dt.convert_time_zone(checks.timezone).dt.date(),
-        "total_amount": parse.money("total_amount"),
+        "total_amount": p.money("total_amount"),
         "transaction_type": pl.when(transaction_type.is_null())
-        .then(pl.lit("SALE"))
-        .when(transaction_type.is_in(["SALE", "RETURN"]))
+        .then(pl.lit(TransactionType.SALE.value))
+        .when(transaction_type.is_in(list(TransactionType)))
         .then(transaction_type),
-        "original_transaction_id": parse.text("original_transaction_id"),
+        "original_transaction_id": p.ident("original_transaction_id"),
     }
-    frame = typed(bronze, SALES_HEADER, parsers)
+
+
+def _line_parsers(p: Parser) -> dict[str, pl.Expr]:
+    ids = ("line_item_id", "transaction_id", "product_id", "promotion_id")
+    return {c: p.ident(c) for c in ids} | {
+        "quantity": p.integer("quantity"),
+        "line_item_amount": p.money("line_item_amount"),
+    }
+
+
+def _checked_header_rows(
+    bronze: pl.LazyFrame,
+    *,
+    known: Known,
+    existing: pl.LazyFrame,
+    checks: Checks,
+    evidence: pl.LazyFrame | None = None,
+) -> tuple[pl.LazyFrame, list[Rule]]:
+    p = checks.parser(SALES_HEADER.name)
+    parsers = _header_parsers(p, checks)
+    frame = typed(bronze, SALES_HEADER, p, parsers, evidence=evidence)
     frame = with_known(frame, "store_id", known.stores["store_id"], flag="_store_known")
     frame = with_known(frame, "customer_id", known.customers["customer_id"], flag="_customer_known")
     frame = with_duplicates(
@@ -153,15 +209,13 @@ def _checked_header_rows(
     )
     rules = [
         malformed_row(),
-        *null_required(["transaction_id", "store_id", "transaction_date", "total_amount"]),
-        *invalid_type({"total_amount": DECIMAL_2, "transaction_type": "SALE or RETURN"}),
-        Rule(
-            Reason.INVALID_TYPE,
-            raw("transaction_date").is_not_null() & pl.col("transaction_at").is_null(),
-            pl.format(
-                "transaction_date '{}' is not an ISO 8601 date or date-time",
-                raw("transaction_date"),
-            ),
+        *p.null_required(["transaction_id", "store_id", "transaction_date", "total_amount"]),
+        *p.invalid_type(
+            {
+                "total_amount": DECIMAL_2,
+                "transaction_type": "SALE or RETURN",
+                "transaction_date": "an ISO 8601 date or date-time",
+            }
         ),
         *non_positive(["total_amount"]),
         future_date("transaction_at", latest=pl.lit(checks.latest), source="transaction_date"),
@@ -180,23 +234,27 @@ def _checked_line_rows(
     existing: pl.LazyFrame,
     checks: Checks,
     outliers: OutlierStats | pl.LazyFrame | None,
+    evidence: pl.LazyFrame | None = None,
 ) -> tuple[pl.LazyFrame, list[Rule]]:
-    frame, rules = _line_row_checks(bronze, known=known, existing=existing, checks=checks)
+    frame, rules = _line_row_checks(
+        bronze, known=known, existing=existing, checks=checks, evidence=evidence
+    )
     outlier_checks = outlier_rules(checks.outlier_threshold)
     scored = with_outlier_scores(frame, known.products, outliers)
     return judged(scored, outlier_checks, checks), [*rules, *outlier_checks]
 
 
 def _line_row_checks(
-    bronze: pl.LazyFrame, *, known: Known, existing: pl.LazyFrame, checks: Checks
+    bronze: pl.LazyFrame,
+    *,
+    known: Known,
+    existing: pl.LazyFrame,
+    checks: Checks,
+    evidence: pl.LazyFrame | None = None,
 ) -> tuple[pl.LazyFrame, list[Rule]]:
     """Sales lines typed and judged by the rules of a line on its own (no outliers yet)."""
-    texts = ("line_item_id", "transaction_id", "product_id", "promotion_id")
-    parsers = {c: parse.text(c) for c in texts} | {
-        "quantity": parse.integer("quantity"),
-        "line_item_amount": parse.money("line_item_amount"),
-    }
-    frame = typed(bronze, SALES_LINES, parsers)
+    p = checks.parser(SALES_LINES.name)
+    frame = typed(bronze, SALES_LINES, p, _line_parsers(p), evidence=evidence)
     frame = with_known(frame, "product_id", known.products["product_id"], flag="_product_known")
     frame = with_known(
         frame, "promotion_id", known.promotions["promotion_id"], flag="_promotion_known"
@@ -206,10 +264,10 @@ def _line_row_checks(
     )
     rules = [
         malformed_row(),
-        *null_required(
+        *p.null_required(
             ["line_item_id", "transaction_id", "product_id", "quantity", "line_item_amount"]
         ),
-        *invalid_type({"quantity": INTEGER, "line_item_amount": DECIMAL_2}),
+        *p.invalid_type({"quantity": INTEGER, "line_item_amount": DECIMAL_2}),
         *non_positive(["quantity", "line_item_amount"]),
         unknown_reference("product_id", Reason.UNKNOWN_PRODUCT, known="_product_known"),
         unknown_reference("promotion_id", Reason.UNKNOWN_PROMOTION, known="_promotion_known"),
@@ -218,7 +276,7 @@ def _line_row_checks(
     return judged(frame, rules, checks), rules
 
 
-def _total_mismatch() -> Rule:
+def _total_mismatch(tolerance: Decimal) -> Rule:
     """TOTAL_MISMATCH, judged only when all the transaction's lines are clean."""
     difference = (pl.col("total_amount") - pl.col("_lines_amount").fill_null(0)).abs()
     return Rule(
@@ -226,7 +284,7 @@ def _total_mismatch() -> Rule:
         pl.col("_dup_message").is_null()
         & pl.col("transaction_id").is_not_null()
         & pl.col("_lines_rejected").not_().fill_null(True)
-        & (difference > _TOLERANCE),
+        & (difference > pl.lit(tolerance).cast(MONEY)),
         pl.format(
             "total_amount {} differs from the sum {} of its {} line(s)",
             pl.col("total_amount"),
@@ -280,7 +338,12 @@ def _parent_rejected(transaction_rejected: pl.Expr) -> Rule:
 
 
 def outlier_values(
-    lines: pl.LazyFrame, *, known: Known, existing: pl.LazyFrame, checks: Checks
+    lines: pl.LazyFrame,
+    *,
+    known: Known,
+    existing: pl.LazyFrame,
+    checks: Checks,
+    evidence: SalesEvidence | None = None,
 ) -> pl.LazyFrame:
     """The measures of the clean bronze ``lines`` that :class:`OutlierStats` summarises.
 
@@ -289,7 +352,13 @@ def outlier_values(
     statistics of the whole run, which is what checking a big batch in
     partitions needs.
     """
-    frame, _ = _line_row_checks(lines, known=known, existing=existing, checks=checks)
+    frame, _ = _line_row_checks(
+        lines,
+        known=known,
+        existing=existing,
+        checks=checks,
+        evidence=(evidence or SalesEvidence()).lines,
+    )
     return (
         with_outlier_measures(frame, known.products)
         .filter(usable_for_outliers())
