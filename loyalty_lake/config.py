@@ -128,6 +128,27 @@ class SegmentConfig:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class IdRewrite:
+    """Ids as a file writes them, mapped onto the master's keys (``dq.id_rewrites``).
+
+    ``columns`` are ``"table.column"`` names. Either ``pattern`` (a regular
+    expression that must match the whole id) with ``replace`` (the id it
+    stands for; ``$1`` is the first group), or ``crosswalk``: a CSV file with
+    the columns ``from`` and ``to`` (a relative path is read from the
+    configuration file's folder). An id that neither matches stays as it is.
+    """
+
+    columns: tuple[str, ...]
+    pattern: str | None = None
+    replace: str = "$1"
+    crosswalk: Path | None = None
+
+
+#: What a reference to a master that never landed is: a warning or a reject.
+UNVERIFIED_CHOICES = ("warn", "reject")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DataQualityConfig:
     """Data quality settings (silver layer)."""
 
@@ -147,6 +168,11 @@ class DataQualityConfig:
     decimal_comma: tuple[str, ...] = ()
     #: How far a header's total may differ from the sum of its lines (TOTAL_MISMATCH).
     total_tolerance: Decimal = Decimal("0.01")
+    #: A reference to a master table that has never landed (no customers file yet,
+    #: say): ``"warn"`` (accepted with an UNVERIFIED_<MASTER> warning) or ``"reject"``.
+    unverified_references: str = "warn"
+    #: Ids written otherwise than the master's keys: ``[[dq.id_rewrites]]`` tables.
+    id_rewrites: tuple[IdRewrite, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -157,6 +183,9 @@ class LandingConfig:
     max_field_chars: int = 32_768
     #: How many physical lines one quoted value may span.
     max_record_lines: int = 100
+    #: Header names that stand for a contract column, besides the built-in ones:
+    #: ``{"sales_lines.qty" = "quantity"}`` (``"file.header name" = "column"``).
+    column_aliases: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -199,13 +228,7 @@ class Config:
                 "Setting 'loyalty.expiry_months' must be 0 (never) or more.",
                 hint="Points expire this many months after they were earned.",
             )
-        fixed = sorted(set(self.dq.severity) - CONFIGURABLE)
-        if fixed:
-            raise ConfigError(
-                f"Setting 'dq.severity.{fixed[0]}' cannot be changed: that rule guards the "
-                "silver contract and always rejects.",
-                hint=f"Configurable: {', '.join(sorted(CONFIGURABLE))}.",
-            )
+        _check_dq(self.dq)
         for rule in self.segments.rfm_segments:
             for axis in ("r", "f", "m"):
                 low, high = (*getattr(rule, axis), 0)[:2]
@@ -218,6 +241,29 @@ class Config:
             raise ConfigError(
                 "Setting 'segments.high_spender_share' must lie between 0 and 1.",
                 hint="The default 0.10 makes the top 10 % by monetary High Spenders.",
+            )
+
+
+def _check_dq(dq: DataQualityConfig) -> None:
+    """Refuse data quality settings that cannot work."""
+    fixed = sorted(set(dq.severity) - CONFIGURABLE)
+    if fixed:
+        raise ConfigError(
+            f"Setting 'dq.severity.{fixed[0]}' cannot be changed: that rule guards the "
+            "silver contract and always rejects.",
+            hint=f"Configurable: {', '.join(sorted(CONFIGURABLE))}.",
+        )
+
+    if dq.unverified_references not in UNVERIFIED_CHOICES:
+        raise ConfigError(
+            f"Setting 'dq.unverified_references' is {dq.unverified_references!r}.",
+            hint="Use 'warn' (the default: accept with a warning) or 'reject'.",
+        )
+    for i, rewrite in enumerate(dq.id_rewrites):
+        if (rewrite.pattern is None) == (rewrite.crosswalk is None):
+            raise ConfigError(
+                f"Setting 'dq.id_rewrites[{i}]' needs exactly one of 'pattern' or 'crosswalk'.",
+                hint='E.g. columns = ["sales_header.store_id"], pattern = "^Store-(S\\d+)$".',
             )
 
 

@@ -104,8 +104,18 @@ def bronze_schema(spec: LandingFile) -> pl.Schema:
     )
 
 
-def map_header(header: Sequence[str], spec: LandingFile, *, source_file: str) -> HeaderMapping:
+def map_header(
+    header: Sequence[str],
+    spec: LandingFile,
+    *,
+    source_file: str,
+    aliases: Mapping[str, str] | None = None,
+) -> HeaderMapping:
     """Match a file's header to its contract columns (case-insensitive, trimmed).
+
+    A header name in ``aliases`` (default: the contract's built-in ones, see
+    :func:`~loyalty_lake.landing.contract.column_aliases`) stands for its
+    contract column, unless the file also has that column under its own name.
 
     Raises :class:`BadFileError` when a required column is missing or a name
     appears twice. Messages name contract columns only: a header that is really
@@ -113,6 +123,11 @@ def map_header(header: Sequence[str], spec: LandingFile, *, source_file: str) ->
     """
     names = [normalise_column(name) or f"column_{i + 1}" for i, name in enumerate(header)]
     known = set(spec.columns)
+    aliases = spec.column_aliases if aliases is None else aliases
+    names = [
+        aliases[name] if name not in known and aliases.get(name) in known - set(names) else name
+        for name in names
+    ]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         contract = [name for name in repeated if name in known]

@@ -7,7 +7,7 @@ ingestion checks landed files against it, and silver types its columns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,8 @@ class LandingFile:
     ``name`` is the canonical table name (the bronze and silver table are
     called the same); ``aliases`` are other file stems accepted for it;
     ``columns`` lists every contract column in canonical order and
-    ``required`` the ones a file must have.
+    ``required`` the ones a file must have; ``column_aliases`` maps other
+    header names (normalised) to the contract column they stand for.
     """
 
     name: str
@@ -31,6 +32,7 @@ class LandingFile:
     key: tuple[str, ...]
     aliases: tuple[str, ...] = ()
     is_fact: bool = False
+    column_aliases: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def filename(self) -> str:
@@ -51,6 +53,7 @@ def _file(
     *,
     aliases: tuple[str, ...] = (),
     is_fact: bool = False,
+    column_aliases: Mapping[str, str] | None = None,
 ) -> LandingFile:
     return LandingFile(
         name=name,
@@ -59,6 +62,7 @@ def _file(
         key=tuple(key.split()),
         aliases=aliases,
         is_fact=is_fact,
+        column_aliases=MappingProxyType(dict(column_aliases or {})),
     )
 
 
@@ -95,6 +99,8 @@ LOYALTY_RULES = _file(
     "applicable_category valid_from valid_to days_of_week",
     "rule_id points_per_unit_spend",
     "rule_id",
+    # Exports that name a rule's validity like a promotion's.
+    column_aliases={"start_date": "valid_from", "end_date": "valid_to"},
 )
 SALES_HEADER = _file(
     "sales_header",
@@ -170,6 +176,20 @@ def landing_file_for(filename: str) -> LandingFile | None:
 def normalise_column(name: str) -> str:
     """Column names are matched case-insensitively after trimming."""
     return name.strip().lower()
+
+
+def column_aliases(spec: LandingFile, configured: Mapping[str, str]) -> dict[str, str]:
+    """Header names standing for ``spec``'s contract columns: built-in, then configured.
+
+    ``configured`` is the ``landing.column_aliases`` setting:
+    ``{"file.header name": "column"}``, e.g. ``{"sales_lines.qty": "quantity"}``.
+    """
+    aliases = dict(spec.column_aliases)
+    for key, column in configured.items():
+        table, dot, header = key.partition(".")
+        if dot and table.strip().lower() == spec.name:
+            aliases[normalise_column(header)] = normalise_column(column)
+    return aliases
 
 
 # A landing file's records as read, before they are mapped to contract columns:

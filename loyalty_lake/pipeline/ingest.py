@@ -45,7 +45,12 @@ from loyalty_lake.io.landing import (
     text_facts,
 )
 from loyalty_lake.io.lock import holds_lake
-from loyalty_lake.landing.contract import LANDING_FILES, REQUIRED_FILES, landing_file_for
+from loyalty_lake.landing.contract import (
+    LANDING_FILES,
+    REQUIRED_FILES,
+    column_aliases,
+    landing_file_for,
+)
 from loyalty_lake.privacy import masked, printable
 from loyalty_lake.progress import Progress, no_progress
 
@@ -376,7 +381,8 @@ def _append_to_bronze(
     is committed). A short row lacking only optional columns is padded.
     """
     header = read_header(fh, name=name)
-    mapping = map_header(header.names, spec, source_file=name)
+    aliases = column_aliases(spec, context.limits.column_aliases)
+    mapping = map_header(header.names, spec, source_file=name, aliases=aliases)
     schema = pl.DataFrame(schema=bronze_schema(spec)).to_arrow().schema
 
     def write(chunks: Iterator[pl.DataFrame]) -> int:

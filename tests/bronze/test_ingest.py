@@ -10,7 +10,13 @@ from polars.testing import assert_frame_equal
 from loyalty_lake.bronze import Lineage, bronze_rows, bronze_schema, map_header
 from loyalty_lake.codes import BadFileReason
 from loyalty_lake.errors import BadFileError
-from loyalty_lake.landing.contract import CUSTOMERS, PROMOTIONS, SALES_LINES
+from loyalty_lake.landing.contract import (
+    CUSTOMERS,
+    LOYALTY_RULES,
+    PROMOTIONS,
+    SALES_LINES,
+    column_aliases,
+)
 
 LINEAGE = Lineage("b1", "customers.csv", "abc", datetime(2026, 11, 1, tzinfo=UTC))
 
@@ -150,3 +156,30 @@ def test_messages_quote_contract_names_only():
         map_header(["customer_id", "Ada", "ada"], CUSTOMERS, source_file="c")
     assert err.value.reason is BadFileReason.DUPLICATE_COLUMNS
     assert "ada" not in str(err.value).lower().replace("a column name", "")
+
+
+def test_loyalty_rules_may_name_their_validity_like_a_promotion():
+    header = ["rule_id", "points_per_unit_spend", "Start_Date", "end_date "]
+    mapping = map_header(header, LOYALTY_RULES, source_file="loyalty_rules.csv")
+    assert mapping.columns == {
+        "rule_id": 0,
+        "points_per_unit_spend": 1,
+        "valid_from": 2,
+        "valid_to": 3,
+    }
+    assert mapping.extras == {}
+
+
+def test_an_alias_gives_way_to_the_column_under_its_own_name():
+    header = ["rule_id", "points_per_unit_spend", "valid_from", "start_date"]
+    mapping = map_header(header, LOYALTY_RULES, source_file="loyalty_rules.csv")
+    assert mapping.columns["valid_from"] == 2
+    assert mapping.extras == {"start_date": 3}
+
+
+def test_configured_column_aliases_add_to_the_built_in_ones():
+    aliases = column_aliases(SALES_LINES, {"sales_lines.Qty": "quantity", "customers.x": "email"})
+    assert aliases == {"qty": "quantity"}
+    header = ["transaction_id", "line_item_id", "product_id", "QTY", "line_item_amount"]
+    mapping = map_header(header, SALES_LINES, source_file="sales_lines.csv", aliases=aliases)
+    assert mapping.columns["quantity"] == 3
