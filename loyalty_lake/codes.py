@@ -45,6 +45,11 @@ class Reason(StrEnum):
     MALFORMED_ROW = "MALFORMED_ROW"
     INVALID_NAME = "INVALID_NAME"
     AMBIGUOUS_DATE = "AMBIGUOUS_DATE"
+    MISSING_LINES = "MISSING_LINES"
+    UNVERIFIED_CUSTOMER = "UNVERIFIED_CUSTOMER"
+    UNVERIFIED_STORE = "UNVERIFIED_STORE"
+    UNVERIFIED_PRODUCT = "UNVERIFIED_PRODUCT"
+    UNVERIFIED_PROMOTION = "UNVERIFIED_PROMOTION"
 
 
 class Severity(StrEnum):
@@ -61,6 +66,10 @@ DEFAULT_SEVERITY: Mapping[Reason, Severity] = MappingProxyType(
         Reason.INVALID_EMAIL: Severity.WARN,
         Reason.INVALID_PHONE: Severity.WARN,
         Reason.INVALID_NAME: Severity.WARN,
+        Reason.UNVERIFIED_CUSTOMER: Severity.WARN,
+        Reason.UNVERIFIED_STORE: Severity.WARN,
+        Reason.UNVERIFIED_PRODUCT: Severity.WARN,
+        Reason.UNVERIFIED_PROMOTION: Severity.WARN,
     }
 )
 #: Reasons whose severity may be configured. The others guard the silver
@@ -85,9 +94,13 @@ CURABLE = frozenset(
         Reason.UNKNOWN_PROMOTION,
         Reason.UNKNOWN_ORIGINAL_TRANSACTION,
         Reason.ORPHAN_LINE,
+        Reason.MISSING_LINES,
         Reason.PARENT_REJECTED,
     }
 )
+#: Curable reasons of the two halves of a sale, headers and lines, that may land in
+#: different runs: their rejects are retried even by the run that made them.
+AWAITING_PARTNER = frozenset({Reason.ORPHAN_LINE, Reason.MISSING_LINES})
 
 
 class NormalisationKind(StrEnum):
@@ -106,6 +119,7 @@ class NormalisationKind(StrEnum):
     MONTH_FIRST_DATE = "MONTH_FIRST_DATE"
     TWELVE_HOUR_CLOCK = "TWELVE_HOUR_CLOCK"
     CONFIGURED_FORMAT = "CONFIGURED_FORMAT"
+    ID_REWRITE = "ID_REWRITE"
     PADDED_ROW = "PADDED_ROW"
 
 

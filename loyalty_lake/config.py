@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -25,6 +26,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
 
 from loyalty_lake.codes import (
     CONFIGURABLE,
@@ -133,15 +136,18 @@ class IdRewrite:
 
     ``columns`` are ``"table.column"`` names. Either ``pattern`` (a regular
     expression that must match the whole id) with ``replace`` (the id it
-    stands for; ``$1`` is the first group), or ``crosswalk``: a CSV file with
-    the columns ``from`` and ``to`` (a relative path is read from the
-    configuration file's folder). An id that neither matches stays as it is.
+    stands for; ``$1`` is the first group), or ``mapping`` (``{"C000421" =
+    "421"}``), or ``crosswalk``: a CSV file with the columns ``from`` and ``to``
+    (a relative path is read from the configuration file's folder; loading the
+    configuration reads it into ``mapping``). An id that does not match stays
+    as it is.
     """
 
     columns: tuple[str, ...]
     pattern: str | None = None
     replace: str = "$1"
     crosswalk: Path | None = None
+    mapping: Mapping[str, str] = field(default_factory=dict)
 
 
 #: What a reference to a master that never landed is: a warning or a reject.
@@ -260,11 +266,31 @@ def _check_dq(dq: DataQualityConfig) -> None:
             hint="Use 'warn' (the default: accept with a warning) or 'reject'.",
         )
     for i, rewrite in enumerate(dq.id_rewrites):
-        if (rewrite.pattern is None) == (rewrite.crosswalk is None):
+        if rewrite.pattern is not None and (rewrite.crosswalk or rewrite.mapping):
             raise ConfigError(
-                f"Setting 'dq.id_rewrites[{i}]' needs exactly one of 'pattern' or 'crosswalk'.",
-                hint='E.g. columns = ["sales_header.store_id"], pattern = "^Store-(S\\d+)$".',
+                f"Setting 'dq.id_rewrites[{i}]' has both a 'pattern' and a crosswalk.",
+                hint="Give either pattern (and replace), or crosswalk (a CSV file), or mapping.",
             )
+        if rewrite.pattern is None and not rewrite.mapping:
+            raise ConfigError(
+                f"Setting 'dq.id_rewrites[{i}]' rewrites nothing.",
+                hint='E.g. columns = ["sales_header.store_id"], pattern = "^Store-(S\\d+)$", '
+                'or crosswalk = "stores_crosswalk.csv" (columns from,to).',
+            )
+        if rewrite.pattern is not None:
+            try:
+                re.compile(rewrite.pattern)
+            except re.error as exc:
+                raise ConfigError(
+                    f"Setting 'dq.id_rewrites[{i}].pattern' is not a regular expression: {exc}.",
+                    hint="Write it as in Python's re module, e.g. ^Store-(S\\d+)$.",
+                ) from None
+        for column in rewrite.columns:
+            if "." not in column:
+                raise ConfigError(
+                    f"Setting 'dq.id_rewrites[{i}].columns' names {column!r}.",
+                    hint='Name columns as "table.column", e.g. "sales_header.store_id".',
+                )
 
 
 def load_config(
@@ -289,7 +315,33 @@ def load_config(
         if value is not None:
             _set_dotted(merged, key, value)
     where = f"configuration file {source}" if source else "configuration"
+    _read_crosswalks(merged, Path(source).parent if source else Path.cwd(), where=where)
     return _build(Config, merged, prefix="", where=where)
+
+
+def _read_crosswalks(merged: dict[str, Any], folder: Path, *, where: str) -> None:
+    """Read each ``dq.id_rewrites`` crosswalk CSV file (``from,to``) into its ``mapping``."""
+    rewrites = merged.get("dq", {}).get("id_rewrites", [])
+    for i, rewrite in enumerate(rewrites if isinstance(rewrites, list) else []):
+        if not isinstance(rewrite, dict) or not rewrite.get("crosswalk"):
+            continue
+        path = folder / str(rewrite["crosswalk"])
+        try:
+            pairs = pl.read_csv(path, infer_schema=False, columns=["from", "to"])
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise ConfigError(
+                f"Setting 'dq.id_rewrites[{i}].crosswalk' in {where}: cannot read {path} "
+                f"({type(exc).__name__}).",
+                hint="A crosswalk is a CSV file with the columns from and to, one id per row.",
+            ) from None
+        pairs = pairs.drop_nulls().with_columns(pl.all().str.strip_chars()).unique()
+        twice = pairs.filter(pl.col("from").is_duplicated())["from"]
+        if twice.len():
+            raise ConfigError(
+                f"Setting 'dq.id_rewrites[{i}].crosswalk': {path} maps {twice[0]!r} to two ids.",
+                hint="Each id in the from column may appear once.",
+            )
+        rewrite["mapping"] = dict(zip(pairs["from"], pairs["to"], strict=True))
 
 
 def _config_file(path: str | Path | None, env: Mapping[str, str]) -> Path | None:

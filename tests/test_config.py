@@ -68,3 +68,42 @@ def test_bad_files(tmp_path: Path):
     bad.write_text("lake_root = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(bad, env={})
+
+
+def test_an_id_crosswalk_is_read_from_the_configuration_files_folder(tmp_path):
+    (tmp_path / "ids.csv").write_text("from,to\nC000421, 421\nC000007,7\n")
+    (tmp_path / "c.toml").write_text(
+        '[[dq.id_rewrites]]\ncolumns = ["sales_header.customer_id"]\ncrosswalk = "ids.csv"\n'
+    )
+    (rewrite,) = load_config(tmp_path / "c.toml", env={}).dq.id_rewrites
+    assert rewrite.mapping == {"C000421": "421", "C000007": "7"}
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('columns = ["sales_header.store_id"]', "rewrites nothing"),
+        ('columns = ["store_id"]\npattern = "x"', '"table.column"'),
+        ('columns = ["sales_header.store_id"]\npattern = "("', "not a regular expression"),
+        ('columns = ["sales_header.store_id"]\ncrosswalk = "missing.csv"', "cannot read"),
+    ],
+)
+def test_a_bad_id_rewrite_is_refused_with_a_hint(tmp_path, toml, message):
+    (tmp_path / "c.toml").write_text(f"[[dq.id_rewrites]]\n{toml}\n")
+    with pytest.raises(ConfigError, match=message) as err:
+        load_config(tmp_path / "c.toml", env={})
+    assert err.value.hint
+
+
+def test_a_crosswalk_mapping_one_id_twice_is_refused(tmp_path):
+    (tmp_path / "ids.csv").write_text("from,to\nC1,1\nC1,2\n")
+    (tmp_path / "c.toml").write_text(
+        '[[dq.id_rewrites]]\ncolumns = ["sales_header.customer_id"]\ncrosswalk = "ids.csv"\n'
+    )
+    with pytest.raises(ConfigError, match="maps 'C1' to two ids"):
+        load_config(tmp_path / "c.toml", env={})
+
+
+def test_unverified_references_must_be_warn_or_reject():
+    with pytest.raises(ConfigError, match=r"dq\.unverified_references"):
+        load_config(env={}, overrides={"dq.unverified_references": "ignore"})

@@ -13,6 +13,8 @@ from loyalty_lake.io import catalog
 from loyalty_lake.privacy import printable
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from loyalty_lake.io.lake import Lake
     from loyalty_lake.pipeline import BuildReport, DqReport, IngestReport, TableStatus
 
@@ -163,8 +165,42 @@ def print_dq(report: DqReport) -> None:
             )
             raw = printable(row["raw_values"])
             console.print(f"    raw: {escape(raw[:150])}{'…' if len(raw) > 150 else ''}")
+    _print_normalisations(report.normalisations)
+    _print_references(report.references)
     verdict = "[green]holds[/]" if report.balanced else "[red]is violated[/]"
     console.print(f"Conservation (bronze rows = silver + rejects, per table and batch) {verdict}.")
+
+
+def _print_normalisations(normalisations: pl.DataFrame) -> None:
+    """Values read as what they certainly mean ("3.0" as 3), by table, column and kind."""
+    if normalisations.is_empty():
+        return
+    table = Table(title="Normalised values (read as what they certainly mean)")
+    for column in ("table", "column", "kind", "values"):
+        table.add_column(column, justify="right" if column == "values" else "left")
+    for row in normalisations.rows(named=True):
+        table.add_row(
+            shown(row["table"]), shown(row["column"]), shown(row["kind"]), f"{row['rows']:,}"
+        )
+    console.print(table)
+
+
+def _print_references(references: pl.DataFrame) -> None:
+    """Accepted rows whose master key could not be checked, or turned out unknown."""
+    for row in references.rows(named=True):
+        where = f"{shown(row['table'])}.{shown(row['column'])}"
+        if row["state"] == "unverified":
+            console.print(
+                f"[yellow]{row['rows']:,} {where} reference(s) ({row['values']:,} distinct) are "
+                f"unverified: no {shown(row['master'])} have landed yet.[/]"
+            )
+        else:
+            console.print(
+                f"[red]{row['rows']:,} {where} reference(s) accepted unverified turned out "
+                f"unknown: {row['values']:,} distinct id(s) are not in {shown(row['master'])}.[/]"
+                "\n  Hint: land the missing master rows, or map the ids onto the master's keys "
+                "with dq.id_rewrites (`loyalty-lake inspect` suggests one)."
+            )
 
 
 def print_status(tables: list[TableStatus] | tuple[TableStatus, ...], lake: Lake) -> None:

@@ -276,7 +276,29 @@ def quality_view(lake: Lake, gold: data.Gold) -> None:
         width="stretch",
     )
     st.dataframe(gold["batch_quality"], hide_index=True)
+    normalised = data.normalisations_by_kind(gold)
+    if not normalised.is_empty():
+        st.subheader("Normalised values")
+        st.caption(
+            "Formatting whose meaning is certain, read as what it means "
+            '("3.0" as 3, "$1,234.50" as 1234.50) and counted, never guessed.'
+        )
+        st.altair_chart(
+            alt.Chart(normalised, title="Normalised values by kind and table")
+            .mark_bar()
+            .encode(
+                x=alt.X("sum(rows):Q", title="Values"),
+                y=alt.Y("kind:N", sort="-x", title="Kind"),
+                color=alt.Color("table:N", title="Table"),
+                tooltip=["table", "column", "kind", "rows"],
+            ),
+            width="stretch",
+        )
+        st.dataframe(normalised, hide_index=True)
     report = dq_report(lake=lake, examples=2)
+    if not report.references.is_empty():
+        st.subheader("References not checked against a master")
+        st.dataframe(report.references, hide_index=True)
     st.subheader("Example rejected rows")
     st.dataframe(
         report.examples.select(

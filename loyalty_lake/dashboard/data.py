@@ -260,3 +260,17 @@ def rejects_by_reason(gold: Gold) -> pl.DataFrame:
         .agg(pl.col("rows").sum())
         .sort("batch_id", "rows", descending=[False, True])
     )
+
+
+def normalisations_by_kind(gold: Gold) -> pl.DataFrame:
+    """Values silver read as what they certainly mean, per table, column and kind."""
+    summary = gold.tables.get("normalisation_summary")
+    if summary is None:  # a lake built before normalisations were counted
+        return pl.DataFrame(
+            schema={"table": pl.String, "column": pl.String, "kind": pl.String, "rows": pl.Int64}
+        )
+    return (
+        summary.group_by("table", "column", "kind")
+        .agg(pl.col("rows").sum())
+        .sort("rows", "table", "column", descending=[True, False, False])
+    )

@@ -9,7 +9,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.engines import polars_engine as pe
 
-from loyalty_lake.codes import MONEY, RATE, EventType, Segment, Severity
+from loyalty_lake.codes import MONEY, RATE, EventType, NormalisationKind, Segment, Severity
 
 Money = pe.Decimal(MONEY.precision, MONEY.scale)
 Rate = pe.Decimal(RATE.precision, RATE.scale)
@@ -178,6 +178,24 @@ class BatchQuality(pa.DataFrameModel):
         unique = ["batch_id", "table"]  # noqa: RUF012 - pandera reads it
 
 
+class NormalisationSummary(pa.DataFrameModel):
+    """One row per landing batch × table × column × kind of normalisation silver applied."""
+
+    batch_id: str = pa.Field(description="The landing batch.")
+    table: str = pa.Field(description="The landing table (file).")
+    column: str = pa.Field(description="The column whose values were normalised.")
+    kind: str = pa.Field(
+        isin=[k.value for k in NormalisationKind],
+        description="What was normalised (see docs/data-quality.md), e.g. INTEGRAL_FLOAT.",
+    )
+    rows: pl.Int64 = pa.Field(ge=1, description="Values read this way.")
+    files: pl.Int64 = pa.Field(ge=1, description="Files of the batch they came from.")
+
+    class Config:
+        strict = True
+        unique = ["batch_id", "table", "column", "kind"]  # noqa: RUF012 - pandera reads it
+
+
 class LoyaltyDaily(pa.DataFrameModel):
     """One row per date with points activity or member sales."""
 
@@ -246,4 +264,5 @@ GOLD_MODELS: dict[str, type[pa.DataFrameModel]] = {
     "segment_summary": SegmentSummary,
     "dq_summary": DqSummary,
     "batch_quality": BatchQuality,
+    "normalisation_summary": NormalisationSummary,
 }

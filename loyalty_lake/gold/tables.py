@@ -28,7 +28,7 @@ import polars as pl
 from loyalty_lake.gold.customers import customer_details, customer_profiles
 from loyalty_lake.gold.marts.loyalty import loyalty_daily
 from loyalty_lake.gold.marts.promotions import promotion_performance
-from loyalty_lake.gold.marts.quality import batch_quality, dq_summary
+from loyalty_lake.gold.marts.quality import batch_quality, dq_summary, normalisation_summary
 from loyalty_lake.gold.marts.sales import (
     member_sales_daily,
     product_sales_daily,
@@ -65,6 +65,7 @@ class SilverTables:
     rejects: pl.LazyFrame
     warnings: pl.LazyFrame
     processed_files: pl.LazyFrame
+    normalisations: pl.LazyFrame
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -206,10 +207,11 @@ def gold_tables(
 
 
 def _quality_marts(silver: SilverTables, *, rejects: pl.LazyFrame) -> dict[str, pl.DataFrame]:
-    """dq_summary and batch_quality: the only tables that need no sale."""
+    """dq_summary, batch_quality, normalisation_summary: the only tables that need no sale."""
     return {
         "dq_summary": dq_summary(rejects, silver.warnings).collect(),
         "batch_quality": batch_quality(silver.processed_files, rejects).collect(),
+        "normalisation_summary": normalisation_summary(silver.normalisations).collect(),
     }
 
 

@@ -7,6 +7,7 @@ ingestion checks landed files against it, and silver types its columns.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -171,6 +172,17 @@ def landing_file_for(filename: str) -> LandingFile | None:
     if not dot or ext.lower() != "csv":
         return None
     return _BY_STEM.get(stem.lower())
+
+
+def batch_order(batch_id: str) -> tuple[tuple[int, int | str], ...]:
+    """A batch id's place in natural order: ``b9`` before ``b10``, dates as written.
+
+    Runs of digits compare as numbers, other text case-insensitively. Used to
+    land a landing folder's batches in order and to notice a batch landed after
+    a newer one; which version of a master wins is decided by the landing order.
+    """
+    parts = re.findall(r"\d+|\D+", batch_id)
+    return tuple((0, int(part)) if part.isdigit() else (1, part.lower()) for part in parts)
 
 
 def normalise_column(name: str) -> str:

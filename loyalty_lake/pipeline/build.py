@@ -12,6 +12,7 @@ from loyalty_lake.codes import FileStatus
 from loyalty_lake.config import load_config
 from loyalty_lake.errors import LandingError
 from loyalty_lake.io.lock import holds_lake
+from loyalty_lake.landing.contract import batch_order
 from loyalty_lake.pipeline.gold import build_gold
 from loyalty_lake.pipeline.ingest import IngestReport, ingest
 from loyalty_lake.pipeline.silver import build_silver
@@ -59,7 +60,7 @@ class BuildReport:
 
 
 def batch_folders(landing: Path) -> list[Path]:
-    """The batch folders under ``landing``, oldest first (sorted by name).
+    """The batch folders under ``landing``, oldest first (natural order: b9 before b10).
 
     A folder that holds CSV files itself is one batch; otherwise each of its
     sub-folders is a batch. A linked sub-folder is listed too: landing it is
@@ -73,7 +74,8 @@ def batch_folders(landing: Path) -> list[Path]:
     entries = sorted(landing.iterdir())
     if any(p.is_file() and p.suffix.lower() == ".csv" and p.name[0] not in "._" for p in entries):
         return [landing]
-    return [p for p in entries if (p.is_dir() or p.is_symlink()) and p.name[0] not in "._"]
+    batches = [p for p in entries if (p.is_dir() or p.is_symlink()) and p.name[0] not in "._"]
+    return sorted(batches, key=lambda p: batch_order(p.name))
 
 
 @holds_lake

@@ -48,6 +48,7 @@ from loyalty_lake.io.lock import holds_lake
 from loyalty_lake.landing.contract import (
     LANDING_FILES,
     REQUIRED_FILES,
+    batch_order,
     column_aliases,
     landing_file_for,
 )
@@ -155,7 +156,11 @@ def ingest(
             _finish(lake, batch, outcome, run, ingested_at)
             outcomes.append(outcome)
         progress(f"Landing batch {batch}", len(entries.files), len(entries.files))
-    return IngestReport(batch, tuple(outcomes), _batch_warnings(batch, outcomes, not single))
+    out_of_order = _order_warnings(batch, outcomes, known)
+    for warning in out_of_order:
+        log.warning("%s", warning)
+    warnings = _batch_warnings(batch, outcomes, not single) + out_of_order
+    return IngestReport(batch, tuple(outcomes), warnings)
 
 
 def _is_folder_link(path: Path) -> bool:
@@ -187,23 +192,25 @@ _RECORDED = (FileStatus.LANDED, FileStatus.REJECTED)
 
 @dataclass(frozen=True, slots=True)
 class _KnownFiles:
-    """What the manifest already records: landed (table, sha) and rejected (name, sha)."""
+    """What the manifest already records: landed (table, sha), rejected (name, sha), batches."""
 
     landed: frozenset[tuple[str, str]]
     rejected: frozenset[tuple[str, str | None]]
+    batches: frozenset[str] = frozenset()
 
 
 def _known_files(lake: Lake) -> _KnownFiles:
     path = lake.table("bronze", MANIFEST)
     if not delta.table_exists(path):
         return _KnownFiles(frozenset(), frozenset())
-    manifest = delta.scan_table(path).select("status", "table", "source_file", "file_sha256")
-    rows = manifest.collect()
+    columns = ("status", "batch_id", "table", "source_file", "file_sha256")
+    rows = delta.scan_table(path).select(columns).collect()
     landed = rows.filter(pl.col("status") == FileStatus.LANDED)
     rejected = rows.filter(pl.col("status") == FileStatus.REJECTED)
     return _KnownFiles(
         landed=frozenset(zip(landed["table"], landed["file_sha256"], strict=True)),
         rejected=frozenset(zip(rejected["source_file"], rejected["file_sha256"], strict=True)),
+        batches=frozenset(landed["batch_id"].to_list()),
     )
 
 
@@ -499,6 +506,26 @@ def _batch_warnings(
     return tuple(
         f"Batch {batch_id} has no usable {name}.csv; every batch should carry its sales."
         for name in sorted(REQUIRED_FILES - present)
+    )
+
+
+def _order_warnings(
+    batch_id: str, outcomes: list[FileOutcome], known: _KnownFiles
+) -> tuple[str, ...]:
+    """A warning when the batch lands after a batch that its name says is newer."""
+    if not any(o.status is FileStatus.LANDED for o in outcomes):
+        return ()
+    newer = sorted(
+        (b for b in known.batches - {batch_id} if batch_order(b) > batch_order(batch_id)),
+        key=batch_order,
+    )
+    if not newer:
+        return ()
+    return (
+        f"Batch {printable(batch_id)} landed out of order, after {printable(newer[-1])}: rows "
+        "are ordered by landing, so where both hold the same master key (a customer, a "
+        f"product...) the version in {printable(batch_id)} now supersedes the other. If that "
+        "is wrong, land the corrected master again in a new batch.",
     )
 
 

@@ -1,16 +1,19 @@
-"""The data quality report: rejects and warnings by reason, with example rows."""
+"""The data quality report: rejects and warnings by reason, with example rows.
+
+Also the normalisations silver applied and the references it could not check.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from loyalty_lake.config import load_config
-from loyalty_lake.gold.marts.quality import dq_summary
+from loyalty_lake.gold.marts.quality import REFERENCES, dq_summary, unchecked_references
 from loyalty_lake.io import catalog
-from loyalty_lake.io.catalog import REJECTS, WARNINGS
+from loyalty_lake.io.catalog import NORMALISATIONS, REJECTS, WARNINGS
 from loyalty_lake.pipeline.silver import conservation
 from loyalty_lake.privacy import PERSONAL_COLUMNS, masked, masked_raw_values, shortened
 
@@ -26,12 +29,17 @@ class DqReport:
     """Counts by table and reason, a few example rows of each, and conservation.
 
     The examples are for people to read: their ``message`` and ``raw_values`` are masked
-    (no emails, phones or values of personal columns).
+    (no emails, phones or values of personal columns). ``normalisations`` counts
+    the values silver read as what they certainly mean (table, column, kind,
+    rows); ``references`` the accepted rows whose master key could not be
+    checked (see :func:`~loyalty_lake.gold.marts.quality.unchecked_references`).
     """
 
     summary: pl.DataFrame
     examples: pl.DataFrame
     conservation: pl.DataFrame
+    normalisations: pl.DataFrame = field(default_factory=pl.DataFrame)
+    references: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     @property
     def balanced(self) -> bool:
@@ -80,9 +88,32 @@ def dq_report(
     balance = conservation(lake=lake)
     if batch_id is not None and balance.height:
         balance = balance.filter(pl.col("batch_id") == batch_id)
-    return DqReport(
-        summary=summary, examples=_masked_examples(sample, personal), conservation=balance
+    normalised = catalog.scan(lake, "silver", NORMALISATIONS)
+    if batch_id is not None:
+        normalised = normalised.filter(pl.col("batch_id") == batch_id)
+    by_kind = (
+        normalised.group_by("table", "column", "kind")
+        .agg(pl.col("rows").sum().cast(pl.Int64))
+        .sort("table", "rows", descending=[False, True])
     )
+    normalisations, references = pl.collect_all([by_kind, _references(lake, batch_id)])
+    return DqReport(
+        summary=summary,
+        examples=_masked_examples(sample, personal),
+        conservation=balance,
+        normalisations=normalisations,
+        references=references,
+    )
+
+
+def _references(lake: Lake, batch_id: str | None) -> pl.LazyFrame:
+    """Accepted rows (of one batch) whose reference is not a master key (yet)."""
+    facts = {}
+    for table in {table for table, *_ in REFERENCES}:
+        rows = catalog.scan(lake, "silver", table)
+        facts[table] = rows if batch_id is None else rows.filter(pl.col("_batch_id") == batch_id)
+    masters = {master: catalog.scan(lake, "silver", master) for _, _, master, _ in REFERENCES}
+    return unchecked_references(facts, masters)
 
 
 def _masked_examples(examples: pl.DataFrame, personal: Collection[str]) -> pl.DataFrame:

@@ -30,10 +30,10 @@ MESSAGES = "_messages"
 RAW = "_raw"
 #: Why bronze could not split a row into the header's fields (null for well-formed rows).
 MALFORMED = "_malformed"
-#: The order of bronze rows: by batch id (batch ids sort chronologically, e.g.
-#: 2026-10-31), then file and row. The first of equal fact keys wins; the last
-#: version of a master key wins. Landing order does not matter.
-BATCH_ORDER = ("_batch_id", "_source_file", "_row_number")
+#: The order of bronze rows: by landing time (the batch landed last is the newest,
+#: whatever its name: "b10" after "b9"), then batch, file and row. The first of
+#: equal fact keys wins; the last version of a master key wins.
+BATCH_ORDER = ("_ingested_at", "_batch_id", "_source_file", "_row_number")
 LINEAGE = ("_batch_id", "_source_file", "_file_sha256", "_row_number", "_ingested_at")
 
 
@@ -47,11 +47,11 @@ class Rule:
 
 
 def _bit(reason: Reason) -> int:
-    return 1 << list(Reason).index(reason)
+    return 1 << list(Reason).index(reason)  # at most 64 reasons: a UInt64 bit set
 
 
 def _bits(reasons: Iterable[Reason]) -> pl.Expr:
-    return pl.lit(sum(_bit(r) for r in set(reasons)), dtype=pl.UInt32)
+    return pl.lit(sum(_bit(r) for r in set(reasons)), dtype=pl.UInt64)
 
 
 def with_reasons(
@@ -71,11 +71,11 @@ def with_reasons(
 
     def bits(level: Severity) -> pl.Expr:
         column = REJECT_BITS if level is Severity.REJECT else WARN_BITS
-        total = pl.col(column) if column in names else pl.lit(0, dtype=pl.UInt32)
+        total = pl.col(column) if column in names else pl.lit(0, dtype=pl.UInt64)
         for rule in rules:
             if severity.get(rule.reason, Severity.REJECT) is level:
                 total = total | pl.when(_fails(rule)).then(_bits([rule.reason])).otherwise(
-                    pl.lit(0, dtype=pl.UInt32)
+                    pl.lit(0, dtype=pl.UInt64)
                 )
         return total.alias(column)
 
@@ -217,6 +217,17 @@ def unknown_reference(column: str, reason: Reason, *, known: str) -> Rule:
         reason,
         pl.col(column).is_not_null() & pl.col(known).not_(),
         pl.format(f"{column} {{}} is unknown", _quoted(raw(column))),
+    )
+
+
+def unverified_reference(column: str, reason: Reason, *, master: str) -> Rule:
+    """UNVERIFIED_*: a non-empty reference to a master table that has never landed."""
+    return Rule(
+        reason,
+        pl.col(column).is_not_null(),
+        pl.format(
+            f"{column} {{}} cannot be verified: no {master} have landed yet", _quoted(raw(column))
+        ),
     )
 
 

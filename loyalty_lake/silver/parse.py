@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from loyalty_lake.codes import MONEY, RATE, NormalisationKind, Reason
-from loyalty_lake.config import NULL_TOKENS
+from loyalty_lake.config import NULL_TOKENS, IdRewrite
 from loyalty_lake.silver.checks import RAW, Rule
 
 if TYPE_CHECKING:
@@ -74,6 +74,7 @@ class Reading:
     null_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     dates: Mapping[str, str] = field(default_factory=dict)
     decimal_comma: tuple[str, ...] = ()
+    id_rewrites: tuple[IdRewrite, ...] = ()
 
 
 @dataclass(slots=True)
@@ -130,11 +131,33 @@ class Parser:
         return self.text(column).str.to_uppercase()
 
     def ident(self, column: str) -> pl.Expr:
-        """An id or reference: text, with an integral float (``15.0``, pandas' ids) as ``15``."""
+        """An id or reference: text, with an integral float (``15.0``, pandas' ids) as ``15``.
+
+        The configured ``dq.id_rewrites`` of the column apply next (the first that
+        matches): ``Store-S003`` → ``S003`` by a pattern, ``C000421`` → ``421`` by a
+        crosswalk.
+        """
         value = self.text(column)
         floated = value.str.contains(_ID_FLOAT)
         self._flag(column, NormalisationKind.INTEGRAL_FLOAT, floated)
-        return pl.when(floated).then(value.str.replace(r"\.0+$", "")).otherwise(value)
+        value = pl.when(floated).then(value.str.replace(r"\.0+$", "")).otherwise(value)
+        rewrites = [r for r in self.reading.id_rewrites if self._key(column) in r.columns]
+        if not rewrites:
+            return value
+        rewritten: pl.Expr = value
+        matched = pl.lit(False)
+        for rewrite in reversed(rewrites):  # the first rule that matches wins
+            if rewrite.pattern is not None:
+                whole = f"^(?:{rewrite.pattern})$"
+                hit = value.str.contains(whole)
+                new = value.str.replace(whole, rewrite.replace)
+            else:
+                hit = value.is_in(list(rewrite.mapping))
+                new = value.replace_strict(rewrite.mapping, default=None, return_dtype=pl.String)
+            rewritten = pl.when(hit).then(new).otherwise(rewritten)
+            matched = matched | hit
+        self._flag(column, NormalisationKind.ID_REWRITE, matched & (rewritten != value))
+        return rewritten
 
     # --- numbers --------------------------------------------------------------------------
 

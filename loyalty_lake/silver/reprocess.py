@@ -1,11 +1,15 @@
 """Reprocessing, declared: which open rejects a late master may cure, and their marks.
 
 A reject is retried when all its reasons are curable (a store, product,
-customer, promotion or original sale that was unknown, an orphan line, a
-rejected transaction); a transaction is retried whole, so a reject waits
-while any other row of its transaction has a reason of its own. Retried rows
-go through the same fact checks as new ones (:func:`.run.checked_facts`);
-those that pass are promoted and their rejects marked REPROCESSED.
+customer, promotion or original sale that was unknown, a line whose header or
+a header whose lines have not landed, a rejected transaction); a transaction
+is retried whole, so a reject waits while any other row of its transaction
+has a reason of its own. The two halves of a sale may land in different
+batches and runs (a refused ``sales_lines.csv`` fixed and landed again): a
+half rejected by this very run for want of the other is retried with the
+other's open rejects. Retried rows go through the same fact checks as new
+ones (:func:`.run.checked_facts`); those that pass are promoted and their
+rejects marked REPROCESSED.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from loyalty_lake.codes import CURABLE, Reason, RejectStatus
+from loyalty_lake.codes import AWAITING_PARTNER, CURABLE, Reason, RejectStatus
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -26,28 +30,35 @@ REJECT_KEY = ("table", "file_sha256", "row_number")
 def retry_candidates(rejects: pl.LazyFrame, *, run_id: str) -> pl.LazyFrame:
     """The open rejects to retry: ``table``, ``file_sha256``, ``row_number``.
 
-    Rejects of run ``run_id`` itself are not retried: they were judged
-    against the same masters.
+    Rejects of run ``run_id`` itself were judged against the same masters:
+    they are retried only when they wait for the other half of their sale
+    and an earlier run's open reject may be it.
     """
-    open_rejects = rejects.filter(
-        (pl.col("status") == RejectStatus.OPEN) & (pl.col("run_id") != run_id)
+
+    def only(reasons: frozenset[Reason]) -> pl.Expr:
+        values = pl.lit([r.value for r in reasons], dtype=pl.List(pl.String))
+        return pl.col("reason_codes").list.set_difference(values).list.len().eq(0)
+
+    def any_of(reasons: frozenset[Reason]) -> pl.Expr:
+        values = pl.lit([r.value for r in reasons], dtype=pl.List(pl.String))
+        return pl.col("reason_codes").list.set_intersection(values).list.len().gt(0)
+
+    open_rejects = rejects.filter(pl.col("status") == RejectStatus.OPEN).with_columns(
+        only(CURABLE).alias("_curable")
     )
-    curable = [r.value for r in CURABLE]
-    judged = open_rejects.with_columns(
-        pl.col("reason_codes")
-        .list.set_difference(pl.lit(curable))
-        .list.len()
-        .eq(0)
-        .alias("_curable")
-    )
+    earlier = open_rejects.filter(pl.col("run_id") != run_id)
+    awaiting = open_rejects.filter(
+        (pl.col("run_id") == run_id) & pl.col("_curable") & any_of(AWAITING_PARTNER)
+    ).join(earlier.select("transaction_id"), on="transaction_id", how="semi")
+    judged = pl.concat([earlier, awaiting])
     duplicate = pl.col("reason_codes").list.contains(Reason.DUPLICATE.value)
     transactions = (  # a duplicate row is not part of its transaction
         judged.filter(pl.col("transaction_id").is_not_null() & duplicate.not_())
-        .group_by("transaction_id", "batch_id")
+        .group_by("transaction_id")
         .agg(pl.col("_curable").all().alias("_all_curable"))
     )
     return (
-        judged.join(transactions, on=["transaction_id", "batch_id"], how="left")
+        judged.join(transactions, on="transaction_id", how="left")
         .filter(pl.col("_curable") & pl.col("_all_curable").fill_null(True))
         .select(*REJECT_KEY)
     )

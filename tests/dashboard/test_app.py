@@ -211,9 +211,14 @@ def test_promotions_tab_marks_the_top_three(rendered):
 
 def test_data_quality_tab_shows_batch_quality_and_examples(rendered, gold):
     view = tab(rendered, "Data quality")
-    assert [s.value for s in view.subheader] == ["Example rejected rows"]
-    quality, examples = view.dataframe
+    normalised = gold["normalisation_summary"]
+    expected = ["Normalised values"] if normalised.height else []
+    assert [s.value for s in view.subheader] == [*expected, "Example rejected rows"]
+    quality, *normalisations, examples = view.dataframe
     assert len(quality.value) == gold["batch_quality"].height
+    if normalised.height:
+        (by_kind,) = normalisations
+        assert by_kind.value["rows"].sum() == normalised["rows"].sum()
     assert {"table", "batch_id", "reason_codes", "message"} <= set(examples.value.columns)
     assert "raw_values" not in examples.value.columns
     messages = list(examples.value["message"])

@@ -296,7 +296,8 @@ def built(tmp_path_factory) -> ll.Lake:
         {
             "customers.csv": customers,
             "sales_header.csv": HEADER + "T9000001,C9000001,S001,2026-10-30T12:00:00,1.29,SALE\n",
-            "sales_lines.csv": LINES + "1,T9000001,P00001,,1,1.29\n",
+            # As pandas writes it: a quantity as a float (so normalisation_summary has a row).
+            "sales_lines.csv": LINES + "1,T9000001,P00001,,1.0,1.29\n",
         },
     )
     ll.build(lake=lake)

@@ -218,6 +218,9 @@ def test_a_duplicate_line_does_not_block_reprocessing_its_transaction(lake, tmp_
     first = write_batch(
         tmp_path / "landing" / "2026-10-30",
         {
+            "stores.csv": "store_id\nS1\n",
+            "products.csv": "product_id,product_category,unit_price\nP2,Toys,5.00\n",
+            "customers.csv": "customer_id\nC1\n",
             "sales_header.csv": HEADER + "T1,C1,S1,2026-10-30T10:00:00,10.00,SALE\n",
             "sales_lines.csv": LINES + "1,T1,P1,,1,5.00\n2,T1,P1,,1,5.00\n2,T1,P1,,1,5.00\n",
         },
@@ -225,9 +228,7 @@ def test_a_duplicate_line_does_not_block_reprocessing_its_transaction(lake, tmp_
     masters = write_batch(
         tmp_path / "landing" / "2026-10-31",
         {
-            "stores.csv": "store_id\nS1\n",
             "products.csv": "product_id,product_category,unit_price\nP1,Toys,5.00\n",
-            "customers.csv": "customer_id\nC1\n",
             "sales_header.csv": HEADER,
             "sales_lines.csv": LINES,
         },

@@ -8,6 +8,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
+from loyalty_lake.config import IdRewrite
 from loyalty_lake.silver.parse import Parser, Reading, flag_columns
 
 
@@ -102,6 +103,30 @@ def test_ids_written_as_integral_floats_are_read_as_integers():
     values, counts = parse("ident", "15.0", "1.0", "T1", " C2 ", "1.5", "<NA>")
     assert values == ["15", "1", "T1", "C2", "1.5", None]
     assert counts == {"INTEGRAL_FLOAT": 2, "WHITESPACE": 1, "NULL_TOKEN": 1}
+
+
+def test_ids_are_rewritten_by_the_configured_pattern_or_crosswalk():
+    reading = Reading(
+        id_rewrites=(
+            IdRewrite(columns=("t.v",), pattern=r"Store-(S\d+)", replace="$1"),
+            IdRewrite(columns=("t.v",), mapping={"C000421": "421", "S9": "S009"}),
+            IdRewrite(columns=("t.other",), pattern=".*", replace="never"),
+        )
+    )
+    texts = ("Store-S003", "xStore-S003", "C000421", "S9", "S003", "15.0", None)
+    values, counts = parse("ident", *texts, reading=reading)
+    assert values == ["S003", "xStore-S003", "421", "S009", "S003", "15", None]
+    assert counts == {"ID_REWRITE": 3, "INTEGRAL_FLOAT": 1}
+
+
+def test_the_first_matching_rewrite_wins():
+    reading = Reading(
+        id_rewrites=(
+            IdRewrite(columns=("t.v",), pattern=r"0*(\d+)"),
+            IdRewrite(columns=("t.v",), mapping={"007": "bond"}),
+        )
+    )
+    assert parse("ident", "007", reading=reading)[0] == ["7"]
 
 
 def test_null_tokens_are_configurable_per_column():

@@ -318,7 +318,7 @@ def test_an_empty_required_header_value_is_null_required(column, header_reasons,
         ("quantity", ["PARENT_REJECTED"]),
         ("line_item_amount", ["PARENT_REJECTED"]),
         # A line without a transaction id belongs to no transaction: T1 has no lines.
-        ("transaction_id", ["TOTAL_MISMATCH"]),
+        ("transaction_id", ["MISSING_LINES"]),
     ],
 )
 def test_an_empty_required_line_value_is_null_required(column, header_reasons):
@@ -871,9 +871,12 @@ def test_a_total_mismatch_message_names_the_sum_and_the_lines():
     assert messages(h)[0] == ["total_amount 10.02 differs from the sum 10.00 of its 2 line(s)"]
 
 
-def test_a_header_without_lines_is_a_total_mismatch():
+def test_a_header_without_lines_waits_for_them():
     h, _ = sales([header()], [])
-    assert reasons(h) == [["TOTAL_MISMATCH"]]
+    assert reasons(h) == [["MISSING_LINES"]]
+    assert messages(h) == [
+        ["no sales_lines of transaction 'T1' have landed yet: the header waits for them"]
+    ]
 
 
 # --- ORPHAN_LINE -----------------------------------------------------------------------
@@ -883,16 +886,33 @@ def test_a_line_without_its_header_is_an_orphan():
     h, ln = sales([header("T1")], [line("T1"), line("T2")])
     assert reasons(h) == [[]]
     assert reasons(ln) == [[], ["ORPHAN_LINE"]]
-    assert messages(ln)[1] == ["no sales_header for transaction 'T2' in batch b1"]
+    assert messages(ln)[1] == [
+        "no sales_header of transaction 'T2' has landed yet: the line waits for it"
+    ]
 
 
-def test_a_header_in_another_batch_does_not_adopt_the_line():
+def test_a_header_waiting_in_another_batch_adopts_its_lines():
+    """The two files of a sale landed in different batches: paired when checked together."""
     h, ln = sales(
         bronze(SALES_HEADER, [header()], batch="b1"),
         bronze(SALES_LINES, [line()], batch="b2"),
     )
-    assert reasons(ln) == [["ORPHAN_LINE"]]
-    assert reasons(h) == [["TOTAL_MISMATCH"]]
+    assert reasons(ln) == [[]]
+    assert reasons(h) == [[]]
+
+
+def test_a_complete_transaction_does_not_adopt_a_line_of_another_batch():
+    h, ln = sales(
+        pl.concat([bronze(SALES_HEADER, [header()], batch="b1")]),
+        pl.concat(
+            [
+                bronze(SALES_LINES, [line()], batch="b1"),
+                bronze(SALES_LINES, [line("T1", "2")], batch="b2"),
+            ]
+        ),
+    )
+    assert reasons(h) == [[]]
+    assert reasons(ln) == [[], ["ORPHAN_LINE"]]
 
 
 # --- PARENT_REJECTED: a transaction is all or nothing ------------------------------------
@@ -936,7 +956,7 @@ def test_messages_of_later_checks_have_no_leading_separator():
     assert ln["_messages"].to_list() == [
         "another row of transaction 'T1' was rejected",
         "another row of transaction 'T2' was rejected",
-        "no sales_header for transaction 'T3' in batch b1",
+        "no sales_header of transaction 'T3' has landed yet: the line waits for it",
     ]
     assert h["_messages"][1] == "total_amount 10.02 differs from the sum 10.00 of its 1 line(s)"
 

@@ -1,10 +1,18 @@
-"""The data quality marts: reject and warning counts by reason, and where each batch's rows went."""
+"""The data quality marts: rejects and warnings by reason, where each batch's rows went.
+
+Also the normalisations silver applied, and the references it could not check.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from loyalty_lake.codes import RejectStatus, Severity, Stage
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 def dq_summary(rejects: pl.LazyFrame, warnings: pl.LazyFrame) -> pl.LazyFrame:
@@ -73,3 +81,69 @@ def batch_quality(processed_files: pl.LazyFrame, rejects: pl.LazyFrame) -> pl.La
         )
         .sort("batch_id", "table")
     )
+
+
+def normalisation_summary(normalisations: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per batch × table × column × kind: how many values silver read that way.
+
+    ``normalisations`` is silver's per-file count (``silver/normalisations``).
+    """
+    return (
+        normalisations.group_by("batch_id", "table", "column", "kind")
+        .agg(
+            pl.col("rows").sum().cast(pl.Int64),
+            pl.col("file_sha256").n_unique().cast(pl.Int64).alias("files"),
+        )
+        .filter(pl.col("rows") > 0)
+        .sort("batch_id", "table", "column", "kind")
+    )
+
+
+#: The references of fact tables to master tables: (table, column, master, master key).
+REFERENCES = (
+    ("sales_header", "customer_id", "customers", "customer_id"),
+    ("sales_header", "store_id", "stores", "store_id"),
+    ("sales_lines", "product_id", "products", "product_id"),
+    ("sales_lines", "promotion_id", "promotions", "promotion_id"),
+    ("redemptions", "customer_id", "customers", "customer_id"),
+    ("redemptions", "store_id", "stores", "store_id"),
+    ("inventory", "store_id", "stores", "store_id"),
+    ("inventory", "product_id", "products", "product_id"),
+)
+
+
+def unchecked_references(
+    facts: Mapping[str, pl.LazyFrame], masters: Mapping[str, pl.LazyFrame]
+) -> pl.LazyFrame:
+    """Accepted fact rows whose reference is not a key of its master table.
+
+    Such rows were accepted with an UNVERIFIED_<MASTER> warning while the
+    master had not landed. One row per table × column: ``master``, ``state``
+    (``unverified`` while the master still has no row, ``unknown`` once it has:
+    the reference turned out not to exist), ``rows`` and ``values`` (distinct ids).
+    """
+    found = []
+    for table, column, master, key in REFERENCES:
+        keys = masters[master].select(pl.col(key).alias(column))
+        landed = keys.select(pl.len().alias("_master_rows"))
+        found.append(
+            facts[table]
+            .filter(pl.col(column).is_not_null())
+            .join(keys, on=column, how="anti")
+            .select(column)
+            .join(landed, how="cross")
+            .group_by("_master_rows")
+            .agg(pl.len().cast(pl.Int64).alias("rows"), pl.col(column).n_unique().alias("values"))
+            .select(
+                pl.lit(table).alias("table"),
+                pl.lit(column).alias("column"),
+                pl.lit(master).alias("master"),
+                pl.when(pl.col("_master_rows") == 0)
+                .then(pl.lit("unverified"))
+                .otherwise(pl.lit("unknown"))
+                .alias("state"),
+                "rows",
+                pl.col("values").cast(pl.Int64),
+            )
+        )
+    return pl.concat(found)

@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 _IS_SALE = pl.col("transaction_type") == TransactionType.SALE
 
 
+#: The category of a product not (yet) in silver ``products`` (see UNVERIFIED_PRODUCT).
+UNKNOWN_CATEGORY = "(unknown)"
+
+
 def sale_lines(
     sales_header: pl.LazyFrame,
     sales_lines: pl.LazyFrame,
@@ -47,6 +51,7 @@ def sale_lines(
         .with_columns(
             pl.col("product_id")
             .replace_strict(categories["product_id"], categories["product_category"], default=None)
+            .fill_null(UNKNOWN_CATEGORY)  # a product accepted before any products file landed
             .alias("category"),
             pl.when(is_return)
             .then(-pl.col("line_item_amount"))

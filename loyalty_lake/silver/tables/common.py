@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from loyalty_lake.codes import DEFAULT_SEVERITY, Reason, Severity
+from loyalty_lake.codes import DEFAULT_SEVERITY, NormalisationKind, Reason, Severity
+from loyalty_lake.landing.contract import PADDED
 from loyalty_lake.silver import parse
 from loyalty_lake.silver.checks import (
     MALFORMED,
@@ -24,7 +26,10 @@ from loyalty_lake.silver.checks import (
     duplicate,
     explained,
     malformed_row,
+    unknown_reference,
+    unverified_reference,
     with_duplicates,
+    with_known,
     with_reasons,
 )
 
@@ -54,6 +59,8 @@ class Checks:
     severity: Mapping[Reason, Severity] = field(default_factory=lambda: dict(DEFAULT_SEVERITY))
     reading: parse.Reading = field(default_factory=parse.Reading)
     total_tolerance: Decimal = Decimal("0.01")
+    #: A reference to a master that never landed: "warn" (UNVERIFIED_*) or "reject".
+    unverified_references: str = "warn"
 
     @classmethod
     def from_config(cls, config: Config, *, now: datetime) -> Checks:
@@ -71,8 +78,10 @@ class Checks:
                 null_values=config.dq.null_values,
                 dates=config.dq.dates,
                 decimal_comma=config.dq.decimal_comma,
+                id_rewrites=config.dq.id_rewrites,
             ),
             total_tolerance=config.dq.total_tolerance,
+            unverified_references=config.dq.unverified_references,
         )
 
     def parser(self, table: str) -> parse.Parser:
@@ -107,11 +116,15 @@ def typed(
     are added beside them. The file facts they need (a date column's order, a
     currency mix) are computed over each file's rows here, or taken from
     ``evidence`` (one row per ``_file_sha256``, see :func:`file_evidence`) when
-    ``bronze`` is only a part of its files. Bronze tables landed before
-    malformed rows were kept lack ``_malformed``: their rows are all well-formed.
+    ``bronze`` is only a part of its files. A short row that landing padded
+    (``_padded``) is counted as PADDED_ROW of the column ``(row)``. Bronze
+    tables landed before malformed rows were kept lack ``_malformed``: their
+    rows are all well-formed.
     """
-    if MALFORMED not in bronze.collect_schema().names():
+    names = bronze.collect_schema().names()
+    if MALFORMED not in names:
         bronze = bronze.with_columns(pl.lit(None, dtype=pl.String).alias(MALFORMED))
+    padded = {PADDED_ROW: pl.col(PADDED).is_not_null()} if PADDED in names else {}
     facts = parser.facts()
     if facts and evidence is None:
         bronze = bronze.with_columns(
@@ -120,8 +133,12 @@ def typed(
     elif facts and evidence is not None:
         bronze = bronze.join(evidence, on="_file_sha256", how="left")
     return bronze.with_columns(
-        pl.struct(*spec.columns, "_extra").alias(RAW), **parser.flags()
+        pl.struct(*spec.columns, "_extra").alias(RAW), **parser.flags(), **padded
     ).with_columns(**parsers)
+
+
+#: The flag of a short row padded with nulls by landing (see :func:`typed`).
+PADDED_ROW = f"{parse.FLAG}(row)|{NormalisationKind.PADDED_ROW.value}"
 
 
 def file_evidence(bronze: pl.LazyFrame, parser: parse.Parser) -> pl.LazyFrame:
@@ -193,6 +210,38 @@ class Known:
             customers=masters["customers"].select("customer_id"),
             promotions=masters["promotions"].select("promotion_id"),
         )
+
+
+#: Per master table: its key, the reason of a key it lacks, and of a master never landed.
+_REFERENCES: Mapping[str, tuple[str, Reason, Reason]] = MappingProxyType(
+    {
+        "customers": ("customer_id", Reason.UNKNOWN_CUSTOMER, Reason.UNVERIFIED_CUSTOMER),
+        "stores": ("store_id", Reason.UNKNOWN_STORE, Reason.UNVERIFIED_STORE),
+        "products": ("product_id", Reason.UNKNOWN_PRODUCT, Reason.UNVERIFIED_PRODUCT),
+        "promotions": ("promotion_id", Reason.UNKNOWN_PROMOTION, Reason.UNVERIFIED_PROMOTION),
+    }
+)
+
+
+def referenced(
+    frame: pl.LazyFrame, column: str, master: str, *, known: Known, checks: Checks
+) -> tuple[pl.LazyFrame, Rule]:
+    """``frame`` with ``column`` looked up in ``master``, and the rule that judges it.
+
+    A key the master lacks is UNKNOWN_<MASTER> (curable: the master may land
+    later). While the master has no row at all (its file never landed) a
+    reference cannot be checked: with ``dq.unverified_references = "warn"``
+    (the default) it is accepted with an UNVERIFIED_<MASTER> warning.
+    """
+    key, unknown, unverified = _REFERENCES[master]
+    keys: pl.DataFrame = getattr(known, master)
+    if keys.is_empty() and checks.unverified_references == "warn":
+        return frame, unverified_reference(column, unverified, master=master)
+    flag = f"_{column}_known"
+    return (
+        with_known(frame, column, keys[key], flag=flag),
+        unknown_reference(column, unknown, known=flag),
+    )
 
 
 def compared_values(spec: LandingFile) -> list[str]:

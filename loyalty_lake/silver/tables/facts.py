@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from loyalty_lake.codes import Reason
 from loyalty_lake.landing.contract import INVENTORY, REDEMPTIONS
 from loyalty_lake.silver.checks import (
     duplicate,
@@ -12,9 +11,7 @@ from loyalty_lake.silver.checks import (
     malformed_row,
     non_positive,
     too_old,
-    unknown_reference,
     with_duplicates,
-    with_known,
 )
 from loyalty_lake.silver.tables.common import (
     INTEGER,
@@ -23,6 +20,7 @@ from loyalty_lake.silver.tables.common import (
     Known,
     checked,
     compared_values,
+    referenced,
     typed,
 )
 
@@ -43,8 +41,8 @@ def checked_redemptions(
         "points_redeemed": p.integer("points_redeemed"),
     }
     frame = typed(bronze, REDEMPTIONS, p, parsers)
-    frame = with_known(frame, "customer_id", known.customers["customer_id"], flag="_customer_known")
-    frame = with_known(frame, "store_id", known.stores["store_id"], flag="_store_known")
+    frame, customer = referenced(frame, "customer_id", "customers", known=known, checks=checks)
+    frame, store = referenced(frame, "store_id", "stores", known=known, checks=checks)
     frame = with_duplicates(
         frame, ["redemption_id"], existing=existing, compare=compared_values(REDEMPTIONS)
     )
@@ -55,8 +53,8 @@ def checked_redemptions(
         *non_positive(["points_redeemed"]),
         future_date("redemption_date", latest=checks.latest_date()),
         too_old("redemption_date", earliest=checks.earliest_date()),
-        unknown_reference("customer_id", Reason.UNKNOWN_CUSTOMER, known="_customer_known"),
-        unknown_reference("store_id", Reason.UNKNOWN_STORE, known="_store_known"),
+        customer,
+        store,
         duplicate(),
     ]
     return checked(frame, rules, checks)
@@ -74,8 +72,8 @@ def checked_inventory(
         "stock_level": p.integer("stock_level"),
     }
     frame = typed(bronze, INVENTORY, p, parsers)
-    frame = with_known(frame, "store_id", known.stores["store_id"], flag="_store_known")
-    frame = with_known(frame, "product_id", known.products["product_id"], flag="_product_known")
+    frame, store = referenced(frame, "store_id", "stores", known=known, checks=checks)
+    frame, product = referenced(frame, "product_id", "products", known=known, checks=checks)
     frame = with_duplicates(frame, list(INVENTORY.key), existing=existing, compare=["stock_level"])
     rules = [
         malformed_row(),
@@ -83,8 +81,8 @@ def checked_inventory(
         *p.invalid_type({"snapshot_date": ISO_DATE, "stock_level": INTEGER}),
         *non_positive(["stock_level"], allow_zero=True),
         future_date("snapshot_date", latest=checks.latest_date()),
-        unknown_reference("store_id", Reason.UNKNOWN_STORE, known="_store_known"),
-        unknown_reference("product_id", Reason.UNKNOWN_PRODUCT, known="_product_known"),
+        store,
+        product,
         duplicate(),
     ]
     return checked(frame, rules, checks)

@@ -24,7 +24,6 @@ from loyalty_lake.silver.checks import (
     malformed_row,
     non_positive,
     too_old,
-    unknown_reference,
     with_duplicates,
     with_known,
 )
@@ -36,6 +35,7 @@ from loyalty_lake.silver.tables.common import (
     compared_values,
     file_evidence,
     judged,
+    referenced,
     typed,
 )
 from loyalty_lake.silver.tables.outliers import (
@@ -85,21 +85,22 @@ def checked_sales(
         evidence=evidence.lines,
     )
     # The transaction checks read the row checks several times: compute them once.
-    header1, lines1 = header1.cache(), lines1.cache()
+    header1 = header1.cache()
+    lines1 = with_header_batch(lines1, header1).cache()
 
     per_transaction = ["transaction_id", "_batch_id"]
     line_totals = (
         lines1.filter(pl.col("_dup_message").is_null() & pl.col("transaction_id").is_not_null())
-        .group_by(per_transaction)
+        .group_by("transaction_id", pl.col(HEADER_BATCH).alias("_batch_id"))
         .agg(
             is_rejected().any().alias("_lines_rejected"),
             pl.col("line_item_amount").sum().alias("_lines_amount"),
             pl.len().alias("_lines"),
         )
     )
-    header_rules += [_total_mismatch(checks.total_tolerance)]
+    header_rules += [_missing_lines(), _total_mismatch(checks.total_tolerance)]
     header2 = judged(
-        header1.join(line_totals, on=per_transaction, how="left"), header_rules[-1:], checks
+        header1.join(line_totals, on=per_transaction, how="left"), header_rules[-2:], checks
     ).cache()
     sold = header2.filter(
         pl.col("_dup_message").is_null()
@@ -129,7 +130,11 @@ def checked_sales(
     )
     header_rules += [_parent_rejected(pl.col("_lines_rejected"))]
     header_final = judged(header3, header_rules[-1:], checks)
-    lines2 = lines1.join(transactions, on=per_transaction, how="left")
+    lines2 = lines1.join(
+        transactions.rename({"_batch_id": HEADER_BATCH}),
+        on=["transaction_id", HEADER_BATCH],
+        how="left",
+    )
     last_line_rules = [_orphan_line(), _parent_rejected(pl.col("_tx_rejected"))]
     lines_final = judged(lines2, last_line_rules, checks)
     return (
@@ -202,8 +207,8 @@ def _checked_header_rows(
     p = checks.parser(SALES_HEADER.name)
     parsers = _header_parsers(p, checks)
     frame = typed(bronze, SALES_HEADER, p, parsers, evidence=evidence)
-    frame = with_known(frame, "store_id", known.stores["store_id"], flag="_store_known")
-    frame = with_known(frame, "customer_id", known.customers["customer_id"], flag="_customer_known")
+    frame, store = referenced(frame, "store_id", "stores", known=known, checks=checks)
+    frame, customer = referenced(frame, "customer_id", "customers", known=known, checks=checks)
     frame = with_duplicates(
         frame, ["transaction_id"], existing=existing, compare=compared_values(SALES_HEADER)
     )
@@ -220,8 +225,8 @@ def _checked_header_rows(
         *non_positive(["total_amount"]),
         future_date("transaction_at", latest=pl.lit(checks.latest), source="transaction_date"),
         too_old("transaction_date", earliest=checks.earliest_date()),
-        unknown_reference("store_id", Reason.UNKNOWN_STORE, known="_store_known"),
-        unknown_reference("customer_id", Reason.UNKNOWN_CUSTOMER, known="_customer_known"),
+        store,
+        customer,
         duplicate(),
     ]
     return judged(frame, rules, checks), rules
@@ -255,10 +260,8 @@ def _line_row_checks(
     """Sales lines typed and judged by the rules of a line on its own (no outliers yet)."""
     p = checks.parser(SALES_LINES.name)
     frame = typed(bronze, SALES_LINES, p, _line_parsers(p), evidence=evidence)
-    frame = with_known(frame, "product_id", known.products["product_id"], flag="_product_known")
-    frame = with_known(
-        frame, "promotion_id", known.promotions["promotion_id"], flag="_promotion_known"
-    )
+    frame, product = referenced(frame, "product_id", "products", known=known, checks=checks)
+    frame, promotion = referenced(frame, "promotion_id", "promotions", known=known, checks=checks)
     frame = with_duplicates(
         frame, list(SALES_LINES.key), existing=existing, compare=compared_values(SALES_LINES)
     )
@@ -269,27 +272,76 @@ def _line_row_checks(
         ),
         *p.invalid_type({"quantity": INTEGER, "line_item_amount": DECIMAL_2}),
         *non_positive(["quantity", "line_item_amount"]),
-        unknown_reference("product_id", Reason.UNKNOWN_PRODUCT, known="_product_known"),
-        unknown_reference("promotion_id", Reason.UNKNOWN_PROMOTION, known="_promotion_known"),
+        product,
+        promotion,
         duplicate(),
     ]
     return judged(frame, rules, checks), rules
 
 
+#: The batch of the header a sales line belongs to (see :func:`with_header_batch`).
+HEADER_BATCH = "_header_batch"
+
+
+def with_header_batch(lines: pl.LazyFrame, header: pl.LazyFrame) -> pl.LazyFrame:
+    """Add ``_header_batch``: the batch of the header each line belongs to.
+
+    A line belongs to its transaction's header in its own batch. A line whose
+    batch has no header of its transaction (the two files of a sale landed in
+    different batches: a refused file fixed and landed later) belongs to the
+    transaction's first-seen header among the rows checked together (see
+    :mod:`loyalty_lake.silver.reprocess`) if that header has no line in its own
+    batch: a complete transaction never adopts a stray line. Else it is null.
+    """
+    ids = pl.col("transaction_id").is_not_null()
+    same_batch = (
+        header.filter(ids)
+        .select("transaction_id", "_batch_id", pl.col("_batch_id").alias("_same_batch"))
+        .unique()
+    )
+    with_lines = lines.filter(ids).select("transaction_id", "_batch_id").unique()
+    first_seen = (
+        header.filter(ids & pl.col("_dup_message").is_null())
+        .join(with_lines, on=["transaction_id", "_batch_id"], how="anti")
+        .select("transaction_id", pl.col("_batch_id").alias("_other_batch"))
+    )
+    return (
+        lines.join(same_batch, on=["transaction_id", "_batch_id"], how="left")
+        .join(first_seen, on="transaction_id", how="left")
+        .with_columns(pl.coalesce("_same_batch", "_other_batch").alias(HEADER_BATCH))
+        .drop("_same_batch", "_other_batch")
+    )
+
+
+def _missing_lines() -> Rule:
+    """MISSING_LINES: no line of the transaction has landed (yet); curable."""
+    return Rule(
+        Reason.MISSING_LINES,
+        pl.col("_dup_message").is_null()
+        & pl.col("transaction_id").is_not_null()
+        & pl.col("_lines").is_null(),
+        pl.format(
+            "no sales_lines of transaction '{}' have landed yet: the header waits for them",
+            pl.col("transaction_id"),
+        ),
+    )
+
+
 def _total_mismatch(tolerance: Decimal) -> Rule:
-    """TOTAL_MISMATCH, judged only when all the transaction's lines are clean."""
-    difference = (pl.col("total_amount") - pl.col("_lines_amount").fill_null(0)).abs()
+    """TOTAL_MISMATCH, judged only when the transaction has lines and all are clean."""
+    difference = (pl.col("total_amount") - pl.col("_lines_amount")).abs()
     return Rule(
         Reason.TOTAL_MISMATCH,
         pl.col("_dup_message").is_null()
         & pl.col("transaction_id").is_not_null()
+        & pl.col("_lines").is_not_null()
         & pl.col("_lines_rejected").not_().fill_null(True)
         & (difference > pl.lit(tolerance).cast(MONEY)),
         pl.format(
             "total_amount {} differs from the sum {} of its {} line(s)",
             pl.col("total_amount"),
-            pl.col("_lines_amount").fill_null(0),
-            pl.col("_lines").fill_null(0),
+            pl.col("_lines_amount"),
+            pl.col("_lines"),
         ),
     )
 
@@ -312,16 +364,15 @@ def _unknown_original() -> Rule:
 
 
 def _orphan_line() -> Rule:
-    """ORPHAN_LINE: no header of the line's transaction in the same batch."""
+    """ORPHAN_LINE: the line's transaction has no header (yet); curable."""
     return Rule(
         Reason.ORPHAN_LINE,
         pl.col("_dup_message").is_null()
         & pl.col("transaction_id").is_not_null()
         & pl.col("_tx_rejected").is_null(),
         pl.format(
-            "no sales_header for transaction '{}' in batch {}",
+            "no sales_header of transaction '{}' has landed yet: the line waits for it",
             pl.col("transaction_id"),
-            pl.col("_batch_id"),
         ),
     )
 
