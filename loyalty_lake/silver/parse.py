@@ -13,6 +13,13 @@ row, naming the setting that settles it.
 Every normalisation is recorded: a :class:`Parser` remembers, per column,
 the kinds it applied as boolean columns ``_n|<column>|<kind>`` added next to
 the parsed values (:meth:`Parser.flags`); silver counts them per file.
+
+A value's reading reuses its steps many times (the trimmed text, a masked
+copy, the parts of a date); written as one expression each step would be a
+copy of the ones before, so the parser computes them once, as columns
+``_s|<column>|<step>`` added in order before the values (:meth:`Parser.stages`,
+:meth:`Parser.prepared`). Values already canonical (nearly all of them) are
+masked out of the costly steps, which skip nulls.
 """
 
 from __future__ import annotations
@@ -35,6 +42,8 @@ FLAG = "_n|"
 _AMBIGUOUS = "_ambiguous|"
 _FACT = "_file|"
 _MIXED = "_mixed|"
+#: The prefix of the columns of a reading's steps: ``_s|<column>|<step>``.
+STEP = "_s|"
 
 _MONEY = r"^[+-]?\d{1,16}(\.\d{1,2})?$"
 _RATE = r"^[+-]?\d{1,14}(\.\d{1,4})?$"
@@ -88,8 +97,12 @@ class Parser:
 
     table: str
     reading: Reading = field(default_factory=Reading)
+    #: False: every step inline (one expression per value, for a single use).
+    staged: bool = True
     _flags: dict[str, pl.Expr] = field(default_factory=dict)
     _facts: dict[str, pl.Expr] = field(default_factory=dict)
+    _steps: dict[str, pl.Expr] = field(default_factory=dict)
+    _levels: dict[str, int] = field(default_factory=dict)
 
     # --- plain text ---------------------------------------------------------------------
 
@@ -114,6 +127,22 @@ class Parser:
         self._facts[f"{_FACT}{name}"] = aggregation
         return pl.col(f"{_FACT}{name}")
 
+    def _step(self, column: str, step: str, expr: pl.Expr) -> pl.Expr:
+        """``expr`` computed once as the column ``_s|<column>|<step>`` (see :meth:`stages`).
+
+        Steps come before the file facts (which read them), so a step that reads a
+        fact stays inline.
+        """
+        roots = expr.meta.root_names()
+        if not self.staged or any(root.startswith(_FACT) for root in roots):
+            return expr
+        name = f"{STEP}{column}|{step}"
+        if name not in self._levels:
+            used = [self._levels.get(root, -1) for root in roots]
+            self._levels[name] = 1 + max(used, default=-1)
+            self._steps[name] = expr
+        return pl.col(name)
+
     def _flag(self, column: str, kind: NormalisationKind, condition: pl.Expr) -> None:
         self._flags[f"{FLAG}{column}|{kind.value}"] = condition.fill_null(False)
 
@@ -124,7 +153,7 @@ class Parser:
         missing = self._missing(column)
         self._flag(column, NormalisationKind.WHITESPACE, missing.not_() & (trimmed != value))
         self._flag(column, NormalisationKind.NULL_TOKEN, (trimmed != "") & missing)
-        return pl.when(missing.not_()).then(trimmed)
+        return self._step(column, "text", pl.when(missing.not_()).then(trimmed))
 
     def code(self, column: str) -> pl.Expr:
         """A code (``sale``, `` All ``) trimmed and upper-cased; missing is null."""
@@ -140,7 +169,9 @@ class Parser:
         value = self.text(column)
         floated = value.str.contains(_ID_FLOAT)
         self._flag(column, NormalisationKind.INTEGRAL_FLOAT, floated)
-        value = pl.when(floated).then(value.str.replace(r"\.0+$", "")).otherwise(value)
+        value = self._step(
+            column, "ident", pl.when(floated).then(value.str.replace(r"\.0+$", "")).otherwise(value)
+        )
         rewrites = [r for r in self.reading.id_rewrites if self._key(column) in r.columns]
         if not rewrites:
             return value
@@ -178,21 +209,30 @@ class Parser:
         column mixes currencies is not read (see :meth:`invalid_type`). With a decimal
         comma configured, ``1.234,50`` is 1234.50.
         """
-        value = self.text(column)
+        text = self.text(column)
+        strict = self._step(column, "money_strict", text.str.contains(_MONEY))
+        # The reading below is costly; canonical values (nearly all) skip it as nulls.
+        value = self._step(column, "money_odd", pl.when(strict.not_()).then(text))
         comma = self._key(column) in self.reading.decimal_comma or (
             self.table in self.reading.decimal_comma
         )
-        marks = value.str.extract_all(_MARK)
+        marks = self._step(column, "marks", value.str.extract_all(_MARK))
         mark = marks.list.first()
-        body = value.str.replace_all(_MARK, "").str.replace_all(r"\s", "")
+        body = self._step(
+            column, "body", value.str.replace_all(_MARK, "").str.replace_all(r"\s", "")
+        )
         sign = pl.when(body.str.contains("-")).then(pl.lit("-")).otherwise(pl.lit(""))
-        digits = body.str.replace_all(r"[+-]", "")
+        digits = self._step(column, "digits", body.str.replace_all(r"[+-]", ""))
         signs_ok = body.str.count_matches(r"[+-]") <= 1
         if comma:
             grouped = digits.str.contains(_GROUPED_COMMA) & digits.str.contains(r"\.")
             plain = digits.str.contains(_DECIMAL_COMMA)
-            canonical = pl.when(grouped | plain).then(
-                digits.str.replace_all(r"\.", "").str.replace(",", ".")
+            canonical = self._step(
+                column,
+                "canonical",
+                pl.when(grouped | plain).then(
+                    digits.str.replace_all(r"\.", "").str.replace(",", ".")
+                ),
             )
             self._flag(
                 column,
@@ -202,16 +242,17 @@ class Parser:
         else:
             grouped = digits.str.contains(_GROUPED)
             plain = digits.str.contains(r"^\d{1,16}(\.\d{1,2})?$")
-            canonical = pl.when(grouped | plain).then(digits.str.replace_all(",", ""))
+            canonical = self._step(
+                column, "canonical", pl.when(grouped | plain).then(digits.str.replace_all(",", ""))
+            )
         self._flag(column, NormalisationKind.THOUSANDS_SEPARATOR, grouped & canonical.is_not_null())
         has_mark = marks.list.len() > 0
         one_mark = marks.list.unique().list.len() <= 1
         mixed = self._file_fact(f"{column}|currencies", mark.drop_nulls().n_unique()) > 1
         self._flags[f"{_MIXED}{column}"] = (has_mark & mixed).fill_null(False)
         self._flag(column, NormalisationKind.CURRENCY_MARK, has_mark & mixed.not_())
-        text = pl.when(signs_ok & one_mark & mixed.not_()).then(pl.concat_str(sign, canonical))
-        strict = pl.when(value.str.contains(_MONEY)).then(value)
-        normalised = pl.coalesce(strict, text)
+        read = pl.when(signs_ok & one_mark & mixed.not_()).then(pl.concat_str(sign, canonical))
+        normalised = self._step(column, "money", pl.when(strict).then(text).otherwise(read))
         return pl.when(normalised.str.contains(_MONEY)).then(normalised).cast(MONEY, strict=False)
 
     def rate(self, column: str) -> pl.Expr:
@@ -221,12 +262,11 @@ class Parser:
 
     # --- dates ----------------------------------------------------------------------------
 
-    def _numeric(self, column: str, *, with_time: bool) -> pl.Expr:
-        """A day/month/year value (with a time) in the order its column proves; naive."""
-        value = self.text(column)
-        parts = value.str.extract_groups(_NUMERIC_DATE)
-        first = parts.struct.field("1").cast(pl.Int32, strict=False)
-        second = parts.struct.field("2").cast(pl.Int32, strict=False)
+    def _numeric(self, column: str, value: pl.Expr, *, with_time: bool) -> pl.Expr:
+        """A day/month/year ``value`` (with a time) in the order its column proves; naive."""
+        parts = self._step(column, "date_parts", value.str.extract_groups(_NUMERIC_DATE))
+        first = self._step(column, "first", parts.struct.field("1").cast(pl.Int32, strict=False))
+        second = self._step(column, "second", parts.struct.field("2").cast(pl.Int32, strict=False))
         configured = self.reading.dates.get(self._key(column))
         day_first = self._file_fact(f"{column}|day_first", (first > 12).any())
         month_first = self._file_fact(f"{column}|month_first", (second > 12).any())
@@ -278,13 +318,16 @@ class Parser:
             column, NormalisationKind.MONTH_FIRST_DATE, matched & certain & day_first_read.not_()
         )
         # An impossible date (31/02, month 13) does not parse: it stays null.
-        return pl.when(matched & certain).then(
-            iso.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False)
+        return self._step(
+            column,
+            "numeric",
+            pl.when(matched & certain).then(
+                iso.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False)
+            ),
         )
 
-    def _formatted(self, column: str, fmt: str, dtype: pl.DataType) -> pl.Expr:
-        """A value in a configured strftime format."""
-        value = self.text(column)
+    def _formatted(self, column: str, value: pl.Expr, fmt: str, dtype: pl.DataType) -> pl.Expr:
+        """A ``value`` in a configured strftime format."""
         parsed = value.str.strptime(dtype, fmt, strict=False)  # type: ignore[arg-type]
         self._flag(column, NormalisationKind.CONFIGURED_FORMAT, parsed.is_not_null())
         return parsed
@@ -297,14 +340,14 @@ class Parser:
         """
         configured = self.reading.dates.get(self._key(column))
         if configured and configured not in (DAY_FIRST, MONTH_FIRST):
-            return self._formatted(column, configured, pl.Date())
-        value = self.text(column)
-        iso = pl.when(value.str.contains(_DATE)).then(
-            value.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-        )
-        is_datetime = value.str.contains(_NAIVE_DATETIME) & value.str.contains(_DATE).not_()
-        is_aware = value.str.contains(_AWARE_DATETIME)
-        as_datetime = pl.when(is_datetime | is_aware).then(
+            return self._formatted(column, self.text(column), configured, pl.Date())
+        text = self.text(column)
+        is_iso = self._step(column, "is_iso_date", text.str.contains(_DATE))
+        iso = pl.when(is_iso).then(text.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
+        # The readings below are costly; ISO dates (nearly all) skip them as nulls.
+        value = self._step(column, "date_odd", pl.when(is_iso.not_()).then(text))
+        is_datetime = value.str.contains(_NAIVE_DATETIME) | value.str.contains(_AWARE_DATETIME)
+        as_datetime = pl.when(is_datetime).then(
             value.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
         )
         self._flag(column, NormalisationKind.DATETIME_AS_DATE, as_datetime.is_not_null())
@@ -314,7 +357,7 @@ class Parser:
             )
         )
         self._flag(column, NormalisationKind.YEAR_FIRST_SLASHES, slashed.is_not_null())
-        numeric = self._numeric(column, with_time=False).dt.date()
+        numeric = self._numeric(column, value, with_time=False).dt.date()
         return pl.coalesce(iso, as_datetime, slashed, numeric)
 
     def datetime(self, column: str) -> pl.Expr:
@@ -327,16 +370,33 @@ class Parser:
         """
         timezone = self.reading.timezone
         configured = self.reading.dates.get(self._key(column))
-        value = self.text(column)
-        naive_text = value.str.replace(" ", "T")
-        local_iso = pl.coalesce(
+        text = self.text(column)
+        # The common form first; the costly readings below skip its values as nulls.
+        common = self._step(
+            column,
+            "common",
+            pl.when(text.str.len_bytes() == 19).then(
+                text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False)
+            ),
+        )
+        value = self._step(column, "datetime_odd", pl.when(common.is_null()).then(text))
+        naive_text = self._step(
+            column,
+            "naive",
+            pl.when(value.str.contains(_NAIVE_DATETIME)).then(value.str.replace(" ", "T")),
+        )
+        iso = pl.coalesce(
+            common,
             naive_text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.f", strict=False),
             naive_text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M", strict=False),
             naive_text.str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
         )
-        iso = pl.when(value.str.contains(_NAIVE_DATETIME)).then(local_iso)
-        slashed_text = pl.when(value.str.contains(_YEAR_FIRST_SLASHES)).then(
-            value.str.replace(r"^(\d{4})/(\d{1,2})/(\d{1,2})", "$1-$2-$3").str.replace(" ", "T")
+        slashed_text = self._step(
+            column,
+            "slashed",
+            pl.when(value.str.contains(_YEAR_FIRST_SLASHES)).then(
+                value.str.replace(r"^(\d{4})/(\d{1,2})/(\d{1,2})", "$1-$2-$3").str.replace(" ", "T")
+            ),
         )
         slashed = pl.coalesce(
             slashed_text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False),
@@ -345,12 +405,18 @@ class Parser:
         )
         self._flag(column, NormalisationKind.YEAR_FIRST_SLASHES, slashed.is_not_null())
         if configured and configured not in (DAY_FIRST, MONTH_FIRST):
-            numeric = self._formatted(column, configured, pl.Datetime("us"))
+            numeric = self._formatted(column, value, configured, pl.Datetime("us"))
         else:
-            numeric = self._numeric(column, with_time=True).cast(pl.Datetime("us"))
-        local = pl.coalesce(iso, slashed, numeric)
-        aware_text = naive_text.str.replace(r"Z$", "+00:00")
-        aware = pl.when(value.str.contains(_AWARE_DATETIME)).then(
+            numeric = self._numeric(column, value, with_time=True).cast(pl.Datetime("us"))
+        local = self._step(column, "local", pl.coalesce(iso, slashed, numeric))
+        aware_text = self._step(
+            column,
+            "aware",
+            pl.when(value.str.contains(_AWARE_DATETIME)).then(
+                value.str.replace(" ", "T").str.replace(r"Z$", "+00:00")
+            ),
+        )
+        aware = pl.when(aware_text.is_not_null()).then(
             pl.coalesce(
                 aware_text.str.strptime(
                     pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%.f%:z", strict=False
@@ -372,6 +438,19 @@ class Parser:
         return pl.when(valid).then(days)
 
     # --- what the parser did --------------------------------------------------------------
+
+    def stages(self) -> list[dict[str, pl.Expr]]:
+        """The reading's steps as columns to add in order: name → expression, per stage."""
+        stages: list[dict[str, pl.Expr]] = [{} for _ in range(len(set(self._levels.values())))]
+        for name, expr in self._steps.items():
+            stages[self._levels[name]][name] = expr
+        return stages
+
+    def prepared(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """``frame`` with the reading's steps added: what its values and flags read."""
+        for stage in self.stages():
+            frame = frame.with_columns(**stage)
+        return frame
 
     def facts(self) -> dict[str, pl.Expr]:
         """The file facts the parsed values need: name → aggregation over a file's rows."""

@@ -185,12 +185,12 @@ def sales_anchors(header: pl.LazyFrame, *, checks: Checks) -> pl.LazyFrame:
     returns: only their rows are grouped.
     """
     p = checks.parser("sales_header")  # ids read as the checks read them
-    rows = header.select(
+    read = [
         p.ident("transaction_id").alias("transaction_id"),
         p.code("transaction_type").alias("type"),
         p.ident("original_transaction_id").alias("anchor"),
-        *BATCH_ORDER,
-    )
+    ]
+    rows = p.prepared(header).select(*read, *BATCH_ORDER)
     is_return = pl.col("type") == TransactionType.RETURN
     maybe_returns = rows.filter(is_return).select("transaction_id").unique()
     return (
@@ -208,7 +208,7 @@ def sales_part(anchors: pl.DataFrame, *, parts: int, checks: Checks) -> pl.Expr:
     A hash of its transaction's anchor (:func:`sales_anchors`): the transaction
     itself, or for a return the sale it names.
     """
-    transaction = checks.parser("sales_lines").ident("transaction_id")
+    transaction = checks.parser("sales_lines", staged=False).ident("transaction_id")
     anchor = transaction.replace_strict(
         anchors["transaction_id"], anchors["anchor"], default=transaction
     )

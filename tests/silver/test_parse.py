@@ -21,7 +21,8 @@ def parse(method: str, *texts: str | None, reading: Reading | None = None) -> tu
     parser = Parser("t", reading or Reading())
     value = getattr(parser, method)("v")
     facts = {n: a.over("_file_sha256") for n, a in parser.facts().items()}
-    out = frame.with_columns(**facts).with_columns(**parser.flags()).with_columns(value.alias("v"))
+    prepared = parser.prepared(frame.lazy()).with_columns(**facts)
+    out = prepared.with_columns(**parser.flags()).with_columns(value.alias("v")).collect()
     counts = {
         name.split("|")[2]: int(out[name].sum())
         for name in flag_columns(out.columns)

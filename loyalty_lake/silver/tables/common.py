@@ -84,9 +84,13 @@ class Checks:
             unverified_references=config.dq.unverified_references,
         )
 
-    def parser(self, table: str) -> parse.Parser:
-        """A parser of ``table``'s columns under this run's reading settings."""
-        return parse.Parser(table, self.reading)
+    def parser(self, table: str, *, staged: bool = True) -> parse.Parser:
+        """A parser of ``table``'s columns under this run's reading settings.
+
+        ``staged=False`` for a value used as one expression on its own (see
+        :meth:`~loyalty_lake.silver.parse.Parser.prepared`).
+        """
+        return parse.Parser(table, self.reading, staged=staged)
 
     @property
     def latest(self) -> datetime:
@@ -125,6 +129,7 @@ def typed(
     if MALFORMED not in names:
         bronze = bronze.with_columns(pl.lit(None, dtype=pl.String).alias(MALFORMED))
     padded = {PADDED_ROW: pl.col(PADDED).is_not_null()} if PADDED in names else {}
+    bronze = parser.prepared(bronze)
     facts = parser.facts()
     if facts and evidence is None:
         bronze = bronze.with_columns(
@@ -146,7 +151,7 @@ def file_evidence(bronze: pl.LazyFrame, parser: parse.Parser) -> pl.LazyFrame:
     facts = parser.facts()
     if not facts:
         return bronze.select("_file_sha256").unique()
-    return bronze.group_by("_file_sha256").agg(**facts)
+    return parser.prepared(bronze).group_by("_file_sha256").agg(**facts)
 
 
 def defaulted(parser: parse.Parser, column: str, parsed: pl.Expr, default: object) -> pl.Expr:
