@@ -29,7 +29,7 @@ from loyalty_lake.cli.show import (
 )
 from loyalty_lake.cli.terminal import console, err_console, progress_bars, shown
 from loyalty_lake.errors import ConfigError
-from loyalty_lake.landing import AnomalyRates, GeneratorOptions, generate
+from loyalty_lake.landing import AnomalyRates, ExportStyle, GeneratorOptions, generate
 from loyalty_lake.pipeline import (
     FileStatus,
     build,
@@ -104,6 +104,14 @@ def generate_command(
         list[str] | None,
         typer.Option("--anomaly", help="Set one anomaly rate, KIND=RATE (repeatable)."),
     ] = None,
+    style: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--style",
+            help="Write the files as a real export would: "
+            f"{', '.join(s.value for s in ExportStyle)} (repeatable).",
+        ),
+    ] = None,
     lake: LakeOption = None,
     config: ConfigOption = None,
     verbose: VerboseOption = False,
@@ -111,6 +119,8 @@ def generate_command(
     """Generate realistic retail landing batches with injected anomalies.
 
     Example: loyalty-lake generate --lines 3000000 --seed 7 --batches 3 --out data/landing
+
+    Example: loyalty-lake generate --lines 20000 --style currency --style day_first
     """
     _, where = settings_of(lake, config)
     defaults = GeneratorOptions()
@@ -130,6 +140,7 @@ def generate_command(
         customers=customers,
         batches=batches,
         anomalies=_parse_anomalies(anomaly or [], clean=clean),
+        styles=tuple(name.strip().lower().replace("-", "_") for name in style or []),
     )
     with progress_bars() as bars:
         dataset = generate(out or where.landing, options, progress=bars)
@@ -146,6 +157,12 @@ def generate_command(
             f"{batch.anomalies:,}",
         )
     console.print(table)
+    if dataset.settings:
+        console.print(
+            "These batches need settings to be read as meant; add them to your "
+            "configuration file (they are also in each batch's _settings.toml):"
+        )
+        console.print(dataset.settings.toml(), markup=False, highlight=False)
 
 
 @app.command("ingest")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from loyalty_lake.landing.generator import (
     AnomalyRates,
+    DatasetSettings,
+    ExportStyle,
     GeneratedBatch,
     GeneratedDataset,
     GeneratorOptions,
@@ -12,6 +14,8 @@ from loyalty_lake.landing.generator import (
 
 __all__ = [
     "AnomalyRates",
+    "DatasetSettings",
+    "ExportStyle",
     "GeneratedBatch",
     "GeneratedDataset",
     "GeneratorOptions",

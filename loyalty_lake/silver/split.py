@@ -24,15 +24,26 @@ def silver_rows(checked: pl.LazyFrame, spec: LandingFile) -> pl.LazyFrame:
     )
 
 
-def _key(spec: LandingFile) -> pl.Expr:
-    return pl.concat_str(
-        [pl.col(RAW).struct.field(c).fill_null("") for c in spec.key], separator="|"
+def _as_read(column: str, schema: pl.Schema) -> pl.Expr:
+    """A key column as silver read it, as text.
+
+    An id as read (``15.0`` → ``15``, ``NULL`` → null); a typed value (a date)
+    as text, or its own text when it does not parse.
+    """
+    if schema[column] == pl.String:
+        return pl.col(column)
+    return pl.coalesce(
+        pl.col(column).cast(pl.String), pl.col(RAW).struct.field(column).str.strip_chars()
     )
 
 
-def _transaction_id(spec: LandingFile) -> pl.Expr:
+def _key(spec: LandingFile, schema: pl.Schema) -> pl.Expr:
+    return pl.concat_str([_as_read(c, schema).fill_null("") for c in spec.key], separator="|")
+
+
+def _transaction_id(spec: LandingFile, schema: pl.Schema) -> pl.Expr:
     if "transaction_id" in spec.columns:
-        return pl.col(RAW).struct.field("transaction_id").str.strip_chars()
+        return _as_read("transaction_id", schema)
     return pl.lit(None, dtype=pl.String)
 
 
@@ -51,13 +62,14 @@ def reject_rows(
     checked: pl.LazyFrame, spec: LandingFile, *, run_id: str, now: datetime
 ) -> pl.LazyFrame:
     """One rejects-table row per rejected row: reasons, message, raw values, lineage."""
+    columns = checked.collect_schema()
     return (
         checked.filter(is_rejected())
         .select(
             *_lineage(spec),
             pl.col("_ingested_at").alias("ingested_at"),
-            _key(spec).alias("key"),
-            _transaction_id(spec).alias("transaction_id"),
+            _key(spec, columns).alias("key"),
+            _transaction_id(spec, columns).alias("transaction_id"),
             pl.col(REASONS).alias("reason_codes"),
             pl.col(MESSAGES).alias("message"),
             pl.col(RAW).struct.json_encode().alias("raw_values"),
@@ -75,11 +87,12 @@ def warning_rows(
     checked: pl.LazyFrame, spec: LandingFile, *, run_id: str, now: datetime
 ) -> pl.LazyFrame:
     """One warnings-table row per accepted row that broke a warn-severity rule."""
+    columns = checked.collect_schema()
     return (
         checked.filter(is_rejected().not_() & (pl.col(WARN_BITS) != 0))
         .select(
             *_lineage(spec),
-            _key(spec).alias("key"),
+            _key(spec, columns).alias("key"),
             pl.col(WARNINGS).alias("reason_codes"),
             pl.col(MESSAGES).alias("message"),
             pl.lit(run_id).alias("run_id"),

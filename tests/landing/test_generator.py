@@ -1,21 +1,27 @@
 from __future__ import annotations
 
+import gzip
 import re
+import tomllib
+import zipfile
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loyalty_lake.codes import NormalisationKind
 from loyalty_lake.errors import ConfigError
-from loyalty_lake.landing import AnomalyRates, GeneratorOptions, generate
+from loyalty_lake.landing import AnomalyRates, ExportStyle, GeneratorOptions, generate
 from loyalty_lake.landing.contract import LANDING_FILES
 from loyalty_lake.landing.generator.batches import GROUND_TRUTH_COLUMNS
 from loyalty_lake.landing.generator.corruption import EXPECTED_REASON
+from loyalty_lake.landing.generator.styles import file_styles, resolve_styles, styled_file
 from loyalty_lake.landing.generator.tables import money_text
 
 if TYPE_CHECKING:
@@ -653,3 +659,338 @@ def test_tiny_runs_still_write_consistent_batches(tmp_path: Path) -> None:
     for name, count in batch.rows.items():
         assert read(batch.path, name).height == count
     assert read(batch.path, "sales_header").height == 1
+
+
+# --- export styles: literal values --------------------------------------------------------
+
+STYLED = GeneratorOptions(
+    seed=4, lines=300, days=12, stores=2, products=20, anomalies=AnomalyRates.none()
+)
+
+
+def styled(
+    table: str, styles: Sequence[str], rows: dict[str, list[str | None]], *, token: str = "NULL"
+) -> tuple[pl.DataFrame, dict[tuple[str, str], int]]:
+    """``rows`` of ``table`` (absent columns empty) written under ``styles`` (seed 0: £)."""
+    style = file_styles(resolve_styles(styles), seed=0)[table]
+    height = len(next(iter(rows.values())))
+    frame = pl.DataFrame(
+        {c: rows.get(c, [None] * height) for c in LANDING_FILES[table].columns},
+        schema=dict.fromkeys(LANDING_FILES[table].columns, pl.String),
+    )
+    out = styled_file(frame, style, np.random.default_rng(0), token=token)
+    counts = {(r["column"], r["kind"]): r["rows"] for r in out.counts.iter_rows(named=True)}
+    return out.frame, counts
+
+
+def test_integral_floats_write_integers_and_numeric_ids_as_floats() -> None:
+    frame, counts = styled(
+        "sales_lines",
+        ["integral_floats"],
+        {
+            "line_item_id": ["1", "2", "3"],
+            "transaction_id": ["T000000001"] * 3,
+            "quantity": ["3", "-2", "two"],
+            "line_item_amount": ["12.50", "1.00", "3.00"],
+        },
+    )
+    assert frame["line_item_id"].to_list() == ["1.0", "2.0", "3.0"]
+    assert frame["transaction_id"].to_list() == ["T000000001"] * 3  # not a number: kept
+    assert frame["quantity"].to_list() == ["3.0", "-2.0", "two"]  # an anomaly stays as it is
+    assert counts == {("line_item_id", "INTEGRAL_FLOAT"): 3, ("quantity", "INTEGRAL_FLOAT"): 2}
+
+
+def test_leading_zeros_pad_integers_but_never_ids() -> None:
+    frame, counts = styled(
+        "inventory",
+        ["leading_zeros"],
+        {
+            "snapshot_date": ["2026-10-31"] * 3,
+            "store_id": ["S001"] * 3,
+            "product_id": ["P00001"] * 3,
+            "stock_level": ["0", "42", "12345"],
+        },
+    )
+    assert frame["stock_level"].to_list() == ["0000", "0042", "012345"]
+    assert frame["store_id"].to_list() == ["S001"] * 3
+    assert counts == {("stock_level", "LEADING_ZEROS"): 3}
+
+
+def test_currency_marks_money_and_groups_thousands() -> None:
+    lines, line_counts = styled(
+        "sales_lines",
+        ["currency"],
+        {"line_item_amount": ["1234.50", "-12.50", "0.00", "1234567.00", "12,50", "1.2.3"]},
+    )
+    assert lines["line_item_amount"].to_list() == [
+        "£1,234.50",
+        "-£12.50",
+        "£0.00",
+        "£1,234,567.00",
+        "12,50",  # anomalies are left unreadable
+        "1.2.3",
+    ]
+    assert line_counts == {
+        ("line_item_amount", "CURRENCY_MARK"): 4,
+        ("line_item_amount", "THOUSANDS_SEPARATOR"): 2,
+    }
+    header, _ = styled("sales_header", ["currency"], {"total_amount": ["1234.50", "-3.00"]})
+    assert header["total_amount"].to_list() == ["1,234.50 GBP", "-3.00 GBP"]
+    rules, _ = styled("loyalty_rules", ["currency"], {"min_spend_threshold": ["100.00", None]})
+    assert rules["min_spend_threshold"].to_list() == ["GBP 100.00", None]
+
+
+def test_semicolon_files_write_money_with_a_decimal_comma() -> None:
+    frame, counts = styled(
+        "sales_lines",
+        ["semicolons", "currency"],
+        {"line_item_amount": ["1234.50", "12.50", "-0.99", "12,50", "12.345", "1.2.3"]},
+    )
+    assert frame["line_item_amount"].to_list() == [
+        "1.234,50 £",
+        "12,50 £",
+        "-0,99 £",
+        "12,500",  # the wrong-locale anomaly, still unreadable in a decimal-comma file
+        "12,345",
+        "1,2,3",
+    ]
+    assert counts == {
+        ("line_item_amount", "DECIMAL_COMMA"): 3,
+        ("line_item_amount", "CURRENCY_MARK"): 3,
+        ("line_item_amount", "THOUSANDS_SEPARATOR"): 1,
+    }
+
+
+def test_date_notations_of_date_columns() -> None:
+    dates = {"enrollment_date": ["2026-10-31", "2026-01-05", None]}
+    day_first, day_counts = styled("customers", ["day_first"], dates)
+    assert day_first["enrollment_date"].to_list() in (
+        ["31/10/2026", "05/01/2026", None],
+        ["31.10.2026", "05/01/2026", None],
+        ["31/10/2026", "05.01.2026", None],
+        ["31.10.2026", "05.01.2026", None],
+    )
+    assert day_counts == {("enrollment_date", "DAY_FIRST_DATE"): 2}
+    month_first, month_counts = styled("customers", ["month_first"], dates)
+    assert month_first["enrollment_date"].to_list() == ["10/31/2026", "1/5/2026", None]
+    assert month_counts == {("enrollment_date", "MONTH_FIRST_DATE"): 2}
+    slashes, slash_counts = styled("customers", ["year_first_slashes"], dates)
+    assert slashes["enrollment_date"].to_list() == ["2026/10/31", "2026/01/05", None]
+    assert slash_counts == {("enrollment_date", "YEAR_FIRST_SLASHES"): 2}
+    iso, iso_counts = styled("customers", ["iso_datetimes"], dates)
+    written = iso["enrollment_date"].to_list()
+    assert [w[:10] for w in written[:2]] == dates["enrollment_date"][:2]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d[T ]00:00:00(\.000|Z)?", w) for w in written[:2])
+    assert iso_counts == {("enrollment_date", "DATETIME_AS_DATE"): 2}
+
+
+def test_date_notations_of_transaction_dates() -> None:
+    stamps = {"transaction_date": ["2026-10-31T14:05:09", "2026-02-30T00:10:00", "not a date"]}
+    twelve, counts = styled("sales_header", ["day_first", "twelve_hour"], stamps)
+    assert twelve["transaction_date"].to_list() == [
+        "31/10/2026 2:05:09 PM",
+        "30/02/2026 12:10:00 AM",  # an impossible date stays impossible
+        "not a date",
+    ]
+    assert counts == {
+        ("transaction_date", "DAY_FIRST_DATE"): 2,
+        ("transaction_date", "TWELVE_HOUR_CLOCK"): 2,
+    }
+    us, _ = styled("sales_header", ["twelve_hour"], stamps)  # alone: US dates
+    assert us["transaction_date"][0] == "10/31/2026 2:05:09 PM"
+    slashes, slash_counts = styled("sales_header", ["year_first_slashes"], stamps)
+    assert slashes["transaction_date"][0] == "2026/10/31 14:05:09"
+    assert slash_counts == {("transaction_date", "YEAR_FIRST_SLASHES"): 1}  # not 2026/02/30
+    iso, iso_counts = styled("sales_header", ["iso_datetimes"], stamps)
+    assert iso["transaction_date"][0] in (
+        "2026-10-31T14:05:09",
+        "2026-10-31 14:05:09",
+        "2026-10-31T14:05:09.000",
+        "2026-10-31 14:05:09.000000",
+    )
+    assert iso_counts == {}  # ISO 8601 variants are standard, not normalisations
+
+
+def test_date_styles_spread_over_the_date_columns() -> None:
+    plans = file_styles(resolve_styles(["messy"]), seed=0)
+    assert plans["sales_header"].dates == {"transaction_date": ExportStyle.DAY_FIRST}
+    notations = {n for plan in plans.values() for n in plan.dates.values()}
+    assert notations == {
+        ExportStyle.DAY_FIRST,
+        ExportStyle.MONTH_FIRST,
+        ExportStyle.YEAR_FIRST_SLASHES,
+        ExportStyle.ISO_DATETIMES,
+    }
+    assert {plan.delimiter for plan in plans.values()} == {";", "\t", "|"}
+    assert {plan.compression for plan in plans.values()} == {"gzip", "zip"}
+
+
+def test_null_tokens_and_whitespace() -> None:
+    rows = {"customer_id": ["C1", "C2", "C3", "C4"], "email": ["a@x.org", None, "", "d@x.org"]}
+    tokens, counts = styled("customers", ["null_tokens"], rows, token="nan")
+    assert tokens["email"].to_list() == ["a@x.org", "nan", "nan", "d@x.org"]
+    assert counts[("email", "NULL_TOKEN")] == 2
+    padded, pad_counts = styled("customers", ["whitespace"], {"customer_id": ["C1"] * 200})
+    ids = padded["customer_id"]
+    assert (ids.str.strip_chars() == "C1").all()
+    assert 20 < (ids != "C1").sum() < 100
+    assert pad_counts == {("customer_id", "WHITESPACE"): (ids != "C1").sum()}
+
+
+def test_short_rows_drop_only_trailing_optional_empty_fields() -> None:
+    frame, counts = styled(
+        "sales_header",
+        ["short_rows"],
+        {
+            "transaction_id": ["T1", "T2", "T3"],
+            "store_id": ["S1", "S1", "S1"],
+            "transaction_date": ["2026-10-31T10:00:00"] * 3,
+            "total_amount": ["1.00", "1.00", None],  # a blank required value is never dropped
+            "transaction_type": ["SALE", None, None],
+        },
+    )
+    assert frame["_dropped"].to_list() == [1, 2, 2]
+    assert counts == {("(row)", "PADDED_ROW"): 3}
+
+
+def test_unknown_styles_raise_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'shiny' is no style") as error:
+        generate(tmp_path, replace(STYLED, styles=("shiny",)))
+    assert "messy" in (error.value.hint or "")
+    with pytest.raises(ConfigError, match="styles="):
+        generate(tmp_path, replace(STYLED, styles="messy"))  # type: ignore[arg-type]
+
+
+# --- export styles: written files ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def plain_styled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(tmp_path_factory.mktemp("plain"), STYLED).batches[0].path
+
+
+def _written(options: GeneratorOptions, root: Path) -> tuple[Path, dict[str, str]]:
+    (batch,) = generate(root, options).batches
+    return batch.path, dict(batch.files)
+
+
+def _text(path: Path) -> str:
+    data = path.read_bytes()
+    if path.name.endswith(".gz"):
+        data = gzip.decompress(data)
+    elif path.name.endswith(".zip"):
+        with zipfile.ZipFile(path) as archive:
+            (member,) = archive.namelist()
+            assert member == path.name.removesuffix(".zip") + ".csv"
+            data = archive.read(member)
+    return data.decode("utf-8")
+
+
+def test_without_styles_nothing_changes(plain_styled: Path) -> None:
+    names = {p.name for p in plain_styled.iterdir()}
+    assert names == {f"{n}.csv" for n in LANDING_FILES} | {"_ground_truth.csv"}
+
+
+def test_delimiters_quote_only_what_they_must(tmp_path: Path, plain_styled: Path) -> None:
+    for style, delimiter in [("semicolons", ";"), ("tabs", "\t"), ("pipes", "|")]:
+        folder, files = _written(replace(STYLED, styles=(style,)), tmp_path / style)
+        assert set(files.values()) == {f"{n}.csv" for n in LANDING_FILES}
+        rules = _text(folder / "loyalty_rules.csv").splitlines()
+        assert rules[0] == delimiter.join(LANDING_FILES["loyalty_rules"].columns)
+        weekend = next(line for line in rules if "SAT|SUN" in line)
+        assert ('"SAT|SUN"' in weekend) == (style == "pipes")
+        plain = read(plain_styled, "inventory")
+        again = pl.read_csv(folder / "inventory.csv", separator=delimiter, infer_schema=False)
+        assert again.equals(plain)
+
+
+def test_compressed_files_hold_the_same_text(tmp_path: Path, plain_styled: Path) -> None:
+    folder, files = _written(replace(STYLED, styles=("gzip", "zip")), tmp_path)
+    assert files["stores"] == "stores.csv.gz"
+    assert files["products"] == "products.zip"
+    for name, file in files.items():
+        assert _text(folder / file) == (plain_styled / f"{name}.csv").read_text(), name
+    again = generate(tmp_path / "again", replace(STYLED, styles=("gzip", "zip"))).batches[0]
+    assert (again.path / "stores.csv.gz").read_bytes() == (folder / "stores.csv.gz").read_bytes()
+
+
+def test_headers_bom_line_ends_and_aliases(tmp_path: Path) -> None:
+    styles = ("header_case", "bom", "crlf", "aliases")
+    folder, files = _written(replace(STYLED, styles=styles), tmp_path)
+    assert files["sales_lines"] == "store_sales_line_items.csv"
+    assert files["customers"] == "customer_details.csv"
+    stores = (folder / "stores.csv").read_bytes()
+    assert stores.startswith(b"\xef\xbb\xbfSTORE_ID,STORE_NAME,")
+    assert stores.endswith(b"\r\n")
+    assert b"\n" not in stores.replace(b"\r\n", b"")
+    lines = _text(folder / files["sales_lines"]).splitlines()[0]
+    assert lines == "\ufeffLINE_ITEM_ID,TRANSACTION_ID,PRODUCT_ID,PROMOTION_ID,QTY,LINE_ITEM_AMOUNT"
+    products = _text(folder / "products.csv").splitlines()[0]
+    assert products.startswith("\ufeffProduct_Id,Product_Name,Product_Category,")
+    rules = _text(folder / "loyalty_rules.csv").splitlines()[0].lstrip("\ufeff")
+    assert "START_DATE,END_DATE" in rules
+    truth = pl.read_csv(folder / "_ground_truth.csv")
+    assert truth.is_empty()
+    settings = (folder / "_settings.toml").read_text()
+    assert tomllib.loads(settings) == {
+        "landing": {"column_aliases": {"sales_lines.qty": "quantity"}}
+    }
+
+
+def test_blank_lines_and_short_rows(tmp_path: Path, plain_styled: Path) -> None:
+    folder, _ = _written(replace(STYLED, styles=("blank_lines", "short_rows")), tmp_path)
+    text = (folder / "sales_header.csv").read_text()
+    lines = text.split("\n")
+    assert lines[0] == ""  # before the header
+    assert text.endswith("\n\n")
+    assert any(not line.strip() for line in lines[2:-2])
+    records = [line for line in lines[2:] if line.strip()]
+    plain = (plain_styled / "sales_header.csv").read_text().splitlines()[1:]
+    assert records == [line.rstrip(",") for line in plain]
+    assert any(line.count(",") == 5 for line in records)  # a sale has no original
+
+
+def test_column_order_is_shuffled_per_table_and_the_same_in_every_batch(tmp_path: Path) -> None:
+    dataset = generate(tmp_path, replace(STYLED, batches=2, styles=("column_order",)))
+    headers = {
+        b.batch_id: (b.path / "sales_lines.csv").read_text().splitlines()[0]
+        for b in dataset.batches
+    }
+    first, second = headers.values()
+    assert first == second
+    assert first.split(",") != list(LANDING_FILES["sales_lines"].columns)
+    assert sorted(first.split(",")) == sorted(LANDING_FILES["sales_lines"].columns)
+
+
+def test_styles_keep_row_numbers_and_quote_corrupted_values_as_written(tmp_path: Path) -> None:
+    options = replace(DIRTY, lines=3_000, styles=("messy",))
+    (batch,) = generate(tmp_path, options).batches
+    truth = pl.read_csv(batch.path / "_ground_truth.csv", infer_schema=False)
+    plain = pl.read_csv(
+        generate(tmp_path / "plain", replace(options, styles=())).batches[0].path
+        / "_ground_truth.csv",
+        infer_schema=False,
+    )
+    assert truth.select("row_number", "kind", "column", "transaction_id").equals(
+        plain.select("row_number", "kind", "column", "transaction_id")
+    )
+    assert set(truth["file"]) <= set(batch.files.values())
+    quantities = truth.filter(
+        (pl.col("kind") == "nonpositive_value") & (pl.col("column") == "quantity")
+    )
+    integers = batch.files["sales_lines"]
+    assert quantities.height > 0
+    assert integers.startswith("store_sales_line_items")
+    assert quantities["detail"].str.contains(r"^quantity '(-?\d+\.0|-?0\d+)'$").all()
+
+
+def test_styled_batches_report_their_normalisations(tmp_path: Path) -> None:
+    dataset = generate(tmp_path / "a", replace(STYLED, styles=("messy",)))
+    (batch,) = dataset.batches
+    again = generate(tmp_path / "b", replace(STYLED, styles=("messy",))).batches[0]
+    assert _contents(again.path) == _contents(batch.path)  # byte-identical by seed
+    reported = pl.read_csv(batch.path / "_normalisations.csv")
+    assert reported.equals(batch.normalisations)
+    kinds = set(dataset.normalisations["kind"])
+    assert kinds == {k.value for k in NormalisationKind} - {"CONFIGURED_FORMAT", "ID_REWRITE"}
+    assert dataset.normalisations["batch_id"].unique().to_list() == [batch.batch_id]

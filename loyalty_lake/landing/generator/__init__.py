@@ -23,6 +23,8 @@ The modules, in the order the generator uses them:
   clean history, one landing file (or a few related ones) each;
 - ``corruption``, ``sales_anomalies``, ``master_anomalies``: the injected anomalies;
 - ``history``: every table built from the seed, in a fixed order of random draws;
+- ``styles``, ``export``, ``settings``: export styles -- the same values written as
+  real exports write them -- the files they make, and the settings they need;
 - ``batches``: :func:`generate`, writing the batch folders and their ground truth.
 """
 
@@ -30,9 +32,13 @@ from __future__ import annotations
 
 from loyalty_lake.landing.generator.batches import GeneratedBatch, GeneratedDataset, generate
 from loyalty_lake.landing.generator.options import AnomalyRates, GeneratorOptions
+from loyalty_lake.landing.generator.settings import DatasetSettings
+from loyalty_lake.landing.generator.styles import ExportStyle
 
 __all__ = [
     "AnomalyRates",
+    "DatasetSettings",
+    "ExportStyle",
     "GeneratedBatch",
     "GeneratedDataset",
     "GeneratorOptions",

@@ -8,6 +8,7 @@ from typing import Final
 
 from loyalty_lake.errors import ConfigError
 from loyalty_lake.landing.generator.reference import CATEGORIES
+from loyalty_lake.landing.generator.styles import ExportStyle, resolve_styles
 
 #: Largest share of rows any single anomaly kind may corrupt.
 MAX_RATE: Final = 0.2
@@ -56,6 +57,8 @@ class GeneratorOptions:
     returns, within a few percent); ``customers`` defaults to ``lines / 30``
     (at least 50). With ``batches`` > 1 the first batch is an initial load up
     to ``end_date - (batches - 1)`` days and every following day is a batch.
+    ``styles`` names :class:`ExportStyle` values (``"currency"``, ``"messy"``...):
+    how the files are written, never what they mean.
     """
 
     seed: int = 42
@@ -69,6 +72,7 @@ class GeneratorOptions:
     guest_share: float = 0.10
     return_share: float = 0.025
     anomalies: AnomalyRates = field(default_factory=AnomalyRates)
+    styles: tuple[ExportStyle | str, ...] = ()
 
 
 # --- validation ---------------------------------------------------------------------
@@ -132,3 +136,4 @@ def validate(options: GeneratorOptions) -> None:
         raise _bad_option("anomalies", options.anomalies, "an AnomalyRates instance")
     for kind, rate in options.anomalies.items():
         _check_share(f"anomalies.{kind}", rate, MAX_RATE)
+    resolve_styles(options.styles)
