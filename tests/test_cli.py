@@ -32,6 +32,7 @@ def test_help_lists_commands_with_examples():
         "demo",
         "status",
         "dq",
+        "inspect",
         "reprocess",
         "points",
         "export",

@@ -421,7 +421,7 @@ def dashboard_command_line(lake: Lake, *, host: str, port: int) -> list[str]:
 
 
 # The maintenance commands register on the app after the commands above (their order in --help).
-from loyalty_lake.cli import operations  # noqa: E402
+from loyalty_lake.cli import inspect, operations  # noqa: E402
 
 
 def main() -> None:
@@ -433,4 +433,12 @@ if __name__ == "__main__":
     main()
 
 
-__all__ = ["app", "console", "dashboard_command_line", "err_console", "main", "operations"]
+__all__ = [
+    "app",
+    "console",
+    "dashboard_command_line",
+    "err_console",
+    "inspect",
+    "main",
+    "operations",
+]

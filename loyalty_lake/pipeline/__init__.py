@@ -4,6 +4,7 @@ from loyalty_lake.codes import FileStatus
 from loyalty_lake.pipeline.build import BuildReport, build
 from loyalty_lake.pipeline.gold import GoldReport, build_gold, export_gold
 from loyalty_lake.pipeline.ingest import FileOutcome, IngestReport, ingest
+from loyalty_lake.pipeline.inspect import InspectReport, inspect_landing
 from loyalty_lake.pipeline.quality import DqReport, dq_report
 from loyalty_lake.pipeline.silver import (
     SilverReport,
@@ -21,6 +22,7 @@ __all__ = [
     "FileStatus",
     "GoldReport",
     "IngestReport",
+    "InspectReport",
     "SilverReport",
     "TableStatus",
     "build",
@@ -31,6 +33,7 @@ __all__ = [
     "dq_report",
     "export_gold",
     "ingest",
+    "inspect_landing",
     "reprocess",
     "status",
 ]

@@ -210,12 +210,12 @@ class Parser:
         comma configured, ``1.234,50`` is 1234.50.
         """
         text = self.text(column)
-        strict = self._step(column, "money_strict", text.str.contains(_MONEY))
+        comma = self._decimal_comma(column)
+        # With a decimal comma, "12.50" is no number: only whole numbers are canonical.
+        canonical_form = r"^[+-]?\d{1,16}$" if comma else _MONEY
+        strict = self._step(column, "money_strict", text.str.contains(canonical_form))
         # The reading below is costly; canonical values (nearly all) skip it as nulls.
         value = self._step(column, "money_odd", pl.when(strict.not_()).then(text))
-        comma = self._key(column) in self.reading.decimal_comma or (
-            self.table in self.reading.decimal_comma
-        )
         marks = self._step(column, "marks", value.str.extract_all(_MARK))
         mark = marks.list.first()
         body = self._step(
@@ -256,9 +256,28 @@ class Parser:
         return pl.when(normalised.str.contains(_MONEY)).then(normalised).cast(MONEY, strict=False)
 
     def rate(self, column: str) -> pl.Expr:
-        """An exact decimal with at most 4 places, for rates, multipliers and discounts."""
+        """An exact decimal with at most 4 places, for rates, multipliers and discounts.
+
+        With a decimal comma configured, ``1,5`` is 1.5 (and ``1.5`` no number).
+        """
         value = self.text(column)
+        if self._decimal_comma(column):
+            commas = value.str.contains(r"^[+-]?\d{1,14},\d{1,4}$")
+            self._flag(column, NormalisationKind.DECIMAL_COMMA, commas)
+            value = (
+                pl.when(commas)
+                .then(value.str.replace(",", "."))
+                .when(value.str.contains(r"^[+-]?\d{1,14}$"))
+                .then(value)
+            )
         return pl.when(value.str.contains(_RATE)).then(value).cast(RATE, strict=False)
+
+    def _decimal_comma(self, column: str) -> bool:
+        """Whether ``dq.decimal_comma`` names the column or its table."""
+        return (
+            self._key(column) in self.reading.decimal_comma
+            or self.table in self.reading.decimal_comma
+        )
 
     # --- dates ----------------------------------------------------------------------------
 

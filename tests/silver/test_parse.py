@@ -77,6 +77,20 @@ def test_decimal_commas_when_configured():
     assert counts == {"DECIMAL_COMMA": 2, "THOUSANDS_SEPARATOR": 1}
 
 
+def test_with_a_decimal_comma_a_decimal_point_is_no_number():
+    reading = Reading(decimal_comma=("t.v",))
+    values, _ = parse("money", "12.50", "1.234", "1.234,5", reading=reading)
+    assert values == [None, Decimal("1234.00"), Decimal("1234.50")]
+
+
+def test_rates_read_a_configured_decimal_comma():
+    reading = Reading(decimal_comma=("t",))
+    values, counts = parse("rate", "1,5", "2", "0,0125", "1.5", reading=reading)
+    assert values == [Decimal("1.5"), Decimal("2"), Decimal("0.0125"), None]
+    assert counts == {"DECIMAL_COMMA": 2}
+    assert parse("rate", "1,5")[0] == [None]  # not configured: not guessed
+
+
 @pytest.mark.parametrize(
     ("text", "expected", "kinds"),
     [

@@ -232,7 +232,7 @@ class FileStyle:
 
     @property
     def decimal_comma(self) -> bool:
-        """Whether money is written with a decimal comma (a semicolon-delimited file)."""
+        """Whether money (and rates, with money in the table) has a decimal comma (a ``;`` file)."""
         return self.delimiter == ";"
 
     @property
@@ -422,6 +422,15 @@ def _money(column: _Column, style: FileStyle) -> None:
     column.flags[NormalisationKind.THOUSANDS_SEPARATOR] = canonical & grouped
 
 
+def _rate_with_comma(column: _Column) -> None:
+    """A rate with decimals in a decimal-comma file (its table is read so): ``1.5`` → ``1,5``."""
+    value = column.text
+    decimals = value.str.contains(r"^[+-]?\d+\.\d+$")
+    column.restyle(
+        decimals, value.str.replace(".", ",", literal=True), NormalisationKind.DECIMAL_COMMA
+    )
+
+
 def _date(column: _Column, notation: ExportStyle, variant: pl.Expr) -> None:
     """A date as a date-time at midnight, ``2026/10/31``, ``31/10/2026`` or ``10/31/2026``."""
     value = column.text
@@ -524,6 +533,8 @@ def _value_columns(style: FileStyle) -> dict[str, _Column]:
             column.restyle(canonical, pl.col(name) + ".0", NormalisationKind.INTEGRAL_FLOAT)
         elif role is Role.MONEY:
             _money(column, style)
+        elif role is Role.RATE and style.decimal_comma and style.money_columns:
+            _rate_with_comma(column)
         elif role is Role.DATE and name in style.dates:
             _date(column, style.dates[name], variant)
         elif role is Role.DATETIME:
