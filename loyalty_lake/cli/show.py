@@ -10,6 +10,7 @@ from rich.table import Table
 from loyalty_lake.cli.terminal import console, shown, shown_lines
 from loyalty_lake.codes import FileStatus
 from loyalty_lake.io import catalog
+from loyalty_lake.pipeline.inspect import id_rewrites_toml
 from loyalty_lake.privacy import printable
 
 if TYPE_CHECKING:
@@ -167,6 +168,12 @@ def print_dq(report: DqReport) -> None:
             console.print(f"    raw: {escape(raw[:150])}{'…' if len(raw) > 150 else ''}")
     _print_normalisations(report.normalisations)
     _print_references(report.references)
+    if report.suggestions:
+        console.print(
+            "[bold]Unknown ids that match master keys[/] once case, padding or a prefix are "
+            "ignored; to read them so, review and add to your configuration:"
+        )
+        console.print(id_rewrites_toml(report.suggestions), markup=False, highlight=False)
     verdict = "[green]holds[/]" if report.balanced else "[red]is violated[/]"
     console.print(f"Conservation (bronze rows = silver + rejects, per table and batch) {verdict}.")
 

@@ -154,6 +154,20 @@ LANDING_FILES: Mapping[str, LandingFile] = MappingProxyType(
     }
 )
 
+#: The references of fact files to master files: (file, column) → (master file, its key).
+REFERENCES: Mapping[tuple[str, str], tuple[str, str]] = MappingProxyType(
+    {
+        ("sales_header", "customer_id"): ("customers", "customer_id"),
+        ("sales_header", "store_id"): ("stores", "store_id"),
+        ("sales_lines", "product_id"): ("products", "product_id"),
+        ("sales_lines", "promotion_id"): ("promotions", "promotion_id"),
+        ("redemptions", "customer_id"): ("customers", "customer_id"),
+        ("redemptions", "store_id"): ("stores", "store_id"),
+        ("inventory", "store_id"): ("stores", "store_id"),
+        ("inventory", "product_id"): ("products", "product_id"),
+    }
+)
+
 #: Files every batch must contain.
 REQUIRED_FILES: frozenset[str] = frozenset({"sales_header", "sales_lines"})
 

@@ -57,6 +57,7 @@ from loyalty_lake.io.landing import (
 )
 from loyalty_lake.landing.contract import (
     LANDING_FILES,
+    REFERENCES,
     column_aliases,
     landing_file_for,
     normalise_column,
@@ -945,7 +946,7 @@ def _reference_findings(found: _Found, profiles: Sequence[_Profile], *, lake: La
     rewrites: list[tuple[str, IdRewrite, str]] = []
     for p in profiles:
         for column in p.present():
-            master = profile.REFERENCES.get((p.table, column))
+            master, _key = REFERENCES.get((p.table, column), (None, None))
             if master is None or not p.columns[column]["values"]:
                 continue
             if keys[master].is_empty():
@@ -1128,6 +1129,13 @@ def _rewrite_lines(rewrite: IdRewrite) -> list[str]:
         pairs = ", ".join(f"{_toml_key(k)} = {_toml_key(v)}" for k, v in rewrite.mapping.items())
         lines.append(f"mapping = {{ {pairs} }}")
     return lines
+
+
+def id_rewrites_toml(rewrites: Sequence[IdRewrite]) -> str:
+    """``[[dq.id_rewrites]]`` tables of ``rewrites``, ready for a configuration file."""
+    return "\n".join(
+        line for rewrite in rewrites for line in ("[[dq.id_rewrites]]", *_rewrite_lines(rewrite))
+    )
 
 
 def _table_lines(settings: Sequence[Setting], section: Section) -> list[str]:

@@ -6,16 +6,21 @@ Also the normalisations silver applied and the references it could not check.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from loyalty_lake.config import load_config
-from loyalty_lake.gold.marts.quality import REFERENCES, dq_summary, unchecked_references
+from loyalty_lake.codes import Reason, RejectStatus
+from loyalty_lake.config import IdRewrite, load_config
+from loyalty_lake.gold.marts.quality import dq_summary, unchecked_references
 from loyalty_lake.io import catalog
 from loyalty_lake.io.catalog import NORMALISATIONS, REJECTS, WARNINGS
+from loyalty_lake.landing.contract import REFERENCES
 from loyalty_lake.pipeline.silver import conservation
 from loyalty_lake.privacy import PERSONAL_COLUMNS, masked, masked_raw_values, shortened
+from loyalty_lake.silver import profile
+from loyalty_lake.silver.tables.common import Checks
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -40,6 +45,8 @@ class DqReport:
     conservation: pl.DataFrame
     normalisations: pl.DataFrame = field(default_factory=pl.DataFrame)
     references: pl.DataFrame = field(default_factory=pl.DataFrame)
+    #: ``dq.id_rewrites`` entries that would map unknown ids onto master keys (to review).
+    suggestions: tuple[IdRewrite, ...] = ()
 
     @property
     def balanced(self) -> bool:
@@ -55,7 +62,8 @@ def dq_report(
     The examples' raw values are masked in the built-in personal columns and
     in ``privacy.personal_columns`` of ``config``.
     """
-    personal = PERSONAL_COLUMNS | set((config or load_config()).privacy.personal_columns)
+    config = config or load_config()
+    personal = PERSONAL_COLUMNS | set(config.privacy.personal_columns)
     rejects = catalog.scan(lake, "silver", REJECTS)
     warnings = catalog.scan(lake, "silver", WARNINGS)
     if batch_id is not None:
@@ -103,17 +111,68 @@ def dq_report(
         conservation=balance,
         normalisations=normalisations,
         references=references,
+        suggestions=suggested_rewrites(lake=lake, config=config, batch_id=batch_id),
     )
+
+
+def _facts(lake: Lake, batch_id: str | None) -> dict[str, pl.LazyFrame]:
+    """The silver fact tables that reference masters (rows of one batch, or all)."""
+    facts = {}
+    for table in {table for table, _ in REFERENCES}:
+        rows = catalog.scan(lake, "silver", table)
+        facts[table] = rows if batch_id is None else rows.filter(pl.col("_batch_id") == batch_id)
+    return facts
 
 
 def _references(lake: Lake, batch_id: str | None) -> pl.LazyFrame:
     """Accepted rows (of one batch) whose reference is not a master key (yet)."""
-    facts = {}
-    for table in {table for table, *_ in REFERENCES}:
-        rows = catalog.scan(lake, "silver", table)
-        facts[table] = rows if batch_id is None else rows.filter(pl.col("_batch_id") == batch_id)
-    masters = {master: catalog.scan(lake, "silver", master) for _, _, master, _ in REFERENCES}
-    return unchecked_references(facts, masters)
+    masters = {master: catalog.scan(lake, "silver", master) for master, _ in REFERENCES.values()}
+    return unchecked_references(_facts(lake, batch_id), masters)
+
+
+#: The reason of a reference to each master that the master lacks.
+_UNKNOWN = {
+    "customers": Reason.UNKNOWN_CUSTOMER,
+    "stores": Reason.UNKNOWN_STORE,
+    "products": Reason.UNKNOWN_PRODUCT,
+    "promotions": Reason.UNKNOWN_PROMOTION,
+}
+
+
+def suggested_rewrites(
+    *, lake: Lake, config: Config, batch_id: str | None = None
+) -> tuple[IdRewrite, ...]:
+    """``dq.id_rewrites`` that map the ids silver could not find onto master keys.
+
+    The ids are those of open UNKNOWN_* rejects and of accepted rows whose
+    master landed later without them (UNVERIFIED_* that turned out unknown),
+    read as silver reads them. An id is matched to a key only when it is equal
+    once case, padding or a prefix are ignored, and to one key only (see
+    :func:`loyalty_lake.silver.profile.matched_ids`); nothing is applied.
+    """
+    rejects = catalog.scan(lake, "silver", REJECTS).filter(pl.col("status") == RejectStatus.OPEN)
+    if batch_id is not None:
+        rejects = rejects.filter(pl.col("batch_id") == batch_id)
+    facts = _facts(lake, batch_id)
+    checks = Checks.from_config(config, now=datetime.now(UTC))
+    found: list[IdRewrite] = []
+    for (table, column), (master, key) in REFERENCES.items():
+        keys = catalog.scan(lake, "silver", master).select(pl.col(key).alias("key"))
+        rejected = rejects.filter(
+            (pl.col("table") == table)
+            & pl.col("reason_codes").list.contains(_UNKNOWN[master].value)
+        ).select(pl.col("raw_values").str.json_path_match(f"$.{column}").alias(column))
+        read = checks.parser(table, staged=False).ident(column).alias("id")
+        ids = pl.concat([rejected.select(read), facts[table].select(pl.col(column).alias("id"))])
+        unknown = (
+            ids.filter(pl.col("id").is_not_null())
+            .group_by("id")
+            .agg(pl.len().alias("rows"))
+            .join(keys.select(pl.col("key").alias("id")), on="id", how="anti")
+        )
+        pairs, master_keys = pl.collect_all([profile.matched_ids(unknown, keys), keys])
+        found += profile.id_rewrites(pairs, master_keys, columns=[f"{table}.{column}"])
+    return tuple(found)
 
 
 def _masked_examples(examples: pl.DataFrame, personal: Collection[str]) -> pl.DataFrame:

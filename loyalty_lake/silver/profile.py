@@ -614,18 +614,3 @@ def rewrite_misses(
         .filter(pl.col("read").ne_missing(pl.col("expected")))
         .select(pl.col(column).alias("id"), "expected", "read")
     )
-
-
-#: The reference columns of the fact tables and the master each names.
-REFERENCES: Mapping[tuple[str, str], str] = MappingProxyType(
-    {
-        ("sales_header", "customer_id"): "customers",
-        ("sales_header", "store_id"): "stores",
-        ("sales_lines", "product_id"): "products",
-        ("sales_lines", "promotion_id"): "promotions",
-        ("redemptions", "customer_id"): "customers",
-        ("redemptions", "store_id"): "stores",
-        ("inventory", "store_id"): "stores",
-        ("inventory", "product_id"): "products",
-    }
-)

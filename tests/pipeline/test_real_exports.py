@@ -236,3 +236,29 @@ def test_padded_short_rows_are_counted_like_every_normalisation(lake):
     assert counts.select("table", "column", "rows").rows() == [("customers", "(row)", 2)]
     summary = delta.scan_table(lake.table("gold", "normalisation_summary")).collect()
     assert summary.filter(pl.col("kind") == "PADDED_ROW")["rows"].to_list() == [2]
+
+
+def test_dq_suggests_id_rewrites_for_the_unknown_ids_it_rejected(lake):
+    write_batch(
+        lake.landing / "b1",
+        {
+            "stores.csv": "store_id,store_name\nS001,High Street\nS002,Mall\n",
+            "sales_header.csv": SALES.replace(",S1,", ",Store-S001,", 1).replace(
+                ",S1,", ",Store-S002,"
+            ),
+            "sales_lines.csv": LINES + LINE_ROWS,
+        },
+    )
+    build(lake=lake, config=CONFIG)
+    report = dq_report(lake=lake)
+    (rewrite,) = report.suggestions
+    assert rewrite.columns == ("sales_header.store_id",)
+    entry = {
+        "columns": list(rewrite.columns),
+        "pattern": rewrite.pattern,
+        "replace": rewrite.replace,
+    }
+    config = load_config(env={}, overrides={"dq.id_rewrites": [entry]})
+    build(lake=lake, config=config)  # reprocessing reads the ids as the suggestion says
+    assert sorted(silver(lake, "sales_header")["store_id"].to_list()) == ["S001", "S002"]
+    assert dq_report(lake=lake, config=config).suggestions == ()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from loyalty_lake.codes import RejectStatus, Severity, Stage
+from loyalty_lake.landing.contract import REFERENCES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -99,19 +100,6 @@ def normalisation_summary(normalisations: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-#: The references of fact tables to master tables: (table, column, master, master key).
-REFERENCES = (
-    ("sales_header", "customer_id", "customers", "customer_id"),
-    ("sales_header", "store_id", "stores", "store_id"),
-    ("sales_lines", "product_id", "products", "product_id"),
-    ("sales_lines", "promotion_id", "promotions", "promotion_id"),
-    ("redemptions", "customer_id", "customers", "customer_id"),
-    ("redemptions", "store_id", "stores", "store_id"),
-    ("inventory", "store_id", "stores", "store_id"),
-    ("inventory", "product_id", "products", "product_id"),
-)
-
-
 def unchecked_references(
     facts: Mapping[str, pl.LazyFrame], masters: Mapping[str, pl.LazyFrame]
 ) -> pl.LazyFrame:
@@ -123,7 +111,7 @@ def unchecked_references(
     the reference turned out not to exist), ``rows`` and ``values`` (distinct ids).
     """
     found = []
-    for table, column, master, key in REFERENCES:
+    for (table, column), (master, key) in REFERENCES.items():
         keys = masters[master].select(pl.col(key).alias(column))
         landed = keys.select(pl.len().alias("_master_rows"))
         found.append(
