@@ -531,10 +531,36 @@ class Parser:
                 Rule(
                     Reason.INVALID_TYPE,
                     plain,
-                    pl.format(f"{column} '{{}}' is not {kind}", text.str.strip_chars()),
+                    pl.format(
+                        f"{column} '{{}}' is not {kind}{{}}",
+                        text.str.strip_chars(),
+                        self._hint(column, text.str.strip_chars()),
+                    ),
                 )
             )
         return rules
+
+    def _hint(self, column: str, text: pl.Expr) -> pl.Expr:
+        """The setting that would read ``text``, when one would: a decimal comma, a format."""
+        hints = pl.lit("")
+        if f"{FLAG}{column}|{NormalisationKind.THOUSANDS_SEPARATOR.value}" in self._flags:
+            if not self._decimal_comma(column):  # money whose decimals follow a comma
+                hints = pl.when(text.str.contains(r"^[^.]*\d,\d{1,2}(\D*)$")).then(
+                    pl.lit(
+                        " (if the file writes decimal commas, add "
+                        f'"{self.table}" to dq.decimal_comma)'
+                    )
+                )
+        elif f"{FLAG}{column}|{NormalisationKind.YEAR_FIRST_SLASHES.value}" in self._flags:
+            known = [_DATE, _NAIVE_DATETIME, _AWARE_DATETIME, _YEAR_FIRST_SLASHES, _NUMERIC_DATE]
+            notation = pl.any_horizontal(text.str.contains(p) for p in known)
+            hints = pl.when(notation.not_()).then(  # an impossible date needs no format
+                pl.lit(
+                    f' (if it is a date, set dq.dates."{self._key(column)}" to its strftime '
+                    'format, e.g. "%d.%m.%Y")'
+                )
+            )
+        return hints.fill_null("")
 
     def _given(self, column: str, text: pl.Expr) -> pl.Expr:
         """Whether the raw ``text`` of ``column`` holds a value (not empty, not a null token)."""

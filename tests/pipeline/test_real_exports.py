@@ -231,7 +231,8 @@ def test_padded_short_rows_are_counted_like_every_normalisation(lake):
         },
     )
     build(lake=lake, config=CONFIG)
-    assert silver(lake, "customers")["email"].to_list() == ["ada@example.com", None, None]
+    emails = silver(lake, "customers").sort("customer_id")["email"].to_list()
+    assert emails == ["ada@example.com", None, None]
     counts = dq_report(lake=lake).normalisations.filter(pl.col("kind") == "PADDED_ROW")
     assert counts.select("table", "column", "rows").rows() == [("customers", "(row)", 2)]
     summary = delta.scan_table(lake.table("gold", "normalisation_summary")).collect()

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from loyalty_lake.config import IdRewrite
+from loyalty_lake.silver.checks import RAW
 from loyalty_lake.silver.parse import Parser, Reading, flag_columns
 
 
@@ -236,3 +237,39 @@ def test_text_code_and_weekdays_trim_and_normalise():
     assert parse("weekdays", *texts)[0] == [None] * 6 + ["SAT|SUN", "SAT|SUN"]
     for text in ["sat,sun", "SAT||SUN", "SATURDAY", "Mon|Funday"]:
         assert parse("weekdays", text)[0] == [None]
+
+
+def invalid_type_messages(method: str, *texts: str, reading: Reading | None = None) -> list:
+    """The INVALID_TYPE message of each text a column of ``method`` does not read."""
+    frame = pl.DataFrame({"v": list(texts), "_file_sha256": ["f"] * len(texts)})
+    frame = frame.with_columns(pl.struct("v").alias(RAW))
+    parser = Parser("t", reading or Reading())
+    value = getattr(parser, method)("v")
+    (*_, rule) = parser.invalid_type({"v": "what it should be"})
+    facts = {n: a.over("_file_sha256") for n, a in parser.facts().items()}
+    prepared = parser.prepared(frame.lazy()).with_columns(**facts).with_columns(**parser.flags())
+    out = prepared.with_columns(value.alias("v")).select(
+        pl.when(rule.fails).then(rule.message).alias("message")
+    )
+    return out.collect()["message"].to_list()
+
+
+def test_an_unread_amount_with_a_decimal_comma_names_the_setting():
+    messages = invalid_type_messages("money", "12,50", "€ 3,5", "abc", "12.50")
+    assert messages == [
+        "v '12,50' is not what it should be (if the file writes decimal commas, "
+        'add "t" to dq.decimal_comma)',
+        "v '€ 3,5' is not what it should be (if the file writes decimal commas, "
+        'add "t" to dq.decimal_comma)',
+        "v 'abc' is not what it should be",
+        None,
+    ]
+
+
+def test_an_unread_date_names_the_format_setting():
+    (message, fine) = invalid_type_messages("date", "31 Oct 2026", "2026-10-31")
+    assert message == (
+        "v '31 Oct 2026' is not what it should be (if it is a date, set dq.dates.\"t.v\" "
+        'to its strftime format, e.g. "%d.%m.%Y")'
+    )
+    assert fine is None

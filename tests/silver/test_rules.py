@@ -385,21 +385,26 @@ def test_a_quantity_that_is_not_a_64_bit_integer_is_invalid_type(text):
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "unknown_notation"),
     [
-        "2026-02-30",
-        "20261031",
-        "13/13/2026",
-        "31/10/26",
-        "2026-10-30T25:00",
-        "soon",
+        ("2026-02-30", False),  # a known notation, an impossible date: no format to set
+        ("20261031", True),
+        ("13/13/2026", False),
+        ("31/10/26", True),
+        ("2026-10-30T25:00", False),
+        ("soon", True),
     ],
 )
-def test_a_transaction_date_that_is_not_iso_8601_is_invalid_type(text):
+def test_a_transaction_date_that_is_not_iso_8601_is_invalid_type(text, unknown_notation):
     h, ln = sales([header(transaction_date=text)], [line()])
     assert reasons(h) == [["INVALID_TYPE"]]
     assert reasons(ln) == [["PARENT_REJECTED"]]
-    assert messages(h)[0] == [f"transaction_date '{text}' is not an ISO 8601 date or date-time"]
+    hint = (
+        ' (if it is a date, set dq.dates."sales_header.transaction_date" to its strftime '
+        'format, e.g. "%d.%m.%Y")'
+    )
+    message = f"transaction_date '{text}' is not an ISO 8601 date or date-time"
+    assert messages(h)[0] == [message + (hint if unknown_notation else "")]
 
 
 @pytest.mark.parametrize("text", ["REFUND", "S", "sale-return", "VOID"])
@@ -444,7 +449,10 @@ def test_a_value_of_the_wrong_type_is_invalid_type(name, column, text):
 
 def test_an_invalid_type_message_quotes_the_text():
     h, _ = sales([header(total_amount="12,50")], [line()])
-    assert messages(h)[0] == ["total_amount '12,50' is not a decimal number with at most 2 places"]
+    assert messages(h)[0] == [
+        "total_amount '12,50' is not a decimal number with at most 2 places "
+        '(if the file writes decimal commas, add "sales_header" to dq.decimal_comma)'
+    ]
 
 
 # --- NEGATIVE_OR_ZERO ------------------------------------------------------------------
@@ -868,7 +876,10 @@ def test_a_total_mismatch_message_names_the_sum_and_the_lines():
         [header(total_amount="10.02")],
         [line(item="1", line_item_amount="4.00"), line(item="2", line_item_amount="6.00")],
     )
-    assert messages(h)[0] == ["total_amount 10.02 differs from the sum 10.00 of its 2 line(s)"]
+    assert messages(h)[0] == [
+        "total_amount 10.02 differs from the sum 10.00 of its 2 line(s) by more than 0.01 "
+        "(dq.total_tolerance)"
+    ]
 
 
 def test_a_header_without_lines_waits_for_them():
@@ -958,7 +969,10 @@ def test_messages_of_later_checks_have_no_leading_separator():
         "another row of transaction 'T2' was rejected",
         "no sales_header of transaction 'T3' has landed yet: the line waits for it",
     ]
-    assert h["_messages"][1] == "total_amount 10.02 differs from the sum 10.00 of its 1 line(s)"
+    assert h["_messages"][1] == (
+        "total_amount 10.02 differs from the sum 10.00 of its 1 line(s) by more than 0.01 "
+        "(dq.total_tolerance)"
+    )
 
 
 # --- OUTLIER and severities ------------------------------------------------------------

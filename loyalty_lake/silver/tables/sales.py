@@ -338,7 +338,8 @@ def _total_mismatch(tolerance: Decimal) -> Rule:
         & pl.col("_lines_rejected").not_().fill_null(True)
         & (difference > pl.lit(tolerance).cast(MONEY)),
         pl.format(
-            "total_amount {} differs from the sum {} of its {} line(s)",
+            f"total_amount {{}} differs from the sum {{}} of its {{}} line(s) by more than "
+            f"{tolerance} (dq.total_tolerance)",
             pl.col("total_amount"),
             pl.col("_lines_amount"),
             pl.col("_lines"),
