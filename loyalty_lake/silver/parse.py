@@ -110,13 +110,13 @@ class Parser:
         return f"{self.table}.{column}"
 
     def _trimmed(self, column: str) -> pl.Expr:
-        return pl.col(column).str.strip_chars()
+        return self._step(column, "trimmed", pl.col(column).str.strip_chars())
 
     def _missing(self, column: str) -> pl.Expr:
         """Whether the text is missing: empty, or a null token (of the table or the column)."""
         tokens = [*self.reading.null_tokens, *self.reading.null_values.get(self._key(column), ())]
         trimmed = self._trimmed(column)
-        return (trimmed == "") | trimmed.is_in(tokens)
+        return self._step(column, "missing", (trimmed == "") | trimmed.is_in(tokens))
 
     def _file_fact(self, name: str, aggregation: pl.Expr) -> pl.Expr:
         """A fact of a whole file (``aggregation`` over its rows), as a column of each row.

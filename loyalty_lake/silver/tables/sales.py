@@ -86,17 +86,25 @@ def checked_sales(
     )
     # The transaction checks read the row checks several times: compute them once.
     header1 = header1.cache()
-    lines1 = with_header_batch(lines1, header1).cache()
+    lines1 = lines1.cache()
 
     per_transaction = ["transaction_id", "_batch_id"]
+    # Lines are grouped by their own batch, then each group goes to its header's batch.
+    groups = header_batches(
+        lines1.filter(pl.col("transaction_id").is_not_null()).select(per_transaction).unique(),
+        header1,
+    ).cache()
     line_totals = (
         lines1.filter(pl.col("_dup_message").is_null() & pl.col("transaction_id").is_not_null())
-        .group_by("transaction_id", pl.col(HEADER_BATCH).alias("_batch_id"))
+        .group_by(per_transaction)
         .agg(
             is_rejected().any().alias("_lines_rejected"),
             pl.col("line_item_amount").sum().alias("_lines_amount"),
             pl.len().alias("_lines"),
         )
+        .join(groups, on=per_transaction)
+        .group_by("transaction_id", pl.col(HEADER_BATCH).alias("_batch_id"))
+        .agg(pl.col("_lines_rejected").any(), pl.col("_lines_amount", "_lines").sum())
     )
     header_rules += [_missing_lines(), _total_mismatch(checks.total_tolerance)]
     header2 = judged(
@@ -130,11 +138,10 @@ def checked_sales(
     )
     header_rules += [_parent_rejected(pl.col("_lines_rejected"))]
     header_final = judged(header3, header_rules[-1:], checks)
-    lines2 = lines1.join(
-        transactions.rename({"_batch_id": HEADER_BATCH}),
-        on=["transaction_id", HEADER_BATCH],
-        how="left",
-    )
+    per_group = groups.join(
+        transactions.rename({"_batch_id": HEADER_BATCH}), on=["transaction_id", HEADER_BATCH]
+    ).select(*per_transaction, "_tx_rejected")
+    lines2 = lines1.join(per_group, on=per_transaction, how="left")
     last_line_rules = [_orphan_line(), _parent_rejected(pl.col("_tx_rejected"))]
     lines_final = judged(lines2, last_line_rules, checks)
     return (
@@ -279,12 +286,15 @@ def _line_row_checks(
     return judged(frame, rules, checks), rules
 
 
-#: The batch of the header a sales line belongs to (see :func:`with_header_batch`).
+#: The batch of the header a sales line belongs to (see :func:`header_batches`).
 HEADER_BATCH = "_header_batch"
 
 
-def with_header_batch(lines: pl.LazyFrame, header: pl.LazyFrame) -> pl.LazyFrame:
-    """Add ``_header_batch``: the batch of the header each line belongs to.
+def header_batches(lines: pl.LazyFrame, header: pl.LazyFrame) -> pl.LazyFrame:
+    """``lines`` (one row per ``transaction_id``, ``_batch_id``) with ``_header_batch``.
+
+    ``_header_batch`` is the batch of the header the group of lines belongs to
+    (null for none).
 
     A line belongs to its transaction's header in its own batch. A line whose
     batch has no header of its transaction (the two files of a sale landed in
