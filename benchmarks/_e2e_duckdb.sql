@@ -8,48 +8,313 @@
 -- redemption, then final, ledger once more (for every member) and balance.
 --
 -- Inputs (made by the read phase): raw_<table> with the contract columns as text
--- (NULL where the file lacks the column) in file order (rowid), for stores,
--- products, customers, promotions, loyalty_rules, sales_header, sales_lines and
--- redemptions. Settings are DuckDB variables (getvariable): latest_at /
--- latest_date (now + tolerance, UTC), earliest, reject_* (severities),
+-- (NULL where the file lacks the column) and _file (which file of the batch) in
+-- file order (rowid), for stores, products, customers, promotions, loyalty_rules,
+-- sales_header, sales_lines and redemptions. Settings are DuckDB variables
+-- (getvariable): latest_at / latest_date (now + tolerance, UTC), earliest,
+-- reject_* (severities, unverified references), total_tolerance,
 -- outlier_threshold, expiry_months, at_risk_days, share_num / share_den, round.
 -- Placeholders replaced in Python: the ws comment marker (Unicode whitespace as
 -- regular expression class items), zone (the configured time zone),
 -- default_rules (the configured earning rules as a query), rfm_segment (the RFM
--- segment CASE expression).
+-- segment CASE expression), and the bodies of the macros that say how a column
+-- is read (null_tokens, decimal_comma, date_order, date_format, formatted,
+-- id_rewrites; see placeholders in e2e_duckdb.py).
 --
 -- Money is DECIMAL, points are integers; nothing is DOUBLE but the optional
 -- outlier scores.
 
 -- =====================================================================================
--- Text -> typed values (loyalty_lake/silver/parse.py): a value that does not parse
--- is NULL, and the rules flag text that did not parse as INVALID_TYPE.
+-- Text -> typed values (loyalty_lake/silver/parse.py): values are read strictly and,
+-- where that fails, as exports write them when the meaning is certain. A value
+-- that does not parse is NULL, and the rules flag text that did not parse as
+-- INVALID_TYPE (or AMBIGUOUS_DATE, also a reject). A column is named by its key
+-- 'table.column' where its reading is configurable (a constant: DuckDB folds the
+-- configuration macros to the column's own setting).
 -- =====================================================================================
 
--- @clean macro_txt
--- Trimmed of Unicode whitespace; empty text is missing. (Fast path: text that
--- starts and ends with a visible ASCII character has nothing to trim.)
-CREATE MACRO txt(v) AS
+-- @clean macro_trimmed
+-- Trimmed of Unicode whitespace. (Fast path: text that starts and ends with a
+-- visible ASCII character has nothing to trim.)
+CREATE MACRO trimmed(v) AS
     CASE WHEN ord(v) BETWEEN 33 AND 126 AND ord(v[-1]) BETWEEN 33 AND 126 THEN v
-        ELSE nullif(regexp_replace(v, '^[/*ws*/]+|[/*ws*/]+$', '', 'g'), '') END;
+        ELSE regexp_replace(v, '^[/*ws*/]+|[/*ws*/]+$', '', 'g') END;
+
+-- @clean macro_given
+-- Trimmed text t of column k, NULL when it holds no value: empty, or a null token
+-- (dq.null_tokens, and the column's dq.null_values).
+CREATE MACRO given(t, k) AS CASE WHEN t = '' OR /*null_tokens*/ THEN NULL ELSE t END;
+
+-- @clean macro_txt
+CREATE MACRO txt(v, k) AS given(trimmed(v), k);
+
+-- @clean macro_rewritten
+-- Id x of column k as dq.id_rewrites rewrite it (the first rule that matches).
+CREATE MACRO rewritten(x, k) AS /*id_rewrites*/;
+
+-- @clean macro_whole_id
+-- An id written as an integral float (15.0: pandas writes integer ids so) is 15.
+CREATE MACRO whole_id(t) AS
+    CASE WHEN contains(t, '.') AND regexp_full_match(t, '[0-9]{1,19}\.0+')
+        THEN split_part(t, '.', 1) ELSE t END;
+
+-- @clean macro_ident
+-- An id or a reference.
+CREATE MACRO ident(v, k) AS rewritten(whole_id(txt(v, k)), k);
 
 -- @clean macro_money
+-- Money as the contract writes it: an exact decimal with at most 2 places.
 CREATE MACRO money(t) AS
     CASE WHEN regexp_full_match(t, '[+-]?[0-9]{1,16}(\.[0-9]{1,2})?')
         THEN TRY_CAST(t AS DECIMAL(18, 2)) END;
 
+-- @clean macro_currency
+-- The first currency mark of money text: a symbol, or a three-letter code standing
+-- alone (a plain number has none).
+CREATE MACRO currency(t) AS nullif(regexp_extract(t, '[$€£¥₹]|\b[A-Z]{3}\b'), '');
+
+-- @clean macro_canonical_money
+-- Whether money text is as the contract writes it: an exact decimal with at most 2
+-- places; with a decimal comma (comma), a whole number (12.50 is no number then).
+CREATE MACRO canonical_money(t, comma) AS
+    CASE WHEN comma THEN regexp_full_match(t, '[+-]?[0-9]{1,16}')
+        ELSE regexp_full_match(t, '[+-]?[0-9]{1,16}(\.[0-9]{1,2})?') END;
+
+-- @clean macro_money_parts
+-- What reading money as exports write it needs, for text that is not canonical (else
+-- NULL): its body (marks and blanks removed) and how many currencies its marks name.
+-- Computed once, as a column: the readings below use each part several times.
+CREATE MACRO money_parts(t, comma) AS
+    CASE WHEN NOT canonical_money(t, comma) THEN {
+        'body': regexp_replace(
+            regexp_replace(t, '[$€£¥₹]|\b[A-Z]{3}\b', '', 'g'), '[/*ws*/]', '', 'g'
+        ),
+        'currencies': len(list_distinct(regexp_extract_all(t, '[$€£¥₹]|\b[A-Z]{3}\b')))
+    } END;
+
+-- @clean macro_amount_digits
+-- Digits d of money (no sign, marks or blanks) with thousands grouped strictly in
+-- threes (1,234,567.5), or a decimal comma when comma (1.234,50 or 12,5), as the
+-- contract writes them; NULL when neither.
+CREATE MACRO amount_digits(d, comma) AS
+    CASE
+        WHEN NOT comma AND (
+            regexp_full_match(d, '[0-9]{1,3}(,[0-9]{3})+(\.[0-9]{1,2})?')
+            OR regexp_full_match(d, '[0-9]{1,16}(\.[0-9]{1,2})?')
+        ) THEN replace(d, ',', '')
+        WHEN comma AND (
+            regexp_full_match(d, '[0-9]{1,3}(\.[0-9]{3})+(,[0-9]{1,2})?')
+            OR regexp_full_match(d, '[0-9]{1,16}(,[0-9]{1,2})?')
+        ) THEN replace(replace(d, '.', ''), ',', '.')
+    END;
+
+-- @clean macro_signed_amount
+-- Body b of money text: one sign at most, first or last, then its digits.
+CREATE MACRO signed_amount(b, comma) AS
+    CASE WHEN length(b) - length(replace(replace(b, '+', ''), '-', '')) <= 1 THEN
+        CASE WHEN contains(b, '-') THEN '-' ELSE '' END
+            || amount_digits(replace(replace(b, '+', ''), '-', ''), comma)
+    END;
+
+-- @clean macro_amount
+-- Money (Parser.money) of text t: canonical (parts NULL), or as exports write it: one
+-- currency mark before or after ($1,234.50, -INR 2,032.52, 5393.00 INR), thousands
+-- groups, a decimal comma when the column has one; never in a file whose column
+-- mixes currencies (mixed), nor with marks of two currencies.
+CREATE MACRO amount(t, parts, mixed, comma) AS
+    CASE WHEN parts IS NULL THEN CAST(t AS DECIMAL(18, 2))
+        WHEN NOT coalesce(mixed, false) AND parts.currencies <= 1
+            THEN money(signed_amount(parts.body, comma))
+    END;
+
+-- @clean macro_decimal_comma
+-- Whether money of column k uses a decimal comma (dq.decimal_comma names its table
+-- or the column).
+CREATE MACRO decimal_comma(k) AS /*decimal_comma*/;
+
 -- @clean macro_rate
-CREATE MACRO rate(t) AS
-    CASE WHEN regexp_full_match(t, '[+-]?[0-9]{1,14}(\.[0-9]{1,4})?')
-        THEN TRY_CAST(t AS DECIMAL(18, 4)) END;
+-- A rate, multiplier or discount: an exact decimal with at most 4 places; with a
+-- decimal comma (comma) 1,5 (and 1.5 is no number).
+CREATE MACRO rate(t, comma) AS
+    CASE WHEN NOT comma AND regexp_full_match(t, '[+-]?[0-9]{1,14}(\.[0-9]{1,4})?')
+            THEN TRY_CAST(t AS DECIMAL(18, 4))
+        WHEN comma AND regexp_full_match(t, '[+-]?[0-9]{1,14}(,[0-9]{1,4})?')
+            THEN TRY_CAST(replace(t, ',', '.') AS DECIMAL(18, 4))
+    END;
 
 -- @clean macro_whole
+-- A whole number within 64 bits: 3, -2, +7, 03, 3.0 (an integral float; never 2.5).
 CREATE MACRO whole(t) AS
-    CASE WHEN regexp_full_match(t, '[+-]?[0-9]{1,19}') THEN TRY_CAST(t AS BIGINT) END;
+    CASE WHEN regexp_full_match(t, '[+-]?[0-9]{1,19}') THEN TRY_CAST(t AS BIGINT)
+        WHEN contains(t, '.') AND regexp_full_match(t, '[+-]?[0-9]{1,19}\.0+')
+            THEN TRY_CAST(split_part(t, '.', 1) AS BIGINT) END;
 
 -- @clean macro_iso_date
 CREATE MACRO iso_date(t) AS
     CASE WHEN regexp_full_match(t, '[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN TRY_CAST(t AS DATE) END;
+
+-- @clean macro_clock
+-- A day's wall-clock time: hours to 23, minutes to 59, seconds to 60 (a leap second
+-- runs into the next minute, as chrono reads it); NULL otherwise.
+CREATE MACRO clock(d, hh, mi, ss) AS
+    CASE WHEN hh <= 23 AND mi <= 59 AND ss <= 60
+        THEN CAST(d AS TIMESTAMP) + to_seconds(hh * 3600 + mi * 60 + ss) END;
+
+-- @clean macro_number_or_zero
+-- A clock part's digits as a number; 0 when absent ('').
+CREATE MACRO number_or_zero(t) AS coalesce(TRY_CAST(nullif(t, '') AS INTEGER), 0);
+
+-- @clean macro_year_first_parts
+-- 2024/05/27, with a time: year, month, day, hour, minute, second ('' when absent;
+-- year '' when not of that shape).
+CREATE MACRO year_first_parts(t) AS regexp_extract(
+    t,
+    '^([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})(?:[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?$',
+    ['y', 'm', 'd', 'hh', 'mi', 'ss']
+);
+
+-- @clean macro_year_first_day
+CREATE MACRO year_first_day(p) AS
+    CASE WHEN p.y <> '' THEN TRY_CAST(
+        printf('%s-%02d-%02d', p.y, CAST(p.m AS INTEGER), CAST(p.d AS INTEGER)) AS DATE
+    ) END;
+
+-- @clean macro_year_first_wall
+CREATE MACRO year_first_wall(p) AS clock(
+    year_first_day(p), number_or_zero(p.hh), number_or_zero(p.mi), number_or_zero(p.ss)
+);
+
+-- @clean macro_day_month_parts
+-- 27/05/2024 or 05/27/2024 (separated by / . or -), with a time (1:15 PM): first,
+-- second, year, hour, minute, second, AM/PM ('' when absent; year '' when not of
+-- that shape).
+CREATE MACRO day_month_parts(t) AS regexp_extract(
+    t,
+    '^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})'
+    || '(?:[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?[/*ws*/]*([AaPp][Mm])?)?$',
+    ['a', 'b', 'y', 'hh', 'mi', 'ss', 'ampm']
+);
+
+-- @clean macro_day_month_first
+-- The first / second part of a day/month date, else NULL.
+CREATE MACRO day_month_first(t) AS
+    CASE WHEN regexp_matches(t, '^[0-9]{1,2}[/.-]') THEN TRY_CAST(day_month_parts(t).a AS INTEGER) END;
+
+-- @clean macro_day_month_second
+CREATE MACRO day_month_second(t) AS
+    CASE WHEN regexp_matches(t, '^[0-9]{1,2}[/.-]') THEN TRY_CAST(day_month_parts(t).b AS INTEGER) END;
+
+-- @clean macro_proof
+-- An aggregate over a file's values of a date column: what they prove, whether the
+-- column is day-first (a first part above 12) and whether month-first (a second
+-- part above 12). The order is decided when exactly one holds.
+CREATE MACRO proof(t) AS {
+    'day_first': coalesce(bool_or(day_month_first(t) > 12), false),
+    'month_first': coalesce(bool_or(day_month_second(t) > 12), false)
+};
+
+-- @clean macro_mixes_currencies
+-- An aggregate over a file's money values: whether they mix currencies.
+CREATE MACRO mixes_currencies(t) AS count(DISTINCT currency(t)) > 1;
+
+-- @clean macro_date_order
+-- The configured order of column k's day/month dates (dq.dates): 'day-first',
+-- 'month-first', or NULL.
+CREATE MACRO date_order(k) AS /*date_order*/;
+
+-- @clean macro_ordered_day
+-- The day of day/month parts a, b (year y): a is the day when the order is decided
+-- day-first, or a value reads one way only (a above 12, a = b). NULL when no order
+-- is decided and the value reads both ways (AMBIGUOUS_DATE), or no such day.
+CREATE MACRO ordered_day(a, b, y, decided, day_first) AS
+    CASE WHEN y <> '' AND (decided OR a = b OR a > 12 OR b > 12) THEN
+        CASE WHEN (CASE WHEN decided THEN day_first ELSE a > 12 END) OR a = b
+            THEN TRY_CAST(printf('%s-%02d-%02d', y, b, a) AS DATE)
+            ELSE TRY_CAST(printf('%s-%02d-%02d', y, a, b) AS DATE) END
+    END;
+
+-- @clean macro_day_month_day
+-- The day of day/month parts p, in the order configured (dq.dates) or proven by the
+-- column's values in its file (see proof).
+CREATE MACRO day_month_day(p, proven, configured) AS ordered_day(
+    TRY_CAST(p.a AS INTEGER),
+    TRY_CAST(p.b AS INTEGER),
+    p.y,
+    configured IS NOT NULL OR proven.day_first <> proven.month_first,
+    CASE configured WHEN 'day-first' THEN true WHEN 'month-first' THEN false
+        ELSE proven.day_first AND NOT proven.month_first END
+);
+
+-- @clean macro_twelve_hour
+-- The hour of a clock: 0 when there is none; with AM/PM 1 to 12 (12 AM is 0), else
+-- no hour (99).
+CREATE MACRO twelve_hour(hh, ampm) AS
+    CASE WHEN hh = '' THEN 0
+        WHEN ampm = '' THEN CAST(hh AS INTEGER)
+        WHEN CAST(hh AS INTEGER) NOT BETWEEN 1 AND 12 THEN 99
+        ELSE CAST(hh AS INTEGER) % 12 + CASE WHEN upper(ampm) = 'PM' THEN 12 ELSE 0 END
+    END;
+
+-- @clean macro_day_month_wall
+CREATE MACRO day_month_wall(p, proven, configured) AS clock(
+    day_month_day(p, proven, configured),
+    twelve_hour(p.hh, p.ampm),
+    number_or_zero(p.mi),
+    number_or_zero(p.ss)
+);
+
+-- @clean macro_date_format
+-- Column k's configured strftime format (dq.dates), or NULL.
+CREATE MACRO date_format(k) AS /*date_format*/;
+
+-- @clean macro_formatted
+-- Text t of column k read by its configured format.
+CREATE MACRO formatted(t, k) AS /*formatted*/;
+
+-- @clean macro_naive_datetime
+CREATE MACRO naive_datetime(t) AS regexp_full_match(
+    t, '[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?'
+);
+
+-- @clean macro_aware_datetime
+CREATE MACRO aware_datetime(t) AS regexp_full_match(
+    t,
+    '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?'
+    || '(Z|[+-][0-9]{2}:?[0-9]{2})'
+);
+
+-- @clean macro_date_parts
+-- What reading a date beside ISO needs, for text that is not an ISO date (else
+-- NULL): its year-first and its day/month parts. Computed once, as a column: the
+-- readings below use each part several times.
+CREATE MACRO date_parts(t) AS
+    CASE WHEN NOT regexp_full_match(t, '[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN {
+        'year_first': year_first_parts(t), 'day_month': day_month_parts(t)
+    } END;
+
+-- @clean macro_calendar_day
+-- A date column's value (Parser.date) of text t (parts: date_parts(t)): ISO
+-- YYYY-MM-DD; a date-time's date as written; 2024/05/27; 27/05/2024 in the order its
+-- column is configured to or proves in its file (proven: see proof). A column with a
+-- configured strftime format (dq.dates) is read by it alone.
+CREATE MACRO calendar_day(t, k, parts, proven) AS
+    CASE WHEN date_format(k) IS NOT NULL THEN CAST(formatted(t, k) AS DATE)
+        WHEN parts IS NULL THEN TRY_CAST(t AS DATE)
+        WHEN naive_datetime(t) OR aware_datetime(t) THEN TRY_CAST(left(t, 10) AS DATE)
+        WHEN parts.year_first.y <> '' THEN year_first_day(parts.year_first)
+        ELSE day_month_day(parts.day_month, proven, date_order(k))
+    END;
+
+-- @clean macro_naive_wall
+-- A date-time column's naive value where ISO reads none (Parser.datetime), from the
+-- parts of its text t (see date_parts): 2024/05/27 10:00, 13/12/2025 12:15:50 PM in
+-- the order its column is configured to or proves in its file, or the column's
+-- configured strftime format.
+CREATE MACRO naive_wall(t, k, parts, proven) AS coalesce(
+    year_first_wall(parts.year_first),
+    CASE WHEN date_format(k) IS NOT NULL THEN formatted(t, k)
+        ELSE day_month_wall(parts.day_month, proven, date_order(k)) END
+);
 
 -- @clean macro_unparsed
 -- INVALID_TYPE: there is text and it did not parse.
@@ -121,33 +386,82 @@ CREATE MACRO local_of_utc(ts) AS ts;
 CREATE MACRO local_of_utc(ts) AS timezone(/*zone*/, timezone('UTC', ts));
 
 -- =====================================================================================
--- Master data (loyalty_lake/silver/tables.py): a key may appear once in the batch.
--- The first row of a key (in file order) decides; later rows are DUPLICATE rejects,
--- so a key is known only when its first row passes every rule.
+-- Master data (loyalty_lake/silver/tables/masters.py): a key may appear once in the
+-- batch. The first row of a key (in file order) decides; later rows are DUPLICATE
+-- rejects, so a key is known only when its first row passes every rule. What a
+-- file's day/month dates prove is judged per file (proof).
 -- =====================================================================================
+
+-- @clean files_stores
+-- Per file of stores (its number -> facts): what its day/month dates prove.
+SET VARIABLE stores_files = (
+    SELECT map(list(_file), list(facts))
+    FROM (
+        SELECT _file, {'opening_date': proof(txt(opening_date, 'stores.opening_date'))} AS facts
+        FROM raw_stores
+        GROUP BY _file
+    )
+);
 
 -- @clean c_stores
 CREATE TABLE c_stores AS
 WITH t AS (
-    SELECT rowid AS _ord, txt(store_id) AS store_id, txt(opening_date) AS opening_t
+    SELECT
+        rowid AS _ord,
+        _file,
+        ident(store_id, 'stores.store_id') AS store_id,
+        txt(opening_date, 'stores.opening_date') AS opening_t
     FROM raw_stores
 )
 SELECT store_id
-FROM t
+FROM (SELECT *, date_parts(opening_t) AS opening_parts FROM t)
 WHERE store_id IS NOT NULL
 QUALIFY row_number() OVER (PARTITION BY store_id ORDER BY _ord) = 1
-    AND NOT unparsed(opening_t, iso_date(opening_t));
+    AND NOT unparsed(opening_t, calendar_day(
+        opening_t,
+        'stores.opening_date',
+        opening_parts,
+        getvariable('stores_files')[_file].opening_date
+    ));
+
+-- @clean files_products
+-- Per file of products: whether its prices mix currencies.
+SET VARIABLE products_files = (
+    SELECT map(list(_file), list(facts))
+    FROM (
+        SELECT _file, {'unit_price': mixes_currencies(txt(unit_price, 'products.unit_price'))}
+            AS facts
+        FROM raw_products
+        GROUP BY _file
+    )
+);
 
 -- @clean c_products
 CREATE TABLE c_products AS
 WITH t AS (
     SELECT
         rowid AS _ord,
-        txt(product_id) AS product_id,
-        txt(product_category) AS product_category,
-        txt(unit_price) AS price_t,
-        txt(current_stock_level) AS stock_t
+        _file,
+        ident(product_id, 'products.product_id') AS product_id,
+        txt(product_category, 'products.product_category') AS product_category,
+        txt(unit_price, 'products.unit_price') AS price_t,
+        txt(current_stock_level, 'products.current_stock_level') AS stock_t
     FROM raw_products
+),
+staged AS (
+    SELECT *, money_parts(price_t, decimal_comma('products.unit_price')) AS price_parts FROM t
+),
+typed AS (
+    SELECT
+        *,
+        amount(
+            price_t,
+            price_parts,
+            getvariable('products_files')[_file].unit_price,
+            decimal_comma('products.unit_price')
+        ) AS unit_price,
+        whole(stock_t) AS stock
+    FROM staged
 ),
 checked AS (
     SELECT
@@ -156,67 +470,128 @@ checked AS (
         _ord,
         product_category IS NULL
             OR price_t IS NULL
-            OR unparsed(price_t, money(price_t))
-            OR unparsed(stock_t, whole(stock_t))
-            OR coalesce(money(price_t) <= 0, false)
-            OR coalesce(whole(stock_t) < 0, false) AS rejected
-    FROM t
+            OR unparsed(price_t, unit_price)
+            OR unparsed(stock_t, stock)
+            OR coalesce(unit_price <= 0, false)
+            OR coalesce(stock < 0, false) AS rejected
+    FROM typed
     WHERE product_id IS NOT NULL
 )
 SELECT product_id, product_category, lower(product_category) AS category_key
 FROM checked
 QUALIFY row_number() OVER (PARTITION BY product_id ORDER BY _ord) = 1 AND NOT rejected;
 
+-- @clean files_customers
+-- Per file of customers: what its day/month dates prove.
+SET VARIABLE customers_files = (
+    SELECT map(list(_file), list(facts))
+    FROM (
+        SELECT
+            _file,
+            {'enrollment_date': proof(txt(enrollment_date, 'customers.enrollment_date'))} AS facts
+        FROM raw_customers
+        GROUP BY _file
+    )
+);
+
 -- @clean c_customers
 CREATE TABLE c_customers AS
 WITH t AS (
     SELECT
         rowid AS _ord,
-        txt(customer_id) AS customer_id,
-        txt(enrollment_date) AS enrollment_t,
-        txt(email) AS email,
-        txt(phone) AS phone
+        _file,
+        ident(customer_id, 'customers.customer_id') AS customer_id,
+        txt(enrollment_date, 'customers.enrollment_date') AS enrollment_t,
+        txt(email, 'customers.email') AS email,
+        txt(phone, 'customers.phone') AS phone
     FROM raw_customers
+),
+staged AS (
+    SELECT *, date_parts(enrollment_t) AS enrollment_parts FROM t
+),
+typed AS (
+    SELECT
+        *,
+        calendar_day(
+            enrollment_t,
+            'customers.enrollment_date',
+            enrollment_parts,
+            getvariable('customers_files')[_file].enrollment_date
+        ) AS enrollment_date
+    FROM staged
 ),
 checked AS (
     SELECT
         customer_id,
         _ord,
-        unparsed(enrollment_t, iso_date(enrollment_t))
-            OR coalesce(iso_date(enrollment_t) > getvariable('latest_date'), false)
+        unparsed(enrollment_t, enrollment_date)
+            OR coalesce(enrollment_date > getvariable('latest_date'), false)
             -- INVALID_EMAIL / INVALID_PHONE reject only when so configured
             OR (getvariable('reject_email') AND email IS NOT NULL
                 AND NOT regexp_full_match(email, '[^@/*ws*/]+@[^@/*ws*/]+\.[^@/*ws*/]+'))
             OR (getvariable('reject_phone') AND phone IS NOT NULL
                 AND NOT regexp_full_match(phone, '\+?[0-9(][0-9 ().-]{5,19}')) AS rejected
-    FROM t
+    FROM typed
     WHERE customer_id IS NOT NULL
 )
 SELECT customer_id
 FROM checked
 QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY _ord) = 1 AND NOT rejected;
 
+-- @clean files_promotions
+-- Per file of promotions: what its day/month dates prove.
+SET VARIABLE promotions_files = (
+    SELECT map(list(_file), list(facts))
+    FROM (
+        SELECT
+            _file,
+            {
+                'start_date': proof(txt(start_date, 'promotions.start_date')),
+                'end_date': proof(txt(end_date, 'promotions.end_date'))
+            } AS facts
+        FROM raw_promotions
+        GROUP BY _file
+    )
+);
+
 -- @clean c_promotions
 CREATE TABLE c_promotions AS
 WITH t AS (
     SELECT
         rowid AS _ord,
-        txt(promotion_id) AS promotion_id,
-        txt(start_date) AS start_t,
-        txt(end_date) AS end_t,
-        txt(discount_percentage) AS discount_t,
-        category(txt(applicable_category)) AS applicable_category,
-        txt(points_multiplier) AS multiplier_t
+        _file,
+        ident(promotion_id, 'promotions.promotion_id') AS promotion_id,
+        txt(start_date, 'promotions.start_date') AS start_t,
+        txt(end_date, 'promotions.end_date') AS end_t,
+        txt(discount_percentage, 'promotions.discount_percentage') AS discount_t,
+        category(txt(applicable_category, 'promotions.applicable_category'))
+            AS applicable_category,
+        txt(points_multiplier, 'promotions.points_multiplier') AS multiplier_t
     FROM raw_promotions
+),
+staged AS (
+    SELECT *, date_parts(start_t) AS start_parts, date_parts(end_t) AS end_parts FROM t
 ),
 typed AS (
     SELECT
         *,
-        iso_date(start_t) AS start_date,
-        iso_date(end_t) AS end_date,
-        rate(discount_t) AS discount,
-        CASE WHEN multiplier_t IS NULL THEN 1 ELSE rate(multiplier_t) END AS multiplier
-    FROM t
+        calendar_day(
+            start_t,
+            'promotions.start_date',
+            start_parts,
+            getvariable('promotions_files')[_file].start_date
+        ) AS start_date,
+        calendar_day(
+            end_t,
+            'promotions.end_date',
+            end_parts,
+            getvariable('promotions_files')[_file].end_date
+        ) AS end_date,
+        rate(discount_t, decimal_comma('promotions.discount_percentage')) AS discount,
+        CASE WHEN multiplier_t IS NULL THEN 1
+            ELSE rate(multiplier_t, decimal_comma('promotions.points_multiplier')) END
+            AS multiplier
+    FROM staged
     WHERE promotion_id IS NOT NULL
 ),
 checked AS (
@@ -243,34 +618,82 @@ SELECT
 FROM checked
 QUALIFY row_number() OVER (PARTITION BY promotion_id ORDER BY _ord) = 1 AND NOT rejected;
 
+-- @clean files_loyalty_rules
+-- Per file of loyalty_rules: what its day/month dates prove, whether its thresholds
+-- mix currencies.
+SET VARIABLE loyalty_rules_files = (
+    SELECT map(list(_file), list(facts))
+    FROM (
+        SELECT
+            _file,
+            {
+                'valid_from': proof(txt(valid_from, 'loyalty_rules.valid_from')),
+                'valid_to': proof(txt(valid_to, 'loyalty_rules.valid_to')),
+                'min_spend_threshold': mixes_currencies(
+                    txt(min_spend_threshold, 'loyalty_rules.min_spend_threshold')
+                )
+            } AS facts
+        FROM raw_loyalty_rules
+        GROUP BY _file
+    )
+);
+
 -- @clean c_loyalty_rules
 CREATE TABLE c_loyalty_rules AS
 WITH t AS (
     SELECT
         rowid AS _ord,
-        txt(rule_id) AS rule_id,
-        txt(points_per_unit_spend) AS rate_t,
-        txt(min_spend_threshold) AS threshold_t,
-        txt(bonus_points) AS bonus_t,
-        category(txt(applicable_category)) AS applicable_category,
-        txt(valid_from) AS from_t,
-        txt(valid_to) AS to_t,
+        _file,
+        ident(rule_id, 'loyalty_rules.rule_id') AS rule_id,
+        txt(points_per_unit_spend, 'loyalty_rules.points_per_unit_spend') AS rate_t,
+        txt(min_spend_threshold, 'loyalty_rules.min_spend_threshold') AS threshold_t,
+        txt(bonus_points, 'loyalty_rules.bonus_points') AS bonus_t,
+        category(txt(applicable_category, 'loyalty_rules.applicable_category'))
+            AS applicable_category,
+        txt(valid_from, 'loyalty_rules.valid_from') AS from_t,
+        txt(valid_to, 'loyalty_rules.valid_to') AS to_t,
         -- days of the week: upper-cased, whitespace removed, every one a known day
-        regexp_replace(upper(txt(days_of_week)), '[/*ws*/]', '', 'g') AS days_t
+        regexp_replace(
+            upper(txt(days_of_week, 'loyalty_rules.days_of_week')), '[/*ws*/]', '', 'g'
+        ) AS days_t
     FROM raw_loyalty_rules
+),
+staged AS (
+    SELECT
+        *,
+        money_parts(threshold_t, decimal_comma('loyalty_rules.min_spend_threshold'))
+            AS threshold_parts,
+        date_parts(from_t) AS from_parts,
+        date_parts(to_t) AS to_parts
+    FROM t
 ),
 typed AS (
     SELECT
         *,
-        rate(rate_t) AS points_per_unit_spend,
-        CASE WHEN threshold_t IS NULL THEN 0 ELSE money(threshold_t) END AS min_spend_threshold,
+        rate(rate_t, decimal_comma('loyalty_rules.points_per_unit_spend')) AS points_per_unit_spend,
+        CASE WHEN threshold_t IS NULL THEN 0 ELSE amount(
+            threshold_t,
+            threshold_parts,
+            getvariable('loyalty_rules_files')[_file].min_spend_threshold,
+            decimal_comma('loyalty_rules.min_spend_threshold')
+        ) END AS min_spend_threshold,
         CASE WHEN bonus_t IS NULL THEN 0 ELSE whole(bonus_t) END AS bonus_points,
-        iso_date(from_t) AS valid_from,
-        iso_date(to_t) AS valid_to,
+        calendar_day(
+            from_t,
+            'loyalty_rules.valid_from',
+            from_parts,
+            getvariable('loyalty_rules_files')[_file].valid_from
+        ) AS valid_from,
+        calendar_day(
+            to_t,
+            'loyalty_rules.valid_to',
+            to_parts,
+            getvariable('loyalty_rules_files')[_file].valid_to
+        ) AS valid_to,
         CASE WHEN regexp_full_match(
             days_t, '(MON|TUE|WED|THU|FRI|SAT|SUN)(\|(MON|TUE|WED|THU|FRI|SAT|SUN))*'
         ) THEN days_t END AS days_of_week
-    FROM t
+    FROM staged
     WHERE rule_id IS NOT NULL
 ),
 checked AS (
@@ -301,10 +724,42 @@ SELECT
 FROM checked
 QUALIFY row_number() OVER (PARTITION BY rule_id ORDER BY _ord) = 1 AND NOT rejected;
 
+-- @clean checked_masters
+-- Which masters references are checked against: those with a clean row. While a
+-- master has none (its file never landed), a reference cannot be checked and is
+-- accepted (loyalty_lake warns, UNVERIFIED_*), unless dq.unverified_references is
+-- "reject".
+CREATE TABLE checked_masters AS
+SELECT
+    getvariable('reject_unverified') OR EXISTS (FROM c_stores) AS stores,
+    getvariable('reject_unverified') OR EXISTS (FROM c_customers) AS customers,
+    getvariable('reject_unverified') OR EXISTS (FROM c_products) AS products,
+    getvariable('reject_unverified') OR EXISTS (FROM c_promotions) AS promotions;
+
 -- =====================================================================================
--- Facts (loyalty_lake/silver/tables.py). A key already seen earlier in file order
--- is a DUPLICATE (keys are almost always unique: only the shared ones are looked at).
+-- Facts (loyalty_lake/silver/tables/sales.py, facts.py). A key already seen earlier
+-- in file order is a DUPLICATE (keys are almost always unique: only the shared ones
+-- are looked at; a NULL key is never shared, it joins nothing).
 -- =====================================================================================
+
+-- @clean files_sales_header
+-- Per file of sales_header: what its day/month dates prove, whether its totals mix
+-- currencies.
+SET VARIABLE sales_header_files = (
+    SELECT map(list(_file), list(facts))
+    FROM (
+        SELECT
+            _file,
+            {
+                'transaction_date': proof(
+                    txt(transaction_date, 'sales_header.transaction_date')
+                ),
+                'total_amount': mixes_currencies(txt(total_amount, 'sales_header.total_amount'))
+            } AS facts
+        FROM raw_sales_header
+        GROUP BY _file
+    )
+);
 
 -- @clean s_header
 -- One row per sales_header row: typed, with is_dup and rejected (the row's own rules).
@@ -312,31 +767,51 @@ CREATE TABLE s_header AS
 WITH t AS NOT MATERIALIZED (
     SELECT
         rowid AS _ord,
-        txt(transaction_id) AS transaction_id,
-        txt(customer_id) AS customer_id,
-        txt(store_id) AS store_id,
-        txt(transaction_date) AS date_t,
-        txt(total_amount) AS total_t,
-        upper(txt(transaction_type)) AS type_t,
-        txt(original_transaction_id) AS original_transaction_id
+        _file,
+        ident(transaction_id, 'sales_header.transaction_id') AS transaction_id,
+        ident(customer_id, 'sales_header.customer_id') AS customer_id,
+        ident(store_id, 'sales_header.store_id') AS store_id,
+        txt(transaction_date, 'sales_header.transaction_date') AS date_t,
+        txt(total_amount, 'sales_header.total_amount') AS total_t,
+        upper(txt(transaction_type, 'sales_header.transaction_type')) AS type_t,
+        ident(original_transaction_id, 'sales_header.original_transaction_id')
+            AS original_transaction_id
     FROM raw_sales_header
 ),
-parts AS (
+iso AS (
     SELECT *, instant_parts(date_t) AS p FROM t
+),
+parts AS (  -- the parts of the other texts, each computed once
+    SELECT
+        *,
+        CASE WHEN p.d = '' THEN date_parts(date_t) END AS date_parts,
+        money_parts(total_t, decimal_comma('sales_header.total_amount')) AS total_parts
+    FROM iso
 ),
 clocked AS (
     SELECT
-        * EXCLUDE (p),
+        * EXCLUDE (p, date_parts),
         p.tz <> '' AS aware,
         -- the wall-clock time written, in the configured zone or at the given offset
-        CASE WHEN clock_ok(p) THEN wall_clock(p) END AS wall,
+        CASE WHEN p.d = '' THEN naive_wall(
+                date_t,
+                'sales_header.transaction_date',
+                date_parts,
+                getvariable('sales_header_files')[_file].transaction_date
+            )
+            WHEN clock_ok(p) THEN wall_clock(p) END AS wall,
         offset_minutes(p) AS offset_min
     FROM parts
 ),
 typed AS (
     SELECT
-        * EXCLUDE (offset_min),
-        money(total_t) AS total_amount,
+        * EXCLUDE (offset_min, total_parts),
+        amount(
+            total_t,
+            total_parts,
+            getvariable('sales_header_files')[_file].total_amount,
+            decimal_comma('sales_header.total_amount')
+        ) AS total_amount,
         CASE WHEN type_t IS NULL THEN 'SALE' WHEN type_t IN ('SALE', 'RETURN') THEN type_t END
             AS transaction_type,
         -- the instant, as a UTC timestamp
@@ -357,7 +832,6 @@ dated AS (
 shared AS (
     SELECT transaction_id, min(_ord) AS first_ord
     FROM t
-    WHERE transaction_id IS NOT NULL
     GROUP BY transaction_id
     HAVING count(*) > 1
 )
@@ -379,10 +853,12 @@ SELECT
         OR coalesce(d.total_amount <= 0, false)                          -- NEGATIVE_OR_ZERO
         OR coalesce(d.transaction_at > getvariable('latest_at'), false)  -- INVALID_DATE
         OR coalesce(d.transaction_date < getvariable('earliest'), false)
-        OR (d.store_id IS NOT NULL AND cs.store_id IS NULL)              -- UNKNOWN_STORE
-        OR (d.customer_id IS NOT NULL AND cc.customer_id IS NULL)        -- UNKNOWN_CUSTOMER
+        OR (d.store_id IS NOT NULL AND cs.store_id IS NULL AND m.stores) -- UNKNOWN_STORE
+        OR (d.customer_id IS NOT NULL AND cc.customer_id IS NULL         -- UNKNOWN_CUSTOMER
+            AND m.customers)
         OR coalesce(d._ord > s.first_ord, false) AS rejected             -- DUPLICATE
 FROM dated AS d
+CROSS JOIN checked_masters AS m
 LEFT JOIN shared AS s ON s.transaction_id = d.transaction_id
 LEFT JOIN c_stores AS cs ON cs.store_id = d.store_id
 LEFT JOIN c_customers AS cc ON cc.customer_id = d.customer_id;
@@ -390,27 +866,58 @@ LEFT JOIN c_customers AS cc ON cc.customer_id = d.customer_id;
 -- @clean drop_raw_header
 DROP TABLE raw_sales_header;
 
+-- @clean files_sales_lines
+-- Per file of sales_lines: whether its amounts mix currencies.
+SET VARIABLE sales_lines_files = (
+    SELECT map(list(_file), list(facts))
+    FROM (
+        SELECT
+            _file,
+            {
+                'line_item_amount': mixes_currencies(
+                    txt(line_item_amount, 'sales_lines.line_item_amount')
+                )
+            } AS facts
+        FROM raw_sales_lines
+        GROUP BY _file
+    )
+);
+
 -- @clean s_lines
 -- One row per sales_lines row: typed, with is_dup and rejected (the row's own rules).
 CREATE TABLE s_lines AS
 WITH t AS NOT MATERIALIZED (
     SELECT
         rowid AS _ord,
-        txt(line_item_id) AS line_item_id,
-        txt(transaction_id) AS transaction_id,
-        txt(product_id) AS product_id,
-        txt(promotion_id) AS promotion_id,
-        txt(quantity) AS quantity_t,
-        txt(line_item_amount) AS amount_t
+        _file,
+        ident(line_item_id, 'sales_lines.line_item_id') AS line_item_id,
+        ident(transaction_id, 'sales_lines.transaction_id') AS transaction_id,
+        ident(product_id, 'sales_lines.product_id') AS product_id,
+        ident(promotion_id, 'sales_lines.promotion_id') AS promotion_id,
+        txt(quantity, 'sales_lines.quantity') AS quantity_t,
+        txt(line_item_amount, 'sales_lines.line_item_amount') AS amount_t
     FROM raw_sales_lines
 ),
+staged AS (
+    SELECT
+        *, money_parts(amount_t, decimal_comma('sales_lines.line_item_amount')) AS amount_parts
+    FROM t
+),
 typed AS (
-    SELECT *, whole(quantity_t) AS quantity, money(amount_t) AS line_item_amount FROM t
+    SELECT
+        * EXCLUDE (amount_parts),
+        whole(quantity_t) AS quantity,
+        amount(
+            amount_t,
+            amount_parts,
+            getvariable('sales_lines_files')[_file].line_item_amount,
+            decimal_comma('sales_lines.line_item_amount')
+        ) AS line_item_amount
+    FROM staged
 ),
 shared AS (
     SELECT transaction_id, line_item_id, min(_ord) AS first_ord
     FROM t
-    WHERE transaction_id IS NOT NULL AND line_item_id IS NOT NULL
     GROUP BY transaction_id, line_item_id
     HAVING count(*) > 1
 )
@@ -431,11 +938,13 @@ SELECT
         OR unparsed(l.amount_t, l.line_item_amount)
         OR coalesce(l.quantity <= 0, false)                              -- NEGATIVE_OR_ZERO
         OR coalesce(l.line_item_amount <= 0, false)
-        OR (l.product_id IS NOT NULL AND cp.product_id IS NULL)          -- UNKNOWN_PRODUCT
+        OR (l.product_id IS NOT NULL AND cp.product_id IS NULL           -- UNKNOWN_PRODUCT
+            AND m.products)
         OR (getvariable('reject_unknown_promotion')                      -- UNKNOWN_PROMOTION
-            AND l.promotion_id IS NOT NULL AND cr.promotion_id IS NULL)
+            AND l.promotion_id IS NOT NULL AND cr.promotion_id IS NULL AND m.promotions)
         OR coalesce(l._ord > s.first_ord, false) AS rejected             -- DUPLICATE
 FROM typed AS l
+CROSS JOIN checked_masters AS m
 LEFT JOIN shared AS s ON s.transaction_id = l.transaction_id AND s.line_item_id = l.line_item_id
 LEFT JOIN c_products AS cp ON cp.product_id = l.product_id
 LEFT JOIN c_promotions AS cr ON cr.promotion_id = l.promotion_id;
@@ -500,18 +1009,22 @@ GROUP BY transaction_id;
 
 -- @clean c_header
 -- Clean headers: one per transaction (its first header row). A transaction is all
--- or nothing: its header and every line must pass, the header total must match
--- its lines (TOTAL_MISMATCH, judged when all lines are clean) and a RETURN must
--- name a clean SALE of the batch (UNKNOWN_ORIGINAL_TRANSACTION).
+-- or nothing: its header and every line must pass, it must have lines
+-- (MISSING_LINES), the header total must match them (TOTAL_MISMATCH: by more than
+-- dq.total_tolerance, judged when all lines are clean) and a RETURN must name a
+-- clean SALE of the batch (UNKNOWN_ORIGINAL_TRANSACTION).
 CREATE TABLE c_header AS
 WITH judged AS (
     SELECT
         h.*,
         coalesce(x.lines_rejected, false) AS lines_rejected,
         h.rejected
+            OR x.transaction_id IS NULL
             OR (getvariable('reject_total_mismatch')
-                AND NOT coalesce(x.lines_rejected, false)
-                AND coalesce(abs(h.total_amount - coalesce(x.lines_amount, 0)) > 0.01, false))
+                AND NOT x.lines_rejected
+                AND coalesce(
+                    abs(h.total_amount - x.lines_amount) > getvariable('total_tolerance'), false
+                ))
             AS header_rejected
     FROM s_header AS h
     LEFT JOIN tx_lines AS x ON x.transaction_id = h.transaction_id
@@ -562,30 +1075,57 @@ DROP TABLE tx_lines;
 -- @clean drop_staged_header
 DROP TABLE s_header;
 
+-- @clean files_redemptions
+-- Per file of redemptions: what its day/month dates prove.
+SET VARIABLE redemptions_files = (
+    SELECT map(list(_file), list(facts))
+    FROM (
+        SELECT
+            _file,
+            {'redemption_date': proof(txt(redemption_date, 'redemptions.redemption_date'))}
+                AS facts
+        FROM raw_redemptions
+        GROUP BY _file
+    )
+);
+
 -- @clean c_redemptions
 CREATE TABLE c_redemptions AS
 WITH t AS NOT MATERIALIZED (
     SELECT
         rowid AS _ord,
-        txt(redemption_id) AS redemption_id,
-        txt(customer_id) AS customer_id,
-        txt(store_id) AS store_id,
-        txt(redemption_date) AS date_t,
-        txt(points_redeemed) AS points_t
+        _file,
+        ident(redemption_id, 'redemptions.redemption_id') AS redemption_id,
+        ident(customer_id, 'redemptions.customer_id') AS customer_id,
+        ident(store_id, 'redemptions.store_id') AS store_id,
+        txt(redemption_date, 'redemptions.redemption_date') AS date_t,
+        txt(points_redeemed, 'redemptions.points_redeemed') AS points_t
     FROM raw_redemptions
 ),
+staged AS (
+    SELECT *, date_parts(date_t) AS date_parts FROM t
+),
 typed AS (
-    SELECT *, iso_date(date_t) AS redemption_date, whole(points_t) AS points_redeemed FROM t
+    SELECT
+        *,
+        calendar_day(
+            date_t,
+            'redemptions.redemption_date',
+            date_parts,
+            getvariable('redemptions_files')[_file].redemption_date
+        ) AS redemption_date,
+        whole(points_t) AS points_redeemed
+    FROM staged
 ),
 shared AS (
     SELECT redemption_id, min(_ord) AS first_ord
     FROM t
-    WHERE redemption_id IS NOT NULL
     GROUP BY redemption_id
     HAVING count(*) > 1
 )
 SELECT r.redemption_id, r.customer_id, r.redemption_date, r.points_redeemed
 FROM typed AS r
+CROSS JOIN checked_masters AS m
 LEFT JOIN shared AS s ON s.redemption_id = r.redemption_id
 LEFT JOIN c_customers AS cc ON cc.customer_id = r.customer_id
 LEFT JOIN c_stores AS cs ON cs.store_id = r.store_id
@@ -599,8 +1139,9 @@ WHERE NOT (
     OR coalesce(r.points_redeemed <= 0, false)                           -- NEGATIVE_OR_ZERO
     OR coalesce(r.redemption_date > getvariable('latest_date'), false)   -- INVALID_DATE
     OR coalesce(r.redemption_date < getvariable('earliest'), false)
-    OR (r.customer_id IS NOT NULL AND cc.customer_id IS NULL)            -- UNKNOWN_CUSTOMER
-    OR (r.store_id IS NOT NULL AND cs.store_id IS NULL)                  -- UNKNOWN_STORE
+    OR (r.customer_id IS NOT NULL AND cc.customer_id IS NULL             -- UNKNOWN_CUSTOMER
+        AND m.customers)
+    OR (r.store_id IS NOT NULL AND cs.store_id IS NULL AND m.stores)     -- UNKNOWN_STORE
     OR coalesce(r._ord > s.first_ord, false)                             -- DUPLICATE
 );
 
@@ -703,8 +1244,10 @@ WITH days AS (
     )) AS DATE) AS rule_day
     FROM member_transactions
 ),
-categories AS (
+categories AS (  -- NULL: a line whose product is unverified (no products landed)
     SELECT DISTINCT category_key FROM c_products
+    UNION
+    SELECT NULL
 ),
 candidates AS (
     SELECT d.rule_day, c.category_key, r.rule_id, r.points_per_unit_spend, r.min_spend_threshold,
@@ -755,10 +1298,10 @@ SELECT
     ) AS BIGINT) AS points
 FROM c_lines AS l
 JOIN member_transactions AS m ON m.transaction_id = l.transaction_id
-JOIN c_products AS p ON p.product_id = l.product_id
+LEFT JOIN c_products AS p ON p.product_id = l.product_id
 LEFT JOIN rule_ladder AS r
     ON r.rule_day = m.rule_day
-    AND r.category_key = p.category_key
+    AND r.category_key IS NOT DISTINCT FROM p.category_key
     AND m.spend >= r.spend_from
     AND (r.spend_below IS NULL OR m.spend < r.spend_below)
 LEFT JOIN c_promotions AS pr ON pr.promotion_id = l.promotion_id
@@ -977,6 +1520,8 @@ GROUP BY customer_id;
 -- points balance, recency / frequency / monetary, quintile scores among the
 -- customers with a sale (score = 1 + floor(5 (avg_rank - 1) / N), exactly, on
 -- integers), RFM segment, and the segment (High Spender > At Risk > Others).
+-- Without a clean transaction there is no as_of, and loyalty_lake builds no
+-- customer_details: no rows.
 CREATE TABLE result AS
 WITH base AS (
     SELECT
@@ -1040,4 +1585,5 @@ SELECT
     CASE WHEN is_high_spender THEN 'High Spender' WHEN is_at_risk THEN 'At Risk' ELSE 'Others' END
         AS segment
 FROM flagged
+WHERE getvariable('as_of') IS NOT NULL
 ORDER BY customer_id;

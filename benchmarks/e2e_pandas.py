@@ -11,6 +11,14 @@ matters (a redemption above the balance, FIFO expiry). Only configuration
 values come from loyalty_lake (``load_config``); none of its code computes
 anything here.
 
+Values are read as loyalty_lake's silver reads them (docs/data-quality.md):
+strictly first, and where that fails, what real exports write when its meaning
+is certain: null tokens, integral floats (``3.0``, ids ``15.0``), currency
+marks and strict thousands groups, decimal commas when configured, date-times
+in date columns, year-first slashes, 12-hour clocks and day/month dates whose
+order the column proves in its file. The fallbacks run only on the values the
+strict reading left, so a clean export pays little for them.
+
     python -m benchmarks.e2e_pandas BATCH OUT
 
 ``inventory.csv`` is not read: no customer figure depends on stock.
@@ -18,24 +26,38 @@ anything here.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import csv
+import gzip
+import io
 import json
 import logging
+import math
+import posixpath
+import re
 import sys
+import zipfile
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 from time import perf_counter
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from loyalty_lake.config import load_config
 
 if TYPE_CHECKING:
-    from loyalty_lake.config import Config
+    from collections.abc import Iterator, Mapping
+
+    from loyalty_lake.config import Config, IdRewrite
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +76,22 @@ CONTRACT: dict[str, tuple[list[str], set[str], tuple[str, ...]]] = {
         (),
     ),
     "customers": (
-        ["customer_id", "first_name", "last_name", "email", "phone", "enrollment_date"],
+        [
+            "customer_id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "enrollment_date",
+            "loyalty_status",
+        ],
         {"customer_id"},
         ("customer_details",),
     ),
     "promotions": (
         [
             "promotion_id",
+            "promotion_name",
             "start_date",
             "end_date",
             "discount_percentage",
@@ -73,6 +104,7 @@ CONTRACT: dict[str, tuple[list[str], set[str], tuple[str, ...]]] = {
     "loyalty_rules": (
         [
             "rule_id",
+            "rule_name",
             "points_per_unit_spend",
             "min_spend_threshold",
             "bonus_points",
@@ -118,6 +150,15 @@ CONTRACT: dict[str, tuple[list[str], set[str], tuple[str, ...]]] = {
 TABLE_OF_STEM = {
     stem: table for table, (_, _, aliases) in CONTRACT.items() for stem in (table, *aliases)
 }
+#: Header names standing for a contract column (besides ``landing.column_aliases``).
+COLUMN_ALIASES = {"loyalty_rules": {"start_date": "valid_from", "end_date": "valid_to"}}
+#: The delimiters a header may use, in order of preference when they split it alike.
+DELIMITERS = (",", ";", "\t", "|")
+#: How much of a file (its text) is read to find its header row.
+HEADER_PROBE = 1 << 20
+MAX_COLUMNS, MAX_COLUMN_NAME = 1024, 256
+#: A file's column of which file of its table a row came from (facts are judged per file).
+FILE = "_file"
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 EARN, BONUS, REVERSAL, REDEEM = "EARN", "BONUS", "REVERSAL", "REDEEM"
@@ -130,106 +171,371 @@ POINTS_SCALE = 10**10  # cents (10²) × rate (10⁴) × multiplier (10⁴)
 # --- reading --------------------------------------------------------------------------------
 
 
-def read_batch(batch: Path) -> dict[str, pd.DataFrame]:
+def read_batch(
+    batch: Path, *, column_aliases: Mapping[str, str] | None = None
+) -> dict[str, pd.DataFrame]:
     """Every contract file of the batch as text columns, by table (absent tables are left out).
 
-    Files are matched by canonical name or alias, case-insensitively; names
-    starting with ``_`` or ``.`` are ignored. Several files of one table are
-    concatenated in file name order.
+    Files are matched by canonical name or alias, case-insensitively, as
+    ``.csv``, ``.csv.gz`` or a ``.zip`` holding one CSV file; names starting
+    with ``_`` or ``.`` are ignored. Several files of one table are
+    concatenated in file name order; :data:`FILE` numbers them.
+    ``column_aliases`` is the ``landing.column_aliases`` setting.
     """
     parts: dict[str, list[pd.DataFrame]] = {}
-    for path in sorted(p for p in batch.iterdir() if p.is_file()):
-        if path.name[0] in "._" or path.suffix.lower() != ".csv":
-            continue
-        table = TABLE_OF_STEM.get(path.name.strip().rpartition(".")[0].lower())
-        if table is None:
-            continue
-        frame = read_text(path, table)
+    for number, (table, path) in enumerate(landing_files(batch)):
+        frame = read_text(path, table, aliases=aliases_of(table, column_aliases or {}))
         if frame is not None:
-            parts.setdefault(table, []).append(frame)
+            parts.setdefault(table, []).append(frame.assign(**{FILE: number}))
     return {
         table: frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         for table, frames in parts.items()
     }
 
 
-def read_text(path: Path, table: str) -> pd.DataFrame | None:
-    """A landing CSV file as text (nothing inferred, ``NA`` stays text), or None if refused.
+def landing_files(batch: Path) -> list[tuple[str, Path]]:
+    """(table, path) of the batch's contract files, in batch order (by name)."""
+    found = []
+    for path in sorted(p for p in batch.iterdir() if p.is_file()):
+        name = path.name.strip().lower()
+        stem = re.sub(r"\.(csv|csv\.gz|zip)$", "", name)
+        if path.name[0] in "._" or stem == name:
+            continue
+        table = TABLE_OF_STEM.get(stem)
+        if table is not None:
+            found.append((table, path))
+    return found
 
-    Columns are matched case-insensitively after trimming; a file that is
-    empty, not UTF-8, misses a required column or repeats a column is refused
-    whole. A row with more or fewer fields than the header is dropped alone
+
+def aliases_of(table: str, configured: Mapping[str, str]) -> dict[str, str]:
+    """Header names standing for ``table``'s columns: built in, then ``"table.header" = column``."""
+    aliases = dict(COLUMN_ALIASES.get(table, {}))
+    for key, column in configured.items():
+        name, dot, header = key.partition(".")
+        if dot and name.strip().lower() == table:
+            aliases[header.strip().lower()] = column.strip().lower()
+    return aliases
+
+
+class Refused(Exception):
+    """A file that lands nothing (empty, not UTF-8, a bad header or archive)."""
+
+
+@contextlib.contextmanager
+def landing_text(path: Path) -> Iterator[IO[bytes]]:
+    """The CSV text of a landing file: the file, or what its ``.csv.gz`` or ``.zip`` holds.
+
+    A zip must hold exactly one ``.csv`` file (folders and macOS' ``__MACOSX/``
+    and ``.DS_Store`` aside). loyalty_lake's bounds on what an archive may
+    unpack to are not mimicked.
+    """
+    name = path.name.strip().lower()
+    try:
+        if name.endswith(".csv.gz"):
+            with cast("IO[bytes]", gzip.open(path, "rb")) as text:
+                yield text
+        elif name.endswith(".zip"):
+            with zipfile.ZipFile(path) as archive:
+                members = [
+                    info
+                    for info in archive.infolist()
+                    if not info.is_dir()
+                    and not info.filename.startswith("__MACOSX/")
+                    and posixpath.basename(info.filename) != ".DS_Store"
+                ]
+                if len(members) != 1 or not members[0].filename.lower().endswith(".csv"):
+                    raise Refused(f"{path.name} does not hold exactly one CSV file")
+                with archive.open(members[0]) as text:
+                    yield text
+        else:
+            with path.open("rb") as text:
+                yield text
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise Refused(f"{path.name} cannot be unpacked ({exc})") from exc
+
+
+@dataclass(frozen=True)
+class Header:
+    """A file's header row: the contract columns it has and how its rows are split.
+
+    ``line`` is the physical line it is on (blank lines before it are
+    skipped); ``min_fields`` the fewest fields a row needs to hold every
+    required column (a row between that and ``width`` fields is padded).
+    """
+
+    columns: dict[str, int]  # contract column → position
+    width: int
+    delimiter: str
+    line: int
+    min_fields: int
+
+
+def read_header(text: IO[bytes], table: str, *, aliases: Mapping[str, str]) -> Header:
+    """The header of a landing file's text, as bronze reads it; raises Refused.
+
+    Refused: empty, UTF-16 or not UTF-8 (within the probe), a header row no
+    delimiter splits (an unbalanced quote), too many or too long names, a
+    name twice (after aliases) or a required column missing. The delimiter is
+    the one of :data:`DELIMITERS` splitting the row into the most fields.
+    """
+    columns, required, _ = CONTRACT[table]
+    probe = text.read(HEADER_PROBE)
+    if probe.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise Refused("UTF-16 text")
+    if not probe.removeprefix(codecs.BOM_UTF8).strip():
+        raise Refused("empty")
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    try:
+        decoded = decoder.decode(probe, final=len(probe) < HEADER_PROBE)
+    except UnicodeDecodeError as exc:
+        raise Refused("not UTF-8") from exc
+    number, line = next(
+        (n, s) for n, s in enumerate(io.StringIO(decoded, newline=""), 1) if s.strip()
+    )
+    split = header_fields(line.rstrip("\r\n"))
+    if split is None:
+        raise Refused("an unbalanced quote in the header")
+    delimiter, fields = split
+    if len(fields) > MAX_COLUMNS or max(len(f) for f in fields) > MAX_COLUMN_NAME:
+        raise Refused("not a header row")
+    names = [name.strip().lower() or f"column_{i + 1}" for i, name in enumerate(fields)]
+    names = [
+        aliases[n] if n not in columns and aliases.get(n) in set(columns) - set(names) else n
+        for n in names
+    ]
+    if len(set(names)) < len(names) or not required <= set(names):
+        raise Refused("a required column is missing or a column repeated")
+    positions = {name: i for i, name in enumerate(names) if name in columns}
+    return Header(
+        columns=positions,
+        width=len(names),
+        delimiter=delimiter,
+        line=number,
+        min_fields=1 + max(positions[c] for c in required),
+    )
+
+
+def header_fields(line: str) -> tuple[str, list[str]] | None:
+    """The delimiter splitting a header row into the most fields (the earlier on a tie)."""
+    best: tuple[str, list[str]] | None = None
+    for delimiter in DELIMITERS:
+        if delimiter != "," and delimiter not in line:
+            continue
+        try:
+            fields = next(csv.reader([line], delimiter=delimiter, strict=True))
+        except csv.Error:
+            continue
+        if best is None or len(fields) > len(best[1]):
+            best = (delimiter, fields)
+    return best
+
+
+def read_text(
+    path: Path, table: str, *, aliases: Mapping[str, str] | None = None
+) -> pd.DataFrame | None:
+    """A landing file as text (nothing inferred, ``NA`` stays text), or None if refused.
+
+    Columns are matched case-insensitively after trimming (``aliases``: header
+    names standing for a column); a file that is empty, not UTF-8, misses a
+    required column or repeats a column is refused whole. A row shorter than
+    the header that lacks only optional columns is padded with missing values;
+    a row with fewer fields, or more than the header, is dropped alone
     (loyalty_lake lands it as a malformed row that silver rejects,
     MALFORMED_ROW); blank lines are skipped. Not mimicked: a value over
     ``landing.max_field_chars`` lands, and so does a stray quote that swallows
     the following rows into one row of the right width (loyalty_lake rejects
     only its own line).
     """
-    columns, required, _ = CONTRACT[table]
-    malformed = MalformedRows()
+    columns = CONTRACT[table][0]
     try:
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, engine="pyarrow", on_bad_lines=malformed
-        )
-    except (ValueError, UnicodeDecodeError) as exc:  # empty or undecodable
-        if malformed.spanning:
-            raise NotImplementedError(
-                f"{path.name}: a row with the wrong number of fields spans lines (an "
-                "unbalanced quote?); the pandas peer does not split it as loyalty_lake does."
-            ) from exc
+        with landing_text(path) as text:
+            header = read_header(text, table, aliases=aliases or {})
+            text.seek(0)
+            frame = read_rows(text, header, name=path.name)
+    except (Refused, UnicodeDecodeError, ValueError) as exc:  # ValueError: not UTF-8 rows
         log.warning("%s refused: %s", path.name, exc)
         return None
-    if malformed.count:
-        log.warning("%s: %d malformed rows dropped", path.name, malformed.count)
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    if frame.columns.duplicated().any() or not required <= set(frame.columns):
-        log.warning("%s refused: a required column is missing or repeated", path.name)
-        return None
-    frame = frame[[c for c in columns if c in frame.columns]]
+    frame = frame.iloc[:, list(header.columns.values())].set_axis(list(header.columns), axis=1)
     for column in columns:
         if column not in frame.columns:
             frame[column] = pd.Series(np.nan, index=frame.index, dtype="str")
-    return frame
+    return frame[columns]
+
+
+def read_rows(text: IO[bytes], header: Header, *, name: str) -> pd.DataFrame:
+    """A file's data rows as text (one column per header field), well-formed or padded.
+
+    pyarrow reads the file; a row with the wrong number of fields goes to
+    :class:`BadRows`. When some short row may be padded, pyarrow cannot pad
+    it: the file is read once more (:func:`with_padded_rows`).
+    """
+    bad = BadRows(header.width, header.min_fields, header.delimiter)
+    try:
+        frame = pd.read_csv(
+            text,
+            sep=header.delimiter,
+            skiprows=header.line - 1,
+            dtype=str,
+            keep_default_na=False,
+            engine="pyarrow",
+            on_bad_lines=bad,
+        )
+    except (ValueError, pa.ArrowInvalid) as exc:
+        if bad.spanning:
+            raise NotImplementedError(
+                f"{name}: a row with the wrong number of fields spans lines (an "
+                "unbalanced quote?); the pandas peer does not split it as loyalty_lake does."
+            ) from exc
+        raise
+    if bad.malformed:
+        log.warning("%s: %d malformed rows dropped", name, bad.malformed)
+    if bad.padded:
+        text.seek(0)
+        frame = with_padded_rows(text, header)
+    return frame.set_axis([f"c{i}" for i in range(header.width)], axis=1)
 
 
 @dataclass
-class MalformedRows:
-    """pyarrow's handler of rows with the wrong number of fields: skip and count them.
+class BadRows:
+    """pyarrow's handler of rows with the wrong number of fields: count them, skip them.
 
-    (The ``c`` and ``python`` engines would pad a short row with missing values
-    and land it.) A row that spans lines is likely an unbalanced quote, which
-    loyalty_lake splits into a malformed line and the complete rows after it;
-    that is not mimicked: the read fails and :func:`read_text` stops the run
-    rather than drop those rows.
+    (The ``c`` and ``python`` engines pad every short row, even one that lacks
+    a required field.) A row spanning lines is one row to loyalty_lake too,
+    unless a line of it is a complete row by itself: then the quote that
+    opened it is likely unbalanced, and loyalty_lake splits it into a
+    malformed line and the complete rows after it. That is not mimicked: the
+    read fails and :func:`read_rows` stops the run rather than drop those rows.
     """
 
-    count: int = 0
+    width: int
+    min_fields: int
+    delimiter: str = ","
+    malformed: int = 0
+    padded: int = 0
     spanning: bool = False
 
     def __call__(self, row: Any) -> str:
-        """``"skip"`` for a row of one line (a line of only spaces is blank, not counted)."""
-        if "\n" in row.text or "\r" in row.text:
+        """``"skip"`` (a line of only spaces is blank, not counted), or ``"error"``."""
+        lines = io.StringIO(row.text, newline="").readlines()
+        if any(self.is_row(line) for line in lines[1:]):
             self.spanning = True
             return "error"
-        self.count += bool(row.text.strip())
+        if row.text.strip():
+            if self.min_fields <= row.actual_columns < self.width:
+                self.padded += 1
+            else:
+                self.malformed += 1
         return "skip"
+
+    def is_row(self, line: str) -> bool:
+        """Whether ``line`` alone is a row of the header's width."""
+        body = line.rstrip("\r\n")
+        if not body.strip() or body.count('"') % 2:
+            return False
+        return len(next(csv.reader([body], delimiter=self.delimiter))) == self.width
+
+
+def with_padded_rows(text: IO[bytes], header: Header) -> pd.DataFrame:
+    """The file's rows read again, a short row lacking only optional fields padded in place.
+
+    pyarrow numbers the rows it hands to the handler when it reads on one
+    thread: the header is row ``skip + 1``, so a row's place among the data
+    rows is its number minus ``skip + 2``. The good rows fill the other places.
+    """
+    skip = header.line - 1
+    short: dict[int, list[str | None]] = {}
+    places: list[int] = []
+
+    def pad(row: Any) -> str:
+        place = row.number - skip - 2
+        places.append(place)
+        if row.text.strip() and header.min_fields <= row.actual_columns < header.width:
+            fields = next(csv.reader(io.StringIO(row.text, newline=""), delimiter=header.delimiter))
+            short[place] = [*fields, *[None] * (header.width - len(fields))]
+        return "skip"
+
+    names = [f"c{i}" for i in range(header.width)]
+    table = pa_csv.read_csv(
+        text,
+        read_options=pa_csv.ReadOptions(use_threads=False, skip_rows=skip + 1, column_names=names),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=header.delimiter, newlines_in_values=True, invalid_row_handler=pad
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    good = table.to_pandas().astype("str")
+    good.index = np.setdiff1d(np.arange(len(good) + len(places)), places)
+    padded = pd.DataFrame.from_dict(short, orient="index", columns=names, dtype="str")
+    return pd.concat([good, padded]).sort_index().reset_index(drop=True)
 
 
 def empty(table: str) -> pd.DataFrame:
     """A text frame of ``table`` without rows (for a file the batch does not have)."""
-    return pd.DataFrame({c: pd.Series(dtype="str") for c in CONTRACT[table][0]})
+    return pd.DataFrame({c: pd.Series(dtype="str") for c in CONTRACT[table][0]}).assign(
+        **{FILE: pd.Series(dtype="int64")}
+    )
 
 
-# --- parsing text into values (unparseable → missing) ------------------------------------------
+# --- parsing text into values (what is not certain → missing) ------------------------------------
+
+#: Unicode White_Space, as a regular expression class's items (what loyalty_lake trims).
+WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+#: A currency mark: a symbol, or a three-letter code (``INR``) standing alone.
+MARK = r"[$€£¥₹]|\b[A-Z]{3}\b"
+NAIVE_DATETIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?"
+AWARE_DATETIME = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})"
+)
+#: ``2024/05/27``, with a time.
+YEAR_FIRST = (
+    r"^(?P<year>[0-9]{4})/(?P<month>[0-9]{1,2})/(?P<day>[0-9]{1,2})"
+    r"(?:[ T](?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2}))?)?$"
+)
+#: ``27/05/2024`` or ``05/27/2024``, with a time (on a 12-hour clock).
+DAY_MONTH = (
+    r"^(?P<first>[0-9]{1,2})[/.-](?P<second>[0-9]{1,2})[/.-](?P<year>[0-9]{4})"
+    r"(?:[ T](?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})(?::(?P<seconds>[0-9]{2}))?"
+    rf"[{WHITESPACE}]*(?P<meridiem>[AaPp][Mm])?)?$"
+)
+DAY_FIRST, MONTH_FIRST = "day-first", "month-first"
 
 
-def trimmed(raw: pd.DataFrame) -> pd.DataFrame:
-    """Every column's text trimmed of surrounding whitespace; empty text is missing."""
-    texts = {}
-    for column in raw.columns:
+def arrow(text: pd.Series) -> pa.Array:
+    """A text column as an Arrow array (for pyarrow's string kernels)."""
+    return pa.array(text, type=pa.large_string())
+
+
+def extract(text: pd.Series, pattern: str) -> pd.DataFrame:
+    """The named groups of ``pattern`` in each text, as text columns (missing: no match).
+
+    pyarrow's ``extract_regex`` (pandas' ``str.extract`` runs Python's ``re``
+    value by value on Arrow strings). It gives an optional group that did not
+    match as ``""``: missing here (no group of these patterns matches nothing).
+    """
+    found = pc.extract_regex(arrow(text), pattern)
+    groups = {}
+    for name in re.compile(pattern).groupindex:
+        group = pd.Series(pc.struct_field(found, name), index=text.index, dtype="str")
+        groups[name] = group.mask(group == "")
+    return pd.DataFrame(groups, index=text.index)
+
+
+def texts(raw: pd.DataFrame, table: str, settings: Settings) -> pd.DataFrame:
+    """Every column's text trimmed of surrounding whitespace; empty text and null tokens missing.
+
+    The null tokens are ``dq.null_tokens`` and the column's ``dq.null_values``.
+    """
+    frame = {}
+    for column in raw.columns.drop(FILE):
         value = raw[column].str.strip()
-        texts[column] = value.mask(value == "")
-    return pd.DataFrame(texts)
+        tokens = [*settings.null_tokens, *settings.null_values.get(f"{table}.{column}", ())]
+        frame[column] = value.mask((value == "") | value.isin(tokens))
+    return pd.DataFrame(frame).assign(**{FILE: raw[FILE]})
 
 
 def scaled_decimal(text: pd.Series, *, digits: int, places: int) -> pd.Series:
@@ -246,14 +552,231 @@ def scaled_decimal(text: pd.Series, *, digits: int, places: int) -> pd.Series:
     return units.astype("int64[pyarrow]").astype("Int64") * 10 ** (places - decimals)
 
 
+def whole_numbers(text: pd.Series, *, sign: str = "[+-]?") -> pd.Series:
+    """``text`` with integral floats (``3.0``, ``15.00``) written as the integers they are."""
+    dotted = text.str.contains(".", regex=False)
+    if not dotted.any():
+        return text
+    floats = text[dotted].str.fullmatch(rf"{sign}[0-9]{{1,19}}\.0+")
+    return text.mask(dotted & floats, text[dotted].str.replace(r"\.0+$", "", regex=True))
+
+
 def integer(text: pd.Series) -> pd.Series:
-    """A whole number that fits 64 bits (``3``, ``-2``, ``+7``); anything else is missing."""
+    """A whole number that fits 64 bits (``3``, ``-2``, ``+7``, ``03``, ``3.0``; not ``2.5``)."""
+    text = whole_numbers(text)
     valid = text.where(text.str.fullmatch(r"[+-]?[0-9]{1,19}")).str.lstrip("+")
     long = valid.str.lstrip("-").str.len() >= 19  # may not fit 64 bits: judged one by one
     if long.any():
         fits = valid[long].map(lambda v: -(2**63) <= int(v) < 2**63)
         valid = valid.mask(long & ~fits.reindex(valid.index, fill_value=True))
     return valid.astype("int64[pyarrow]").astype("Int64")
+
+
+def ident(text: pd.Series, rewrites: tuple[IdRewrite, ...] = ()) -> pd.Series:
+    """An id: its text, an integral float (``15.0``, as pandas writes ids) as ``15``.
+
+    Then the column's ``dq.id_rewrites``, the first that matches: a pattern
+    matching the whole id (``$1`` in its replacement is the first group), or
+    a mapping of ids.
+    """
+    value = whole_numbers(text, sign="")
+    result, done = value.copy(), pd.Series(False, index=value.index)
+    for rewrite in rewrites:
+        if rewrite.pattern is not None:
+            whole = f"^(?:{rewrite.pattern})$"
+            hit = ~done & value.str.fullmatch(f"(?:{rewrite.pattern})")
+            new = value[hit].str.replace(whole, backreferences(rewrite.replace), regex=True)
+        else:
+            hit = ~done & value.isin(list(rewrite.mapping))
+            new = value[hit].map(rewrite.mapping)
+        result = result.mask(hit, new)
+        done |= hit
+    return result
+
+
+def backreferences(replace: str) -> str:
+    """A replacement as loyalty_lake writes it (``$1``, ``${1}``, ``$$``), as Python's."""
+
+    def group(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        number = match.group(1) or match.group(2)
+        if not number.isdigit():
+            raise NotImplementedError(f"named groups in id rewrites ({replace!r})")
+        return rf"\g<{number}>"
+
+    return re.sub(r"\$\$|\$\{(\w+)\}|\$(\w+)", group, replace.replace("\\", "\\\\"))
+
+
+def money(text: pd.Series, files: pd.Series, *, decimal_comma: bool = False) -> pd.Series:
+    """Money as integer cents: ``12.5``, and what an export writes beside it, exactly.
+
+    A currency mark before or after (``$1,234.50``, ``INR 3,753.01``, ``-INR 5``),
+    thousands strictly grouped in threes, a decimal comma when configured
+    (``1.234,50``; then ``12.50`` is no number). A file whose column mixes
+    currencies reads only plain numbers. Anything else (``12,34``, ``12.345``)
+    is missing.
+    """
+    # The contract's form; with a decimal comma, 12.50 is no number: only whole ones are.
+    canonical = text.where(~text.str.contains(".", regex=False)) if decimal_comma else text
+    cents = scaled_decimal(canonical, digits=16, places=2)
+    odd = text.notna() & cents.isna()
+    if not odd.any():
+        return cents
+    value = text[odd]
+    # pyarrow's kernels for the marks (pandas would run Python's re on \b value by value)
+    marks = pd.Series(pc.count_substring_regex(arrow(value), MARK), index=value.index)
+    mark = extract(value, f"(?P<mark>{MARK})")["mark"]
+    one_mark = marks <= 1
+    if (~one_mark).any():  # several marks: are they one currency? (a rare sight)
+        one_mark[~one_mark] = [len(set(re.findall(MARK, v))) == 1 for v in value[~one_mark]]
+    mixed = mark.groupby(files[odd]).transform("nunique") > 1
+    unmarked = pc.replace_substring_regex(arrow(value), MARK, "")
+    body = pd.Series(unmarked, index=value.index, dtype="str").str.replace(
+        f"[{WHITESPACE}]", "", regex=True
+    )
+    sign = pd.Series(np.where(body.str.contains("-", regex=False), "-", ""), index=body.index)
+    digits = body.str.replace("[+-]", "", regex=True)
+    if decimal_comma:
+        grouped = digits.str.fullmatch(r"[0-9]{1,3}(\.[0-9]{3})+(,[0-9]{1,2})?")
+        plain = digits.str.fullmatch(r"[0-9]{1,16}(,[0-9]{1,2})?")
+        canonical = digits.str.replace(".", "", regex=False).str.replace(",", ".", n=1)
+    else:
+        grouped = digits.str.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]{1,2})?")
+        plain = digits.str.fullmatch(r"[0-9]{1,16}(\.[0-9]{1,2})?")
+        canonical = digits.str.replace(",", "", regex=False)
+    readable = (body.str.count("[+-]") <= 1) & one_mark & ~mixed & (grouped | plain)
+    cents[odd] = scaled_decimal((sign + canonical).where(readable), digits=16, places=2)
+    return cents
+
+
+def calendar_date(text: pd.Series, files: pd.Series, *, setting: str | None = None) -> pd.Series:
+    """A calendar date: ISO ``YYYY-MM-DD``, and what is certain beside it.
+
+    A date-time (its date as written), ``2024/05/27``, and ``27/05/2024`` or
+    ``05/27/2024`` in the order the column proves in its file
+    (:func:`day_month_order`). ``setting`` is the column's ``dq.dates``: an
+    order, or a strftime format, which then alone reads the column.
+    """
+    if setting and setting not in (DAY_FIRST, MONTH_FIRST):
+        return pd.to_datetime(text, format=setting, errors="coerce").dt.normalize()
+    dates = iso_date(text)
+    odd = text.notna() & dates.isna()
+    if not odd.any():
+        return dates
+    value = text[odd]
+    iso_like = value.str.fullmatch(AWARE_DATETIME) | (
+        value.str.fullmatch(NAIVE_DATETIME) & ~value.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+    )
+    ymd = extract(value, YEAR_FIRST)
+    year_first = ymd["year"] + "-" + ymd["month"].str.zfill(2) + "-" + ymd["day"].str.zfill(2)
+    day_month = day_month_parts(value, files[odd], setting=setting)
+    dates[odd] = iso_date(
+        value.str.slice(0, 10).where(iso_like).fillna(year_first).fillna(day_month["date"])
+    )
+    return dates
+
+
+def instant(
+    text: pd.Series, files: pd.Series, *, timezone: str, setting: str | None = None
+) -> pd.Series:
+    """An ISO 8601 date or date-time as a UTC instant, and what is certain beside it.
+
+    Naive values are in ``timezone``: ISO ones, ``2024/05/27 10:00``, and
+    ``13/12/2025 12:15:50 PM`` in the order the column proves (or by the
+    ``setting``'s strftime format).
+    """
+    moments = iso_instant(text, timezone=timezone)
+    odd = text.notna() & moments.isna()
+    if not odd.any():
+        return moments
+    value = text[odd]
+    ymd = extract(value, YEAR_FIRST)
+    year_first = wall_clock(
+        ymd["year"] + "-" + ymd["month"].str.zfill(2) + "-" + ymd["day"].str.zfill(2),
+        hour=ymd["hour"].astype("Int64"),
+        minute=ymd["minute"].astype("Int64"),
+        second=ymd["second"].astype("Int64"),
+    )
+    if setting and setting not in (DAY_FIRST, MONTH_FIRST):
+        other = pd.to_datetime(value, format=setting, errors="coerce")
+    else:
+        parts = day_month_parts(value, files[odd], setting=setting)
+        other = wall_clock(
+            parts["date"], hour=parts["hour"], minute=parts["minute"], second=parts["second"]
+        )
+    local = year_first.fillna(other)
+    moments[odd] = local.dt.tz_localize(
+        timezone, ambiguous=np.ones(len(local), dtype=bool), nonexistent="NaT"
+    ).dt.tz_convert("UTC")
+    return moments
+
+
+def wall_clock(
+    date: pd.Series, *, hour: pd.Series, minute: pd.Series, second: pd.Series
+) -> pd.Series:
+    """A naive date-time from an ISO date's text and clock parts (missing parts are 0).
+
+    Hours to 23, minutes to 59, seconds to 60 (a leap second is the first
+    second of the next minute, as loyalty_lake's parser reads it).
+    """
+    hour, minute, second = (part.fillna(0) for part in (hour, minute, second))
+    valid = (hour <= 23) & (minute <= 59) & (second <= 60)
+    day = iso_date(date.where(valid.fillna(False)))
+    clock = pd.to_timedelta((hour * 3600 + minute * 60 + second).astype("float64"), unit="s")
+    return (day + clock).astype("datetime64[us]")
+
+
+def day_month_parts(value: pd.Series, files: pd.Series, *, setting: str | None) -> pd.DataFrame:
+    """``27/05/2024 1:15 PM`` (day and month in either order) as an ISO date's text and a clock.
+
+    The order is the column's ``setting``, else what its values in the file
+    prove (:func:`day_month_order`); a value that reads one way only (a day
+    above 12, or day and month equal) needs no proof. An hour with AM/PM is
+    1 to 12. Columns: ``date`` (missing when not certain), ``hour``,
+    ``minute``, ``second``.
+    """
+    parts = extract(value, DAY_MONTH)
+    first, second = parts["first"].astype("Int64"), parts["second"].astype("Int64")
+    if setting in (DAY_FIRST, MONTH_FIRST):
+        decided = pd.Series(True, index=value.index)
+        order_day_first = pd.Series(setting == DAY_FIRST, index=value.index)
+    else:
+        day_first, month_first = day_month_order(first, second, files)
+        decided = day_first != month_first
+        order_day_first = day_first & ~month_first
+    certain = decided | (first == second) | (first > 12) | (second > 12)
+    day_is_first = order_day_first.where(decided, first > 12) | (first == second)
+    day, month = first.where(day_is_first, second), second.where(day_is_first, first)
+    date = (
+        parts["year"]
+        + "-"
+        + month.astype("str").str.zfill(2)
+        + "-"
+        + day.astype("str").str.zfill(2)
+    )
+    written = parts["hour"].astype("Int64")
+    meridiem = parts["meridiem"].str.upper()
+    hour = written.mask(meridiem == "AM", written % 12).mask(meridiem == "PM", written % 12 + 12)
+    hour = hour.mask(meridiem.notna() & ((written < 1) | (written > 12)), 99)  # not a time
+    return pd.DataFrame(
+        {
+            "date": date.where(true(certain)).astype("str"),
+            "hour": hour,
+            "minute": parts["minute"].astype("Int64"),
+            "second": parts["seconds"].astype("Int64"),
+        }
+    )
+
+
+def day_month_order(
+    first: pd.Series, second: pd.Series, files: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """Per value, what its file's column proves: day-first (a first part above 12) and
+    month-first (a second part above 12). The order is decided when exactly one holds."""
+    proof = pd.DataFrame({"day_first": true(first > 12), "month_first": true(second > 12)})
+    by_file = proof.groupby(files.to_numpy()).transform("any")
+    return by_file["day_first"], by_file["month_first"]
 
 
 def iso_date(text: pd.Series) -> pd.Series:
@@ -276,29 +799,23 @@ def numpy_date(value: str) -> np.datetime64:
 
 def iso_instant(text: pd.Series, *, timezone: str) -> pd.Series:
     """An ISO 8601 date or date-time as a UTC instant; naive values are in ``timezone``."""
-    naive = text.str.fullmatch(
-        r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?"
-    )
-    aware = text.str.fullmatch(
-        r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
-        r"(Z|[+-][0-9]{2}:?[0-9]{2})"
-    )
+    naive = text.str.fullmatch(NAIVE_DATETIME)
+    aware = text.str.fullmatch(AWARE_DATETIME)
     stamp = text.str.replace(" ", "T", n=1)
     leap = stamp.str.contains(r"T[0-9]{2}:[0-9]{2}:60", regex=True)
     if leap.any():  # a leap second (:60) is the first second of the next minute
-        stamp = stamp.str.replace(r"(T[0-9]{2}:[0-9]{2}:)60", r"\g<1>59", regex=True)
+        stamp = stamp.mask(leap, stamp[leap].str.slice_replace(17, 19, "59"))
     local = pd.to_datetime(stamp.where(naive), format="ISO8601", errors="coerce")
-    instant = local.dt.tz_localize(
+    moments = local.dt.tz_localize(
         timezone, ambiguous=np.ones(len(local), dtype=bool), nonexistent="NaT"
     ).dt.tz_convert("UTC")
     if aware.any():
         offset = stamp.where(aware).str.replace("Z", "+00:00")
-        instant = instant.fillna(
-            pd.to_datetime(offset, format="ISO8601", utc=True, errors="coerce")
-        )
+        at_offset = pd.to_datetime(offset, format="ISO8601", utc=True, errors="coerce")
+        moments = moments.fillna(at_offset.astype(moments.dtype))
     if leap.any():
-        instant += pd.to_timedelta(leap.astype("int64"), unit="s")
-    return instant
+        moments += pd.to_timedelta(leap.astype("int64"), unit="s")
+    return moments
 
 
 def category(text: pd.Series) -> pd.Series:
@@ -308,7 +825,7 @@ def category(text: pd.Series) -> pd.Series:
 
 def weekdays(text: pd.Series) -> pd.Series:
     """Days of the week such as ``SAT|SUN`` (upper-cased, blanks dropped); missing if unknown."""
-    days = text.str.upper().str.replace(r"\s", "", regex=True)
+    days = text.str.upper().str.replace(f"[{WHITESPACE}]", "", regex=True)
     day = "(?:" + "|".join(WEEKDAYS) + ")"
     return days.where(days.str.fullmatch(rf"{day}(?:\|{day})*"))
 
@@ -363,6 +880,15 @@ class Settings:
     earliest: pd.Timestamp
     total_mismatch_rejects: bool
     unknown_promotion_rejects: bool
+    #: A header's total may differ from its lines' sum by this many cents (exactly).
+    total_tolerance_cents: Fraction = Fraction(1)
+    #: A reference to a master without any clean row rejects (else it is accepted, unchecked).
+    unverified_rejects: bool = False
+    null_tokens: tuple[str, ...] = ()
+    null_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    dates: Mapping[str, str] = field(default_factory=dict)
+    decimal_comma: tuple[str, ...] = ()
+    id_rewrites: tuple[IdRewrite, ...] = ()
 
     @classmethod
     def from_config(cls, config: Config, *, now: datetime) -> Settings:
@@ -371,18 +897,87 @@ class Settings:
         if severity.get("OUTLIER", "warn") != "warn":
             raise NotImplementedError("the pandas peer implements OUTLIER as a warning only")
         latest = (now + timedelta(days=config.dq.future_tolerance_days)).astimezone(UTC)
+        dq = config.dq
         return cls(
             timezone=config.timezone,
             latest=pd.Timestamp(latest),
-            earliest=pd.Timestamp(config.dq.earliest_date),
+            earliest=pd.Timestamp(dq.earliest_date),
             total_mismatch_rejects=severity.get("TOTAL_MISMATCH", "reject") == "reject",
             unknown_promotion_rejects=severity.get("UNKNOWN_PROMOTION", "reject") == "reject",
+            total_tolerance_cents=Fraction(dq.total_tolerance) * 100,
+            unverified_rejects=dq.unverified_references == "reject",
+            null_tokens=tuple(dq.null_tokens),
+            null_values=dict(dq.null_values),
+            dates=dict(dq.dates),
+            decimal_comma=tuple(dq.decimal_comma),
+            id_rewrites=tuple(dq.id_rewrites),
         )
 
     @property
     def latest_date(self) -> pd.Timestamp:
         """The latest plausible event date (UTC)."""
         return self.latest.tz_localize(None).normalize()
+
+    def reader(self, table: str, t: pd.DataFrame) -> Reader:
+        """How ``table``'s columns (its text ``t``) are read under these settings."""
+        return Reader(table, t, self)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One table's text columns read as values, under the run's settings (keys ``table.column``)."""
+
+    table: str
+    t: pd.DataFrame
+    settings: Settings
+
+    def ident(self, column: str) -> pd.Series:
+        """An id (:func:`ident`) with the column's ``dq.id_rewrites``."""
+        key = f"{self.table}.{column}"
+        rewrites = tuple(r for r in self.settings.id_rewrites if key in r.columns)
+        return ident(self.t[column], rewrites)
+
+    def money(self, column: str) -> pd.Series:
+        """Money in cents (:func:`money`), with a decimal comma if the table or column has one."""
+        comma = self._decimal_comma(column)
+        return money(self.t[column], self.t[FILE], decimal_comma=comma)
+
+    def rate(self, column: str) -> pd.Series:
+        """A rate ×10⁴ (at most 4 places); with a decimal comma ``1,5`` (and ``1.5`` no number)."""
+        text = self.t[column]
+        if self._decimal_comma(column):
+            commas = text.str.fullmatch(r"[+-]?[0-9]{1,14},[0-9]{1,4}")
+            whole = text.str.fullmatch(r"[+-]?[0-9]{1,14}")
+            text = text.str.replace(",", ".", regex=False).where(commas | whole)
+        return scaled_decimal(text, digits=14, places=4)
+
+    def _decimal_comma(self, column: str) -> bool:
+        """Whether ``dq.decimal_comma`` names the column or its table."""
+        names = set(self.settings.decimal_comma)
+        return self.table in names or f"{self.table}.{column}" in names
+
+    def date(self, column: str) -> pd.Series:
+        """A calendar date (:func:`calendar_date`) read as the column's ``dq.dates`` says."""
+        setting = self.settings.dates.get(f"{self.table}.{column}")
+        return calendar_date(self.t[column], self.t[FILE], setting=setting)
+
+    def instant(self, column: str) -> pd.Series:
+        """A UTC instant (:func:`instant`); naive values are in the configured zone."""
+        setting = self.settings.dates.get(f"{self.table}.{column}")
+        return instant(
+            self.t[column], self.t[FILE], timezone=self.settings.timezone, setting=setting
+        )
+
+    def references(self, values: pd.Series, keys: pd.Series) -> pd.Series:
+        """Whether each reference (an id as read) may stand: missing, or a key of the master.
+
+        While the master has no clean row at all (its file never landed), a
+        reference cannot be checked and is accepted (loyalty_lake warns,
+        UNVERIFIED_*), unless ``dq.unverified_references = "reject"``.
+        """
+        if keys.empty and not self.settings.unverified_rejects:
+            return pd.Series(True, index=values.index)
+        return values.isna() | known(values, keys)
 
 
 @dataclass(frozen=True)
@@ -398,18 +993,20 @@ class Silver:
     redemptions: pd.DataFrame  # clean redemptions
 
 
-def clean_stores(t: pd.DataFrame) -> pd.Series:
-    """Store ids of the accepted stores (``t``: the trimmed text of the file)."""
-    opening = iso_date(t["opening_date"])
-    bad = (
-        missing(t, ["store_id"]) | unparsed(t["opening_date"], opening) | duplicated(t["store_id"])
-    )
-    return t.loc[~bad, "store_id"]
+def clean_stores(t: pd.DataFrame, settings: Settings) -> pd.Series:
+    """Store ids of the accepted stores (``t``: the text of the file, see :func:`texts`)."""
+    read = settings.reader("stores", t)
+    store_id = read.ident("store_id")
+    opening = read.date("opening_date")
+    bad = missing(t, ["store_id"]) | unparsed(t["opening_date"], opening) | duplicated(store_id)
+    return store_id[~bad]
 
 
-def clean_products(t: pd.DataFrame) -> pd.DataFrame:
+def clean_products(t: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """One row per accepted product: product_id, product_category."""
-    price = scaled_decimal(t["unit_price"], digits=16, places=2)
+    read = settings.reader("products", t)
+    product_id = read.ident("product_id")
+    price = read.money("unit_price")
     stock = integer(t["current_stock_level"])
     bad = (
         missing(t, ["product_id", "product_category", "unit_price"])
@@ -417,37 +1014,41 @@ def clean_products(t: pd.DataFrame) -> pd.DataFrame:
         | unparsed(t["current_stock_level"], stock)
         | true(price <= 0)
         | true(stock < 0)
-        | duplicated(t["product_id"])
+        | duplicated(product_id)
     )
-    return t.loc[~bad, ["product_id", "product_category"]]
+    products = pd.DataFrame({"product_id": product_id, "product_category": t["product_category"]})
+    return products[~bad]
 
 
 def clean_customers(t: pd.DataFrame, settings: Settings) -> pd.Series:
     """Customer ids of the accepted customers (email and phone checks only warn)."""
-    enrolled = iso_date(t["enrollment_date"])
+    read = settings.reader("customers", t)
+    customer_id = read.ident("customer_id")
+    enrolled = read.date("enrollment_date")
     bad = (
         missing(t, ["customer_id"])
         | unparsed(t["enrollment_date"], enrolled)
         | (enrolled > settings.latest_date)
-        | duplicated(t["customer_id"])
+        | duplicated(customer_id)
     )
-    return t.loc[~bad, "customer_id"]
+    return customer_id[~bad]
 
 
 def clean_promotions(t: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """One row per accepted promotion: window, category and points multiplier (×10⁴)."""
+    read = settings.reader("promotions", t)
     promotions = pd.DataFrame(
         {
-            "promotion_id": t["promotion_id"],
-            "start_date": iso_date(t["start_date"]),
-            "end_date": iso_date(t["end_date"]),
+            "promotion_id": read.ident("promotion_id"),
+            "start_date": read.date("start_date"),
+            "end_date": read.date("end_date"),
             "promotion_category": category(t["applicable_category"]),
-            "multiplier_e4": scaled_decimal(t["points_multiplier"], digits=14, places=4).mask(
+            "multiplier_e4": read.rate("points_multiplier").mask(
                 t["points_multiplier"].isna(), 10_000
             ),
         }
     )
-    discount = scaled_decimal(t["discount_percentage"], digits=14, places=4)
+    discount = read.rate("discount_percentage")
     p = promotions
     bad = (
         missing(t, ["promotion_id", "start_date", "end_date"])
@@ -464,19 +1065,20 @@ def clean_promotions(t: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     return promotions[~bad]
 
 
-def clean_loyalty_rules(t: pd.DataFrame) -> pd.DataFrame:
+def clean_loyalty_rules(t: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """One row per accepted loyalty rule (rates ×10⁴, money in cents)."""
+    read = settings.reader("loyalty_rules", t)
     rules = pd.DataFrame(
         {
-            "rule_id": t["rule_id"],
-            "rate_e4": scaled_decimal(t["points_per_unit_spend"], digits=14, places=4),
-            "min_spend_cents": scaled_decimal(t["min_spend_threshold"], digits=16, places=2).mask(
+            "rule_id": read.ident("rule_id"),
+            "rate_e4": read.rate("points_per_unit_spend"),
+            "min_spend_cents": read.money("min_spend_threshold").mask(
                 t["min_spend_threshold"].isna(), 0
             ),
             "bonus_points": integer(t["bonus_points"]).mask(t["bonus_points"].isna(), 0),
             "category": category(t["applicable_category"]),
-            "valid_from": iso_date(t["valid_from"]),
-            "valid_to": iso_date(t["valid_to"]),
+            "valid_from": read.date("valid_from"),
+            "valid_to": read.date("valid_to"),
             "days_of_week": weekdays(t["days_of_week"]),
         }
     )
@@ -503,19 +1105,20 @@ def checked_header(
 
     (The rules that need the lines come later.)
     """
-    instant = iso_instant(t["transaction_date"], timezone=settings.timezone)
+    read = settings.reader("sales_header", t)
+    moment = read.instant("transaction_date")
     kind = t["transaction_type"].str.upper().fillna("SALE")
     header = pd.DataFrame(
         {
-            "transaction_id": t["transaction_id"],
-            "customer_id": t["customer_id"],
-            "transaction_at": instant,
-            "transaction_date": instant.dt.tz_convert(settings.timezone)
+            "transaction_id": read.ident("transaction_id"),
+            "customer_id": read.ident("customer_id"),
+            "transaction_at": moment,
+            "transaction_date": moment.dt.tz_convert(settings.timezone)
             .dt.tz_localize(None)
             .dt.normalize(),
-            "total_cents": scaled_decimal(t["total_amount"], digits=16, places=2),
+            "total_cents": read.money("total_amount"),
             "transaction_type": kind.where(kind.isin(["SALE", "RETURN"])).astype("category"),
-            "original_transaction_id": t["original_transaction_id"],
+            "original_transaction_id": read.ident("original_transaction_id"),
         }
     )
     dup = duplicated(header["transaction_id"])
@@ -527,8 +1130,8 @@ def checked_header(
         | true(header["total_cents"] <= 0)
         | (header["transaction_at"] > settings.latest)
         | (header["transaction_date"] < settings.earliest)
-        | (t["store_id"].notna() & ~known(t["store_id"], stores))
-        | (header["customer_id"].notna() & ~known(header["customer_id"], customers))
+        | ~read.references(read.ident("store_id"), stores)
+        | ~read.references(header["customer_id"], customers)
         | dup
     )
     return header, bad, dup
@@ -538,25 +1141,30 @@ def checked_lines(
     t: pd.DataFrame, *, products: pd.DataFrame, promotions: pd.DataFrame, settings: Settings
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Typed sales lines, whether each breaks a rule of its own, and whether it is a duplicate."""
+    read = settings.reader("sales_lines", t)
     quantity = integer(t["quantity"])
-    amount = scaled_decimal(t["line_item_amount"], digits=16, places=2)
-    promotion = t["promotion_id"]
-    dup = duplicated(t["transaction_id"], t["line_item_id"])
+    lines = pd.DataFrame(
+        {
+            "transaction_id": read.ident("transaction_id"),
+            "product_id": read.ident("product_id"),
+            "promotion_id": read.ident("promotion_id"),
+            "amount_cents": read.money("line_item_amount"),
+        }
+    )
+    dup = duplicated(lines["transaction_id"], read.ident("line_item_id"))
     bad = (
         missing(t, ["line_item_id", "transaction_id", "product_id", "quantity", "line_item_amount"])
         | unparsed(t["quantity"], quantity)
-        | unparsed(t["line_item_amount"], amount)
+        | unparsed(t["line_item_amount"], lines["amount_cents"])
         | true(quantity <= 0)
-        | true(amount <= 0)
-        | (t["product_id"].notna() & ~known(t["product_id"], products["product_id"]))
+        | true(lines["amount_cents"] <= 0)
+        | ~read.references(lines["product_id"], products["product_id"])
         | (
-            promotion.notna()
-            & ~known(promotion, promotions["promotion_id"])
+            ~read.references(lines["promotion_id"], promotions["promotion_id"])
             & settings.unknown_promotion_rejects
         )
         | dup
     )
-    lines = t[["transaction_id", "product_id", "promotion_id"]].assign(amount_cents=amount)
     return lines, bad, dup
 
 
@@ -574,10 +1182,11 @@ def clean_sales(
 
     A header is clean when its own rules pass (types, required values, a
     positive total, plausible dates, known store and customer, first of its
-    id), its total is the sum of its lines (within 0.01), a RETURN names a
-    clean SALE, and no line of it is rejected; a line is clean when its own
-    rules pass (types, positive quantity and amount, known product and
-    promotion, first of its key) and its header is clean.
+    id), it has lines (MISSING_LINES) and its total is their sum (within
+    ``dq.total_tolerance``), a RETURN names a clean SALE, and no line of it is
+    rejected; a line is clean when its own rules pass (types, positive
+    quantity and amount, known product and promotion, first of its key) and
+    its header is clean.
     """
     header, header_bad, header_dup = checked_header(
         header_text, stores=stores, customers=customers, settings=settings
@@ -591,18 +1200,28 @@ def clean_sales(
         header["transaction_id"], header["original_transaction_id"], lines["transaction_id"]
     )
 
-    # Per transaction: whether a (non-duplicate) line is rejected, and the lines' sum.
+    # Per transaction: its (non-duplicate) lines, whether one is rejected, and their sum.
     counted = ~line_dup & (lines["tx"] >= 0)
     per_transaction = (
-        pd.DataFrame({"lines_rejected": line_bad, "lines_cents": lines["amount_cents"]})[counted]
+        pd.DataFrame(
+            {
+                "lines_rejected": line_bad,
+                "lines_cents": lines["amount_cents"],
+                "lines": 1,
+            }
+        )[counted]
         .groupby(lines.loc[counted, "tx"])
-        .agg({"lines_rejected": "any", "lines_cents": "sum"})
+        .agg({"lines_rejected": "any", "lines_cents": "sum", "lines": "sum"})
     )
     totals = header[["tx", "total_cents"]].join(per_transaction, on="tx")
     lines_rejected = true(totals["lines_rejected"])
-    judged = ~header_dup & (header["tx"] >= 0) & ~lines_rejected
-    difference = (totals["total_cents"] - totals["lines_cents"].fillna(0)).abs()
-    header_bad |= judged & true(difference > 1) & settings.total_mismatch_rejects
+    has_lines = totals["lines"].notna()
+    judged = ~header_dup & (header["tx"] >= 0)
+    header_bad |= judged & ~has_lines  # MISSING_LINES
+    difference = (totals["total_cents"] - totals["lines_cents"]).abs()
+    # TOTAL_MISMATCH (exact: cents above the tolerance in cents)
+    mismatch = true(difference > math.floor(settings.total_tolerance_cents))
+    header_bad |= judged & has_lines & ~lines_rejected & mismatch & settings.total_mismatch_rejects
 
     is_sale = header["transaction_type"] == "SALE"
     sold = header.loc[~header_dup & ~header_bad & ~lines_rejected & is_sale, "tx"]
@@ -623,11 +1242,12 @@ def clean_redemptions(
     t: pd.DataFrame, *, stores: pd.Series, customers: pd.Series, settings: Settings
 ) -> pd.DataFrame:
     """Clean redemptions (whether the points were there is decided with the points)."""
+    read = settings.reader("redemptions", t)
     redemptions = pd.DataFrame(
         {
-            "redemption_id": t["redemption_id"],
-            "customer_id": t["customer_id"],
-            "redemption_date": iso_date(t["redemption_date"]),
+            "redemption_id": read.ident("redemption_id"),
+            "customer_id": read.ident("customer_id"),
+            "redemption_date": read.date("redemption_date"),
             "points": integer(t["points_redeemed"]),
         }
     )
@@ -639,8 +1259,8 @@ def clean_redemptions(
         | true(r["points"] <= 0)
         | (r["redemption_date"] > settings.latest_date)
         | (r["redemption_date"] < settings.earliest)
-        | (r["customer_id"].notna() & ~known(r["customer_id"], customers))
-        | (t["store_id"].notna() & ~known(t["store_id"], stores))
+        | ~read.references(r["customer_id"], customers)
+        | ~read.references(read.ident("store_id"), stores)
         | duplicated(r["redemption_id"])
     )
     return redemptions[~bad].astype({"points": "int64"})
@@ -654,13 +1274,13 @@ def silver(raw: dict[str, pd.DataFrame], settings: Settings) -> Silver:
     """
 
     def text(name: str) -> pd.DataFrame:
-        return trimmed(raw.pop(name) if name in raw else empty(name))
+        return texts(raw.pop(name) if name in raw else empty(name), name, settings)
 
-    stores = clean_stores(text("stores"))
+    stores = clean_stores(text("stores"), settings)
     customers = clean_customers(text("customers"), settings)
-    products = clean_products(text("products"))
+    products = clean_products(text("products"), settings)
     promotions = clean_promotions(text("promotions"), settings)
-    rules = clean_loyalty_rules(text("loyalty_rules"))
+    rules = clean_loyalty_rules(text("loyalty_rules"), settings)
     redemptions = clean_redemptions(
         text("redemptions"), stores=stores, customers=customers, settings=settings
     )
@@ -1131,12 +1751,33 @@ def rfm_segment(scores: pd.DataFrame, config: Config) -> pd.Series:
     return pd.Series(chosen, index=scores.index, dtype="str")
 
 
+#: The result's columns and their types.
+RESULT = {
+    "customer_id": "str",
+    "total_loyalty_points": "int64",
+    "recency_days": "Int64",
+    "frequency": "int64",
+    "monetary_cents": "int64",
+    "r_score": "Int8",
+    "f_score": "Int8",
+    "m_score": "Int8",
+    "rfm_segment": "str",
+    "segment": "str",
+}
+
+
 def customer_results(
     silver: Silver, config: Config, *, as_of: pd.Timestamp | None = None
 ) -> pd.DataFrame:
-    """One row per clean customer: points balance, RFM, scores and segments."""
+    """One row per clean customer: points balance, RFM, scores and segments.
+
+    Without a clean transaction there is no ``as_of``: loyalty_lake builds no
+    customer_details then, and there are no rows.
+    """
     if as_of is None:
         as_of = silver.header["transaction_date"].max()
+    if pd.isna(as_of):
+        return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in RESULT.items()})
     rules = ranked_rules(silver.rules, config)
     context = transaction_context(silver.header, as_of=as_of)
     events = points_events(silver, context, rules, as_of=as_of)
@@ -1174,33 +1815,7 @@ def customer_results(
     result.loc[at_risk.index[at_risk], "segment"] = "At Risk"
     result.loc[strictly_above.index[strictly_above < quota], "segment"] = "High Spender"
 
-    return result.astype(
-        {
-            "customer_id": "str",
-            "total_loyalty_points": "int64",
-            "recency_days": "Int64",
-            "frequency": "int64",
-            "monetary_cents": "int64",
-            "r_score": "Int8",
-            "f_score": "Int8",
-            "m_score": "Int8",
-            "rfm_segment": "str",
-            "segment": "str",
-        }
-    )[
-        [
-            "customer_id",
-            "total_loyalty_points",
-            "recency_days",
-            "frequency",
-            "monetary_cents",
-            "r_score",
-            "f_score",
-            "m_score",
-            "rfm_segment",
-            "segment",
-        ]
-    ].sort_values("customer_id", ignore_index=True)
+    return result.astype(RESULT)[list(RESULT)].sort_values("customer_id", ignore_index=True)
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -1223,7 +1838,7 @@ def run(
     config = config or load_config(env={})
     settings = Settings.from_config(config, now=now or datetime.now(UTC))
     started = perf_counter()
-    raw = read_batch(Path(batch))
+    raw = read_batch(Path(batch), column_aliases=config.landing.column_aliases)
     read = perf_counter()
     clean = silver(raw, settings)
     del raw

@@ -7,6 +7,9 @@ two results row by row and column by column (``benchmarks.customers.differences`
 
 from __future__ import annotations
 
+import gzip
+import io
+import zipfile
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -32,10 +35,15 @@ RAISED = AnomalyRates(
 )
 
 
-def agree(batch: Path, tmp_path: Path, config: Config) -> pl.DataFrame:
-    """Build ``batch`` with loyalty_lake and with DuckDB; assert equal results; return DuckDB's."""
+def agree(
+    batch: Path, tmp_path: Path, config: Config, *, landing: Path | None = None
+) -> pl.DataFrame:
+    """Build ``batch`` with loyalty_lake and with DuckDB; assert equal results; return DuckDB's.
+
+    ``landing``: the folder loyalty_lake builds (default ``batch`` itself).
+    """
     lake = tmp_path / "lake"
-    ll.build(lake=ll.Lake(lake), config=config, landing=batch)
+    ll.build(lake=ll.Lake(lake), config=config, landing=landing or batch)
     out = tmp_path / "duckdb.parquet"
     timings = e2e_duckdb.run(batch, out, threads=2, config=config)
     actual = pl.read_parquet(out)
@@ -91,8 +99,12 @@ HEADER = (
 )
 LINES = "line_item_id,transaction_id,product_id,promotion_id,quantity,line_item_amount\n"
 HARD_CASES = {
-    # S2's first row is bad, so S2 is unknown; S3 is padded.
-    "stores.csv": "store_id,opening_date\nS1,2018-01-30\nS2,30/01/2018\nS2,2018-01-30\n S3 ,\n",
+    # S2's first row is day-first (30 > 12 proves it), its second a duplicate; S3 is
+    # padded with spaces; S4's first row is bad (no 30 February), so S4 is unknown.
+    "stores.csv": (
+        "store_id,opening_date\nS1,2018-01-30\nS2,30/01/2018\nS2,2018-01-30\n S3 ,\n"
+        "S4,2018-02-30\nS4,2018-01-30\n"
+    ),
     # Columns in another order and case; P5 is rejected; P1's second row is a duplicate.
     "products.csv": (
         " Unit_Price ,product_id,PRODUCT_CATEGORY,notes\n"
@@ -138,7 +150,7 @@ HARD_CASES = {
     + "T11,C3,S1,2026-10-31T23:59:60,2.00,Sale,\n"  # leap second: 2026-11-01
     + "T12,C9,S1,2026-09-07 11:00,+350.0,,\n"  # a Monday over 300: R5 and R2's bonus
     + "T13,C5,S1,2026-09-07T09:00:00.123456789+01:00,30.00,SALE,\n"  # Toys: R6's bonus
-    + "T14,C6,S2,2026-09-07,3.00,SALE,\n"  # unknown store
+    + "T14,C6,S4,2026-09-07,3.00,SALE,\n"  # unknown store
     + "T15,C6,S1,2090-01-01T00:00,3.00,SALE,\n"  # future
     + "T16,C7,S1,2026-09-08,3.00,SALE,\n"  # unknown customer (future enrolment)
     + "T17,C1,S1,2026-07-02T24:00,3.00,SALE,\n"  # no such hour
@@ -199,6 +211,141 @@ def test_without_a_loyalty_rules_file_the_configured_rules_apply(tmp_path):
     agree(write_batch(tmp_path / "landing" / "b1", files), tmp_path, load_config(env={}))
 
 
+# --- a batch as real exports write it -------------------------------------------------------
+
+
+def gzipped(text: str) -> bytes:
+    """``text`` as the bytes of a ``.csv.gz`` file."""
+    return gzip.compress(text.encode(), mtime=0)
+
+
+def zipped(member: str, text: str) -> bytes:
+    """``text`` as the bytes of a ``.zip`` file holding the one file ``member``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(member, text)
+    return buffer.getvalue()
+
+
+#: Values whose meaning is certain written as exports write them, values whose meaning
+#: is not, and the settings that settle some (see REAL_EXPORT_SETTINGS). Used by the
+#: pandas peer's tests too.
+REAL_EXPORTS: dict[str, str | bytes] = {
+    # ';' after blank lines; 30/01 proves the file day-first (05/02 is 5 February); an
+    # id written as a float (15.0 is store 15); a short row padded (S3).
+    "stores.csv": "\n \nstore_id;store_name;opening_date\n"
+    "S1;One;30/01/2018\nS2;Two;05/02/2019\n15.0;Fifteen;2019/03/04\nS3;Three\n",
+    # This file mixes $ and €: its marked prices are not read (P5, P6).
+    "products.csv": (
+        "product_id,product_category,unit_price\nP5,Food,$4.00\nP6,Food,€4.00\nP7,Toys,4.00\n"
+    ),
+    # Marks and groups, an integral float and leading zeros as stock, a null token; 12,34
+    # is not a group of three (P8 is rejected).
+    "products.csv.gz": gzipped(
+        "product_id,product_category,unit_price,current_stock_level\n"
+        'P1,Food,$2,3.0\nP2,Health,"$1,234.50",007\nP3,Toys,$5,NA\nP8,Toys,"12,34",1\n'
+    ),
+    # Tabs in a zip; nothing proves 01/02/2020's order (C2: AMBIGUOUS_DATE, unless
+    # configured); a date-time as a date; a null token; a short row; year-first slashes.
+    "customers.zip": zipped(
+        "export/customers.csv",
+        "customer_id\tfirst_name\tenrollment_date\nC1\tAda\t2020-01-01\nC2\tBo\t01/02/2020\n"
+        "15.0\tFi\t2020-01-01T00:00:00\nC5\tEd\tNULL\nC6\tGu\nC9\tIvy\t2020/01/05\n",
+    ),
+    # '|'; 10/31 proves the file month-first; null tokens: category ALL, multiplier 1.
+    "promotions.csv": "promotion_id|start_date|end_date|applicable_category|points_multiplier\n"
+    "PR1|10/01/2026|10/31/2026|#N/A|2.0\nPR2|10/05/2026|10/20/2026|Food|nan\n",
+    # start_date/end_date name valid_from/valid_to; a threshold with a mark; no days.
+    "loyalty_rules.csv": "rule_id,points_per_unit_spend,min_spend_threshold,bonus_points,"
+    "applicable_category,start_date,end_date,days_of_week\n"
+    "R1,1.0,,,ALL,,,None\nR2,2,$100.00,50.0,ALL,2026-10-01T00:00:00,2026/10/31,\n"
+    "R3,3.0,,,Health,,,\n",
+    "sales_header.csv": HEADER
+    + 'T1,C1,S1,13/10/2026 1:15 PM,"$1,236.50",SALE,\n'  # day-first, a 12-hour clock
+    + "T2,15.0,15,14/10/2026 09:00,$12,<NA>,\n"  # ids as floats; a SALE by default
+    + "T3,NULL,S2,15/10/2026,7.00,,\n"  # a guest
+    + "T4,C1,S1,16/10/2026 12:00 AM,$2,RETURN,T1.0\n"  # T1.0 is no id as a float
+    + "T5,C2,S1,17/10/2026,$3,SALE,\n"  # C2 is known only with its dates settled
+    + "T6,C9,S3,18/10/2026 13:05 PM,$4,SALE,\n"  # no such hour on a 12-hour clock
+    + "T7,C5,S1,19/10/2026,$9,SALE,\n"  # MISSING_LINES
+    + "T8,C6,Store-S1,20/10/2026,$10,SALE,\n"  # an unknown store, unless rewritten
+    + "T9,CARD-9,S1,21/10/2026,$6,SALE,\n"  # an unknown customer, unless mapped
+    + "T10,C1,S1,22/10/2026 23:59:60,10.04,SALE,\n",  # 0.04 off its line; a leap second
+    # A second header file: ';', month-first (10/23), INR before and after, a negative.
+    "store_sales_header.csv": "transaction_id;customer_id;store_id;transaction_date;total_amount\n"
+    "T20;C9;S1;10/23/2026 10:00;INR 3,753.01\nT21;C9;S2;10/24/2026;5393.00 INR\n"
+    "T22;C1;S1;10/25/2026;-INR 5.00\nT23;C6;S1;2026/10/26 08:30;INR 12\n",
+    "sales_lines.csv": LINES
+    + '1,T1,P2,N/A,1.0,"$1,234.50"\n2,T1,P1,PR1,01,$2\n'
+    + "1,T2,P1,0,6,$12\n"  # promotion 0: unknown, unless a null value of the column
+    + "1,T3,P7,,1,7.00\n1,T4,P1,,1,$2\n1,T5,P3,,1,$3\n1,T6,P1,,1,$4\n"
+    + "1,T8,P1,,1,$10\n1,T9,P1,,1,$6\n1,T10,P1,,1,10.00\n"
+    + "1,T30,P1,,2.5,1.00\n",  # never rounded (and an orphan)
+    # Decimal commas: read only when configured.
+    "sales_line_items.csv": "line_item_id;transaction_id;product_id;promotion_id;quantity;"
+    "line_item_amount\n1;T20;P2;;1;3.753,01\n1;T21;P3;PR2;2;5393\n1;T22;P1;;1;5,00\n"
+    "1;T23;P1;;2;12,0\n",
+    "redemptions.csv": "redemption_id,customer_id,redemption_date,points_redeemed,store_id\n"
+    "RD1,C1,2026/10/14,5.0,S1\nRD2,C9,30/10/2026,1,N/A\nRD3,15.0,2026-10-30,1,\n",
+}
+#: Configurations for REAL_EXPORTS: what is uncertain settled, or read otherwise.
+REAL_EXPORT_SETTINGS = {
+    "defaults": {},
+    "settled": {
+        "dq.dates": {"customers.enrollment_date": "day-first"},
+        "dq.null_values": {"sales_lines.promotion_id": ["0"]},
+        "dq.total_tolerance": "0.05",
+        "dq.id_rewrites": [
+            {"columns": ["sales_header.store_id"], "pattern": r"Store-(S\d+)", "replace": "$1"},
+            {"columns": ["sales_header.customer_id"], "mapping": {"CARD-9": "C9"}},
+        ],
+        "timezone": "Europe/London",
+    },
+    "decimal-comma": {
+        "dq.decimal_comma": ["sales_lines"],
+        "dq.dates": {"promotions.start_date": "%m/%d/%Y"},
+        "dq.severity": {"TOTAL_MISMATCH": "warn"},
+        "dq.unverified_references": "reject",
+    },
+}
+
+
+@pytest.mark.parametrize("settings", REAL_EXPORT_SETTINGS.values(), ids=REAL_EXPORT_SETTINGS)
+def test_a_batch_as_real_exports_write_it_agrees(tmp_path, settings):
+    batch = write_batch(tmp_path / "landing" / "2026-10-31", REAL_EXPORTS)
+    result = agree(batch, tmp_path, load_config(env={}, overrides=settings))
+    assert result.filter(pl.col("frequency") > 0).height >= 2
+
+
+@pytest.mark.parametrize("unverified", ["warn", "reject"])
+@pytest.mark.parametrize("without", ["stores.csv", "products.csv"])
+def test_references_to_a_master_that_never_landed(tmp_path, without, unverified):
+    """Accepted unchecked (UNVERIFIED_*, a warning), or rejected when so configured."""
+    files = {k: v for k, v in HARD_CASES.items() if k != without}
+    batch = write_batch(tmp_path / "landing" / "b1", files)
+    overrides = {"dq.unverified_references": unverified}
+    agree(batch, tmp_path, load_config(env={}, overrides=overrides))
+
+
+@pytest.mark.parametrize(
+    ("styles", "seed"),
+    [
+        (("messy",), 1),
+        (("currency", "semicolons", "day_first", "zip"), 5),
+        (("twelve_hour", "month_first", "short_rows", "null_tokens", "pipes"), 6),
+    ],
+)
+def test_generated_styled_exports_agree(tmp_path, styles, seed):
+    """The generator's export styles write the same values as real exports would."""
+    options = ll.GeneratorOptions(lines=3_000, seed=seed, styles=styles)
+    dataset = ll.generate(tmp_path / "landing", options)
+    (batch,) = dataset.batches
+    config = load_config(env={}, overrides=dataset.settings.overrides())
+    # The landing folder, not the batch: loyalty_lake takes a folder of only compressed
+    # files for a folder of batches (pipeline.build.batch_folders looks for .csv files).
+    agree(batch.path, tmp_path, config, landing=tmp_path / "landing")
+
+
 # --- reading the batch ------------------------------------------------------------------------
 
 
@@ -240,15 +387,18 @@ def test_a_file_bronze_would_refuse_lands_nothing(tmp_path, content, lands):
     header = e2e_duckdb.header_positions(path, e2e_duckdb.TABLES["sales_lines"])
     assert (header is not None) == lands
     if lands:
-        assert header == (
-            {
+        assert header == e2e_duckdb.Header(
+            positions={
                 "line_item_id": 0,
                 "transaction_id": 1,
                 "product_id": 2,
                 "quantity": 3,
                 "line_item_amount": 4,
             },
-            6,
+            width=6,
+            delimiter=",",
+            line=1,
+            min_fields=5,  # a row with the required columns, and no more, is padded
         )
 
 
@@ -262,13 +412,15 @@ def raw_ids(batch: Path, table: str, column: str) -> list[str]:
         con.close()
 
 
-def test_a_row_with_the_wrong_number_of_fields_is_dropped_and_the_rest_lands(tmp_path):
+def test_a_short_row_lacking_only_optional_fields_is_padded_and_a_malformed_row_dropped(
+    tmp_path,
+):
     header, *rows = HARD_CASES["promotions.csv"].splitlines(keepends=True)
     files = {
         **HARD_CASES,
         "promotions.csv": header
         + rows[0]
-        + "PR6,2026-07-01\n"  # too few fields
+        + "PR6,2026-07-01\n"  # too few fields: end_date (required) missing
         + "PR7,2026-07-01,2026-10-31,ALL,2,,\n"  # one (empty) field too many
         + "PR8,2026-07-01,2026-10-31,ALL,2,,,x\n"  # three too many
         + "\n"  # blank lines are skipped
@@ -280,7 +432,8 @@ def test_a_row_with_the_wrong_number_of_fields_is_dropped_and_the_rest_lands(tmp
         + "2,T13,P4\n",  # would reject T13 (a missing amount) if padded
     }
     batch = write_batch(tmp_path / "landing" / "b1", files)
-    assert raw_ids(batch, "promotions", "promotion_id") == ["PR1", "PR2", "PR3", "PR4", "PR5"]
+    promotions = ["PR1", "PR9", "PR2", "PR3", "PR4", "PR5"]
+    assert raw_ids(batch, "promotions", "promotion_id") == promotions
     lines = HARD_CASES["sales_lines.csv"].count("\n") - 1
     assert len(raw_ids(batch, "sales_lines", "line_item_id")) == lines
     agree(batch, tmp_path, load_config(env={}))

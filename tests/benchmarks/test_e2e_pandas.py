@@ -8,6 +8,7 @@ a single value.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import polars as pl
@@ -17,6 +18,8 @@ import loyalty_lake as ll
 from benchmarks import e2e_pandas
 from benchmarks.customers import SCHEMA, differences, from_lake
 from loyalty_lake.config import load_config
+from tests.benchmarks.test_e2e_duckdb import HARD_CASES, REAL_EXPORT_SETTINGS, REAL_EXPORTS
+from tests.conftest import write_batch
 
 RAISED = ll.AnomalyRates(
     missing_required=0.02,
@@ -36,9 +39,14 @@ RAISED = ll.AnomalyRates(
 )
 
 
-def compare(landing: Path, tmp_path: Path, env: dict[str, str] | None = None) -> pl.DataFrame:
+def compare(
+    landing: Path,
+    tmp_path: Path,
+    env: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> pl.DataFrame:
     """Build ``landing`` (one batch) with loyalty_lake and with pandas; return pandas' result."""
-    config = load_config(env=env or {})
+    config = load_config(env=env or {}, overrides=overrides)
     lake = tmp_path / "lake"
     ll.build(lake=ll.Lake(lake), config=config, landing=landing)
     (batch,) = [p for p in landing.iterdir() if p.is_dir()]
@@ -189,20 +197,22 @@ def with_rows(text: str, *, after: str, rows: str) -> str:
     return head + found + rows + tail
 
 
-def test_a_row_with_the_wrong_number_of_fields_is_dropped_and_the_rest_lands(tmp_path):
+def test_a_short_row_lacking_only_optional_fields_is_padded_and_a_malformed_row_dropped(
+    tmp_path,
+):
     files = {
         **MESSY,
         "customer_details.csv": with_rows(
             MESSY["customer_details.csv"],
             after="C1,Ada,2020-01-01,x",
-            rows="C4,Dee,2020-01-01\n"  # too few fields: padded, C4 would be a customer
+            rows="C4,Dee,2020-01-01\n"  # a field short (optional): padded, C4 is a customer
             "C10,Jo,2020-01-01,x,y\n"  # too many
             "C11,Kim,2020-01-01,,\n",  # one (empty) field too many
         ),
         "sales_lines.csv": with_rows(
             MESSY["sales_lines.csv"],
             after="1,T01,P1,PR1,1,3.50",
-            rows="3,T01,P3,,1\n"  # too few: padded, a missing amount would reject T01
+            rows="3,T01,P3,,1\n"  # too few (an amount is required): would reject T01
             "\n"  # blank lines are skipped
             "3,T02,P1,,1,1.00,x\n"  # too many: T02's total would not match
             "2,T04,P1,,1,10.00,\n",  # one (empty) field too many
@@ -210,7 +220,75 @@ def test_a_row_with_the_wrong_number_of_fields_is_dropped_and_the_rest_lands(tmp
     }
     write(tmp_path / "landing" / "2026-10-31", files)
     result = compare(tmp_path / "landing", tmp_path)
-    assert result["customer_id"].to_list() == ["C1", "C2", "C5", "C6", "C7", "C8", "C9"]
+    assert result["customer_id"].to_list() == ["C1", "C2", "C4", "C5", "C6", "C7", "C8", "C9"]
+
+
+@pytest.mark.parametrize("settings", REAL_EXPORT_SETTINGS.values(), ids=REAL_EXPORT_SETTINGS)
+def test_a_batch_as_real_exports_write_it_agrees(tmp_path, settings):
+    write_batch(tmp_path / "landing" / "2026-10-31", REAL_EXPORTS)
+    result = compare(tmp_path / "landing", tmp_path, overrides=settings)
+    assert result["frequency"].gt(0).sum() >= 2
+
+
+@pytest.mark.parametrize("unverified", ["warn", "reject"])
+def test_references_to_a_master_that_never_landed(tmp_path, unverified):
+    """Accepted unchecked (UNVERIFIED_*, a warning), or rejected when so configured."""
+    files = {k: v for k, v in HARD_CASES.items() if k not in ("stores.csv", "products.csv")}
+    write_batch(tmp_path / "landing" / "b1", files)
+    compare(tmp_path / "landing", tmp_path, overrides={"dq.unverified_references": unverified})
+
+
+@pytest.mark.parametrize(
+    ("styles", "seed"),
+    [(("messy",), 2), (("currency", "semicolons", "month_first", "gzip", "short_rows"), 3)],
+)
+def test_generated_styled_exports_agree(tmp_path, styles, seed):
+    """The generator's export styles write the same values as real exports would."""
+    options = ll.GeneratorOptions(lines=3_000, seed=seed, styles=styles)
+    dataset = ll.generate(tmp_path / "landing", options)
+    compare(tmp_path / "landing", tmp_path, overrides=dataset.settings.overrides())
+
+
+def listed(values: pd.Series) -> list:
+    """The values as a list, missing ones as None."""
+    return values.astype(object).where(values.notna(), None).tolist()
+
+
+def test_values_are_read_as_exports_write_them():
+    files = pd.Series(0, index=range(6))  # one file
+    money = pd.Series(["$1,234.50", "INR 3,753.01", "5393.00 INR", "12,34", "-INR 5", None])
+    each = pd.Series(range(6))  # a file each: one currency per file
+    assert listed(e2e_pandas.money(money.astype("str"), each)) == [
+        123450,
+        375301,
+        539300,
+        None,  # not a group of three
+        -500,
+        None,
+    ]
+    mixed = pd.Series(["$1.00", "€2.00", "3.00"], dtype="str")
+    assert listed(e2e_pandas.money(mixed, files[:3])) == [None, None, 300]
+    comma = pd.Series(["1.234,50", "12,5", "7", "12.50"], dtype="str")
+    assert listed(e2e_pandas.money(comma, files[:4], decimal_comma=True)) == [
+        123450,
+        1250,
+        700,
+        None,  # with a decimal comma, no number
+    ]
+    numbers = pd.Series(["3.0", "03", "2.5", "-2.00"], dtype="str")
+    assert listed(e2e_pandas.integer(numbers)) == [3, 3, None, -2]
+    ids = pd.Series(["15.0", "T1.0", "007"], dtype="str")
+    assert e2e_pandas.ident(ids).tolist() == ["15", "T1.0", "007"]
+    dates = pd.Series(["27/05/2024", "01/02/2024", "2024/5/7", "2026-10-31T10:00:00Z"])
+    read = e2e_pandas.calendar_date(dates.astype("str"), files[:4])
+    assert read.dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-05-27",
+        "2024-02-01",  # day-first: 27/05 proves it in this file
+        "2024-05-07",
+        "2026-10-31",
+    ]
+    unproven = pd.Series(["01/02/2024", "03/04/2024"], dtype="str")
+    assert e2e_pandas.calendar_date(unproven, files[:2]).isna().all()  # AMBIGUOUS_DATE
 
 
 def test_a_row_with_the_wrong_number_of_fields_is_counted_and_dropped(tmp_path, caplog):
