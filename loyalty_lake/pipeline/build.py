@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from loyalty_lake.codes import FileStatus
 from loyalty_lake.config import load_config
 from loyalty_lake.errors import LandingError
+from loyalty_lake.io.landing import is_landing_name
 from loyalty_lake.io.lock import holds_lake
 from loyalty_lake.landing.contract import batch_order
 from loyalty_lake.pipeline.gold import build_gold
@@ -72,7 +73,7 @@ def batch_folders(landing: Path) -> list[Path]:
             hint="Put batches in <lake>/landing/<batch>/ or pass a folder to build.",
         )
     entries = sorted(landing.iterdir())
-    if any(p.is_file() and p.suffix.lower() == ".csv" and p.name[0] not in "._" for p in entries):
+    if any(p.is_file() and is_landing_name(p.name) for p in entries):
         return [landing]
     batches = [p for p in entries if (p.is_dir() or p.is_symlink()) and p.name[0] not in "._"]
     return sorted(batches, key=lambda p: batch_order(p.name))

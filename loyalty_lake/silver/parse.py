@@ -358,13 +358,13 @@ class Parser:
         ``27/05/2024`` or ``05/27/2024`` in the order the column proves.
         """
         configured = self.reading.dates.get(self._key(column))
-        if configured and configured not in (DAY_FIRST, MONTH_FIRST):
-            return self._formatted(column, self.text(column), configured, pl.Date())
         text = self.text(column)
         is_iso = self._step(column, "is_iso_date", text.str.contains(_DATE))
         iso = pl.when(is_iso).then(text.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
         # The readings below are costly; ISO dates (nearly all) skip them as nulls.
         value = self._step(column, "date_odd", pl.when(is_iso.not_()).then(text))
+        if configured and configured not in (DAY_FIRST, MONTH_FIRST):  # ISO, else the format
+            return pl.coalesce(iso, self._formatted(column, value, configured, pl.Date()))
         is_datetime = value.str.contains(_NAIVE_DATETIME) | value.str.contains(_AWARE_DATETIME)
         as_datetime = pl.when(is_datetime).then(
             value.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -263,3 +264,10 @@ def test_dq_suggests_id_rewrites_for_the_unknown_ids_it_rejected(lake):
     build(lake=lake, config=config)  # reprocessing reads the ids as the suggestion says
     assert sorted(silver(lake, "sales_header")["store_id"].to_list()) == ["S001", "S002"]
     assert dq_report(lake=lake, config=config).suggestions == ()
+
+
+def test_a_batch_folder_of_compressed_files_alone_is_a_batch(tmp_path):
+    batch = tmp_path / "b1"
+    batch.mkdir()
+    (batch / "sales_header.csv.gz").write_bytes(gzip.compress(SALES.encode()))
+    assert batch_folders(batch) == [batch]

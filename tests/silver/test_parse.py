@@ -273,3 +273,10 @@ def test_an_unread_date_names_the_format_setting():
         'to its strftime format, e.g. "%d.%m.%Y")'
     )
     assert fine is None
+
+
+def test_a_configured_date_format_reads_iso_dates_too():
+    reading = Reading(dates={"t.v": "%d.%m.%Y"})
+    values, counts = parse("date", "31.10.2026", "2026-10-30", "10/31/2026", reading=reading)
+    assert values == [date(2026, 10, 31), date(2026, 10, 30), None]
+    assert counts == {"CONFIGURED_FORMAT": 1}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -880,6 +881,16 @@ def test_a_total_mismatch_message_names_the_sum_and_the_lines():
         "total_amount 10.02 differs from the sum 10.00 of its 2 line(s) by more than 0.01 "
         "(dq.total_tolerance)"
     ]
+
+
+def test_the_total_tolerance_is_compared_exactly():
+    def total_reasons(tolerance: str) -> list:
+        checks = replace(CHECKS, total_tolerance=Decimal(tolerance))
+        h, _ = sales([header(total_amount="10.02")], [line()], checks=checks)
+        return reasons(h)
+
+    assert total_reasons("0.019") == [["TOTAL_MISMATCH"]]  # not rounded to 0.02
+    assert total_reasons("0.02") == [[]]
 
 
 def test_a_header_without_lines_waits_for_them():

@@ -234,9 +234,10 @@ def referenced(
     """``frame`` with ``column`` looked up in ``master``, and the rule that judges it.
 
     A key the master lacks is UNKNOWN_<MASTER> (curable: the master may land
-    later). While the master has no row at all (its file never landed) a
-    reference cannot be checked: with ``dq.unverified_references = "warn"``
-    (the default) it is accepted with an UNVERIFIED_<MASTER> warning.
+    later). While the master has no accepted row (its file never landed, or
+    none of its rows passed) a reference cannot be checked: with
+    ``dq.unverified_references = "warn"`` (the default) it is accepted with an
+    UNVERIFIED_<MASTER> warning.
     """
     key, unknown, unverified = _REFERENCES[master]
     keys: pl.DataFrame = getattr(known, master)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from loyalty_lake.codes import MONEY, Reason, TransactionType
+from loyalty_lake.codes import Reason, TransactionType
 from loyalty_lake.landing.contract import SALES_HEADER, SALES_LINES
 from loyalty_lake.silver.checks import (
     Rule,
@@ -346,7 +346,7 @@ def _total_mismatch(tolerance: Decimal) -> Rule:
         & pl.col("transaction_id").is_not_null()
         & pl.col("_lines").is_not_null()
         & pl.col("_lines_rejected").not_().fill_null(True)
-        & (difference > pl.lit(tolerance).cast(MONEY)),
+        & (difference > pl.lit(str(tolerance)).cast(pl.Decimal(24, 8))),  # exact, not rounded
         pl.format(
             f"total_amount {{}} differs from the sum {{}} of its {{}} line(s) by more than "
             f"{tolerance} (dq.total_tolerance)",
