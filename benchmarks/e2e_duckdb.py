@@ -59,10 +59,8 @@ import codecs
 import contextlib
 import csv
 import dataclasses
-import gzip
 import io
 import json
-import posixpath
 import re
 import shutil
 import tempfile
@@ -72,16 +70,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import duckdb
 
+from benchmarks._landing import landing_text
 from benchmarks.gold_duckdb import rfm_segment_case
 from loyalty_lake.config import load_config
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
-    from typing import IO
+    from collections.abc import Iterable, Mapping
 
     from loyalty_lake.config import Config, IdRewrite
 
@@ -501,36 +499,6 @@ def header_fields(row: str) -> tuple[str, list[str]] | None:
         if best is None or len(fields) > len(best[1]):
             best = (delimiter, fields)
     return best
-
-
-@contextlib.contextmanager
-def landing_text(path: Path) -> Iterator[IO[bytes]]:
-    """The CSV text of a landing file: the file, or what its ``.csv.gz`` or ``.zip`` holds.
-
-    A zip must hold exactly one ``.csv`` file (folders and macOS' ``__MACOSX/``
-    and ``.DS_Store`` aside); loyalty_lake's bounds on what an archive may
-    unpack to are not mimicked.
-    """
-    name = path.name.strip().lower()
-    if name.endswith(".csv.gz"):
-        with cast("IO[bytes]", gzip.open(path, "rb")) as text:
-            yield text
-    elif name.endswith(".zip"):
-        with zipfile.ZipFile(path) as archive:
-            members = [
-                info
-                for info in archive.infolist()
-                if not info.is_dir()
-                and not info.filename.startswith("__MACOSX/")
-                and posixpath.basename(info.filename) != ".DS_Store"
-            ]
-            if len(members) != 1 or not members[0].filename.lower().endswith(".csv"):
-                raise ValueError(f"{path.name} does not hold exactly one CSV file")
-            with archive.open(members[0]) as text:
-                yield text
-    else:
-        with path.open("rb") as text:
-            yield text
 
 
 def read_batch(

@@ -29,12 +29,10 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
-import gzip
 import io
 import json
 import logging
 import math
-import posixpath
 import re
 import sys
 import zipfile
@@ -44,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 from time import perf_counter
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -52,6 +50,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from benchmarks._landing import BadArchive
+from benchmarks._landing import landing_text as opened_text
 from loyalty_lake.config import load_config
 
 if TYPE_CHECKING:
@@ -223,33 +223,15 @@ class Refused(Exception):
 
 @contextlib.contextmanager
 def landing_text(path: Path) -> Iterator[IO[bytes]]:
-    """The CSV text of a landing file: the file, or what its ``.csv.gz`` or ``.zip`` holds.
+    """The CSV text of a landing file (see :func:`benchmarks._landing.landing_text`).
 
-    A zip must hold exactly one ``.csv`` file (folders and macOS' ``__MACOSX/``
-    and ``.DS_Store`` aside). loyalty_lake's bounds on what an archive may
-    unpack to are not mimicked.
+    An archive that cannot be unpacked, or a zip not holding one CSV file, is refused.
     """
-    name = path.name.strip().lower()
     try:
-        if name.endswith(".csv.gz"):
-            with cast("IO[bytes]", gzip.open(path, "rb")) as text:
-                yield text
-        elif name.endswith(".zip"):
-            with zipfile.ZipFile(path) as archive:
-                members = [
-                    info
-                    for info in archive.infolist()
-                    if not info.is_dir()
-                    and not info.filename.startswith("__MACOSX/")
-                    and posixpath.basename(info.filename) != ".DS_Store"
-                ]
-                if len(members) != 1 or not members[0].filename.lower().endswith(".csv"):
-                    raise Refused(f"{path.name} does not hold exactly one CSV file")
-                with archive.open(members[0]) as text:
-                    yield text
-        else:
-            with path.open("rb") as text:
-                yield text
+        with opened_text(path) as text:
+            yield text
+    except BadArchive as exc:
+        raise Refused(str(exc)) from exc
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise Refused(f"{path.name} cannot be unpacked ({exc})") from exc
 
