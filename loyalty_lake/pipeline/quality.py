@@ -13,10 +13,11 @@ import polars as pl
 
 from loyalty_lake.codes import Reason, RejectStatus
 from loyalty_lake.config import IdRewrite, load_config
+from loyalty_lake.errors import ConfigError, LakePathError
 from loyalty_lake.gold.marts.quality import dq_summary, unchecked_references
 from loyalty_lake.io import catalog
-from loyalty_lake.io.catalog import NORMALISATIONS, REJECTS, WARNINGS
-from loyalty_lake.landing.contract import REFERENCES
+from loyalty_lake.io.catalog import MANIFEST, NORMALISATIONS, REJECTS, WARNINGS
+from loyalty_lake.landing.contract import REFERENCES, batch_order
 from loyalty_lake.pipeline.silver import conservation
 from loyalty_lake.privacy import PERSONAL_COLUMNS, masked, masked_raw_values, shortened
 from loyalty_lake.silver import profile
@@ -60,8 +61,12 @@ def dq_report(
     """The data quality report of the lake (or of one batch).
 
     The examples' raw values are masked in the built-in personal columns and
-    in ``privacy.personal_columns`` of ``config``.
+    in ``privacy.personal_columns`` of ``config``. A lake with no landed batch,
+    a batch that never landed and a negative number of examples are refused
+    (:class:`LakePathError`, :class:`ConfigError`): an empty report would say
+    all is well.
     """
+    _check_request(lake, batch_id=batch_id, examples=examples)
     config = config or load_config()
     personal = PERSONAL_COLUMNS | set(config.privacy.personal_columns)
     rejects = catalog.scan(lake, "silver", REJECTS)
@@ -93,6 +98,8 @@ def dq_report(
         .head(examples)
         .collect()
     )
+    if not examples:  # group_by().head(0) keeps a row of each group
+        sample = sample.clear()
     balance = conservation(lake=lake)
     if batch_id is not None and balance.height:
         balance = balance.filter(pl.col("batch_id") == batch_id)
@@ -113,6 +120,30 @@ def dq_report(
         references=references,
         suggestions=suggested_rewrites(lake=lake, config=config, batch_id=batch_id),
     )
+
+
+def _check_request(lake: Lake, *, batch_id: str | None, examples: int) -> None:
+    """Refuse a report that could only be empty for a wrong reason."""
+    if examples < 0:
+        raise ConfigError(
+            f"The number of examples (--examples) must be 0 or more, not {examples}.",
+            hint="It is the number of example rows per table and reason (default 3).",
+        )
+    if not catalog.exists(lake, "bronze", MANIFEST):
+        raise LakePathError(
+            f"No lake at {lake.root}: no batch has landed there.",
+            hint="Pass the lake's folder with --lake, or run `loyalty-lake build` first.",
+        )
+    if batch_id is None:
+        return
+    batches = catalog.scan(lake, "bronze", MANIFEST).select("batch_id").unique().collect()
+    known = sorted(batches["batch_id"].drop_nulls().to_list(), key=batch_order)
+    if batch_id not in known:
+        shown = ", ".join(known[-5:])
+        raise LakePathError(
+            f"Batch {batch_id!r} never landed in {lake.root}.",
+            hint=f"Landed batches ({len(known)}), the latest: {shown}.",
+        )
 
 
 def _facts(lake: Lake, batch_id: str | None) -> dict[str, pl.LazyFrame]:

@@ -9,7 +9,9 @@ import polars as pl
 import pytest
 
 from loyalty_lake.config import load_config
+from loyalty_lake.errors import LakePathError, LoyaltyLakeError
 from loyalty_lake.io import delta
+from loyalty_lake.io.lake import Lake
 from loyalty_lake.pipeline import build_silver, dq_report, ingest
 from tests.conftest import HEADER, LINES, write_batch
 
@@ -82,3 +84,28 @@ def test_configured_personal_columns_are_masked_too(lake_with_rejects):
 def values(example: dict[str, str]) -> dict[str, object]:
     decoded = json.loads(example["raw_values"])
     return decoded | {"_extra": json.loads(decoded["_extra"])}
+
+
+def test_no_examples_when_none_are_asked_for(lake_with_rejects):
+    report = dq_report(lake=lake_with_rejects, examples=0)
+    assert report.examples.is_empty()
+    assert not report.summary.is_empty()
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        ({"examples": -1}, "must be 0 or more, not -1"),
+        ({"batch_id": "2026-13-01"}, "Batch '2026-13-01' never landed"),
+    ],
+)
+def test_a_report_that_could_only_be_wrongly_empty_is_refused(lake_with_rejects, request_, message):
+    with pytest.raises(LoyaltyLakeError, match=message) as err:
+        dq_report(lake=lake_with_rejects, **request_)
+    assert err.value.hint
+
+
+def test_a_folder_with_no_lake_is_refused(tmp_path):
+    with pytest.raises(LakePathError, match="No lake at") as err:
+        dq_report(lake=Lake(tmp_path / "nothing"))
+    assert "--lake" in err.value.hint
