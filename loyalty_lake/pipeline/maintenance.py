@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from loyalty_lake.errors import LakePathError
+from loyalty_lake.errors import ConfigError, LakePathError
 from loyalty_lake.io import delta
 from loyalty_lake.io.lake import LAYERS
 from loyalty_lake.io.lock import holds_lake
@@ -86,7 +86,13 @@ def vacuum(
     """Delete (or, in a dry run, list) files unused by versions younger than the retention.
 
     Versions older than the retention can no longer be read or restored afterwards.
+    A negative retention is refused (:class:`ConfigError`).
     """
+    if retention_hours < 0:
+        raise ConfigError(
+            f"The retention (--retention-hours) must be 0 or more hours, not {retention_hours}.",
+            hint=f"The default, {DEFAULT_RETENTION_HOURS} hours, keeps a week of versions.",
+        )
     done = []
     for layer in LAYERS:
         folder = lake.layer(layer)

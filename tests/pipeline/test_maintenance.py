@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 import loyalty_lake as ll
-from loyalty_lake.errors import LakePathError, TableNotFoundError
+from loyalty_lake.errors import ConfigError, LakePathError, TableNotFoundError
 from loyalty_lake.io import delta
 from loyalty_lake.pipeline import ingest, maintenance
 from tests.conftest import HEADER, LINES, write_batch
@@ -66,3 +66,9 @@ def test_optimize_compacts_and_vacuum_is_a_dry_run_by_default(two_batches):
     deleted = maintenance.vacuum(lake=two_batches, retention_hours=0, dry_run=False)
     assert sum(t.files for t in deleted) >= 2
     assert ll.scan(two_batches, "bronze", "sales_lines").collect().sort(pl.all()).equals(before)
+
+
+def test_a_negative_retention_is_refused_with_a_hint(two_batches):
+    with pytest.raises(ConfigError, match="must be 0 or more hours, not -5") as err:
+        maintenance.vacuum(lake=two_batches, retention_hours=-5)
+    assert "168" in err.value.hint
