@@ -271,3 +271,18 @@ def test_a_batch_folder_of_compressed_files_alone_is_a_batch(tmp_path):
     batch.mkdir()
     (batch / "sales_header.csv.gz").write_bytes(gzip.compress(SALES.encode()))
     assert batch_folders(batch) == [batch]
+
+
+@pytest.mark.parametrize("name", ["customers.csv", "customer_details.csv"])
+def test_a_corrected_master_redelivered_in_the_same_batch_wins(lake, name):
+    """The later delivery is the newer version, whatever its file name (landing order)."""
+    letters = [chr(ord("A") + i) for i in range(21)]  # names hold no digits (INVALID_NAME)
+    rows = "".join(f"C{i},Old{x},old{i}@example.com\n" for i, x in enumerate(letters))
+    sale_batch(lake.landing / "b1", customers=rows)
+    build(lake=lake, config=CONFIG)
+    corrected = "".join(f"C{i},New{x},new{i}@example.com\n" for i, x in enumerate(letters))
+    (lake.landing / "b1" / "customers.csv").unlink()
+    write_batch(lake.landing / "b1", {name: CUSTOMERS + corrected})
+    build(lake=lake, config=CONFIG)
+    names = silver(lake, "customers")["first_name"].to_list()
+    assert sorted(names) == [f"New{x}" for x in letters]
