@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 
 EXTRA_COLUMN = "_extra"
 MALFORMED_COLUMN = "_malformed"
-#: How many fields of a short row were padded with nulls (null for a full row).
-PADDED_COLUMN = PADDED
 #: The key of a malformed row's raw text in ``_extra``.
 RECORD_KEY = "_record"
 LINEAGE_COLUMNS: Mapping[str, pl.DataType] = {
@@ -99,7 +97,7 @@ def bronze_schema(spec: LandingFile) -> pl.Schema:
     """The schema of the bronze table of ``spec``."""
     return pl.Schema(
         {column: pl.String() for column in spec.columns}
-        | {EXTRA_COLUMN: pl.String(), MALFORMED_COLUMN: pl.String(), PADDED_COLUMN: pl.Int32()}
+        | {EXTRA_COLUMN: pl.String(), MALFORMED_COLUMN: pl.String(), PADDED: pl.Int32()}
         | dict(LINEAGE_COLUMNS)
     )
 
@@ -187,7 +185,7 @@ def bronze_rows(
         *data,
         pl.when(pl.col(MALFORMED).is_null()).then(extra).otherwise(record).alias(EXTRA_COLUMN),
         pl.col(MALFORMED).alias(MALFORMED_COLUMN),
-        pl.col(PADDED_COLUMN).cast(pl.Int32).alias(PADDED_COLUMN),
+        pl.col(PADDED).cast(pl.Int32).alias(PADDED),
         pl.lit(lineage.batch_id, dtype=pl.String).alias("_batch_id"),
         pl.lit(lineage.source_file, dtype=pl.String).alias("_source_file"),
         pl.lit(lineage.file_sha256, dtype=pl.String).alias("_file_sha256"),

@@ -25,7 +25,6 @@ masked out of the costly steps, which skip nulls.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -579,13 +578,3 @@ class Parser:
 def flag_columns(names: Sequence[str]) -> list[str]:
     """The normalisation flag columns among ``names``."""
     return [name for name in names if name.startswith(FLAG)]
-
-
-#: The setting that answers each kind of ambiguity, for hints.
-SETTINGS: Mapping[str, str] = MappingProxyType(
-    {
-        "dates": 'dq.dates."<table>.<column>" = "day-first" | "month-first" | "<strftime format>"',
-        "nulls": 'dq.null_values."<table>.<column>" = ["0"]',
-        "decimal_comma": 'dq.decimal_comma = ["<table>" or "<table>.<column>"]',
-    }
-)
