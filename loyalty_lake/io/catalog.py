@@ -2,13 +2,22 @@
 
 Bronze holds one table per landing file plus the manifest; silver one table
 per landing file plus ``rejects``, ``warnings`` and ``processed_files``; gold
-the published tables of :data:`loyalty_lake.gold.models.GOLD_MODELS`. Reading
-a known table that does not exist yet gives an empty frame of its schema, so
-that the first build and a partial lake need no special cases.
+the published tables of :data:`loyalty_lake.gold.models.GOLD_MODELS` plus
+``snapshots``, the gold manifest. Reading a known table that does not exist
+yet gives an empty frame of its schema, so that the first build and a partial
+lake need no special cases.
+
+Gold is published as a whole: each build writes the tables that changed, then
+appends one snapshot naming the version of every gold table, written last.
+Reading gold without a version reads the tables at the versions of the latest
+snapshot, so a reader never mixes two builds (:func:`gold_snapshot` gives one
+snapshot to read several tables from).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +32,8 @@ from loyalty_lake.landing.contract import LANDING_FILES
 from loyalty_lake.silver.models import SILVER_SCHEMAS, schema
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from loyalty_lake.io.lake import Layer
 
 #: The bronze manifest of landed and refused files.
@@ -33,6 +44,20 @@ REJECTS = "rejects"
 WARNINGS = "warnings"
 #: Silver's counts of values normalised per file, column and kind.
 NORMALISATIONS = "normalisations"
+#: The gold manifest: one row per gold table per published snapshot.
+SNAPSHOTS = "snapshots"
+SNAPSHOT_SCHEMA = pl.Schema(
+    {
+        "snapshot": pl.Int64(),
+        "table": pl.String(),
+        "version": pl.Int64(),
+        "run_id": pl.String(),
+        "as_of": pl.Date(),
+        "published_at": pl.Datetime("us", "UTC"),
+        "silver_versions": pl.String(),
+        "restored_from": pl.Int64(),
+    }
+)
 #: Master data tables, in load order (masters before the facts that reference them).
 MASTERS = tuple(name for name, spec in LANDING_FILES.items() if not spec.is_fact)
 #: Fact tables.
@@ -44,7 +69,10 @@ _SCHEMAS: dict[Layer, dict[str, pl.Schema]] = {
         MANIFEST: MANIFEST_SCHEMA,
     },
     "silver": dict(SILVER_SCHEMAS),
-    "gold": {name: schema(model) for name, model in GOLD_MODELS.items()},
+    "gold": {
+        **{name: schema(model) for name, model in GOLD_MODELS.items()},
+        SNAPSHOTS: SNAPSHOT_SCHEMA,
+    },
 }
 
 
@@ -84,10 +112,88 @@ def scan(
     :class:`~loyalty_lake.errors.TableNotFoundError`.
     """
     lake = lake if isinstance(lake, Lake) else Lake(Path(lake))
+    if layer == "gold" and version is None and name in GOLD_MODELS:
+        return gold_snapshot(lake).scan(name)
+    return _scan(lake, layer, name, version=version)
+
+
+def _scan(lake: Lake, layer: Layer, name: str, *, version: int | None) -> pl.LazyFrame:
     path = lake.table(layer, name)
     if not delta.table_exists(path) and name in _SCHEMAS.get(layer, {}):
         return pl.LazyFrame(schema=_SCHEMAS[layer][name])
     return delta.scan_table(path, version=version)
+
+
+@dataclass(frozen=True, slots=True)
+class GoldSnapshot:
+    """One published gold build: the version of each gold table, ``as_of`` and provenance.
+
+    ``snapshot`` is None for a lake without a gold manifest yet (never built,
+    or built by a loyalty_lake before snapshots): its tables are read at their
+    latest versions.
+    """
+
+    lake: Lake
+    snapshot: int | None
+    versions: dict[str, int] = field(default_factory=dict)
+    as_of: date | None = None
+    run_id: str | None = None
+    published_at: datetime | None = None
+    silver_versions: str = ""
+    restored_from: int | None = None
+
+    @property
+    def published(self) -> bool:
+        """Whether a build has published gold."""
+        return bool(self.versions)
+
+    def scan(self, name: str) -> pl.LazyFrame:
+        """Gold table ``name`` as this snapshot published it (empty if it did not)."""
+        if self.snapshot is not None and name not in self.versions:
+            return pl.LazyFrame(schema=table_schema("gold", name))
+        return _scan(self.lake, "gold", name, version=self.versions.get(name))
+
+
+def gold_snapshot(lake: Lake | str | Path, *, snapshot: int | None = None) -> GoldSnapshot:
+    """The latest published gold snapshot of ``lake`` (or snapshot number ``snapshot``)."""
+    lake = lake if isinstance(lake, Lake) else Lake(Path(lake))
+    path = lake.table("gold", SNAPSHOTS)
+    if not delta.table_exists(path):
+        return _unmanifested(lake)
+    rows = delta.scan_table(path).collect()
+    wanted = rows["snapshot"].max() if snapshot is None else snapshot
+    chosen = rows.filter(pl.col("snapshot") == wanted)
+    if chosen.is_empty():
+        raise LakePathError(
+            f"Gold has no snapshot {snapshot}.",
+            hint="`loyalty-lake history gold/snapshots` lists the published snapshots.",
+        )
+    first = chosen.row(0, named=True)
+    return GoldSnapshot(
+        lake=lake,
+        snapshot=first["snapshot"],
+        versions=dict(zip(chosen["table"], chosen["version"], strict=True)),
+        as_of=first["as_of"],
+        run_id=first["run_id"],
+        published_at=first["published_at"],
+        silver_versions=first["silver_versions"] or "",
+        restored_from=first["restored_from"],
+    )
+
+
+def _unmanifested(lake: Lake) -> GoldSnapshot:
+    """Gold without a manifest: latest versions, ``as_of`` from the last build's commit."""
+    versions = {name: v for name in GOLD_MODELS if (v := version(lake, "gold", name)) is not None}
+    as_of = None
+    for name in versions:
+        built = next(
+            (c for c in delta.table_history(lake.table("gold", name)) if "as_of" in c.metadata),
+            None,
+        )
+        if built is not None and built.metadata["as_of"]:
+            as_of = date.fromisoformat(built.metadata["as_of"])
+            break
+    return GoldSnapshot(lake=lake, snapshot=None, versions=versions, as_of=as_of)
 
 
 def present(lake: Lake, layer: Layer) -> list[Path]:
@@ -106,8 +212,12 @@ __all__ = [
     "NORMALISATIONS",
     "PROCESSED",
     "REJECTS",
+    "SNAPSHOTS",
+    "SNAPSHOT_SCHEMA",
     "WARNINGS",
+    "GoldSnapshot",
     "exists",
+    "gold_snapshot",
     "present",
     "scan",
     "table_names",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import polars as pl
@@ -20,7 +21,6 @@ from loyalty_lake.privacy import PRIVATE_LAYERS
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
-    from pathlib import Path
 
     import pyarrow as pa
 
@@ -35,8 +35,8 @@ METADATA_PREFIX = "loyalty_lake."
 
 
 def table_exists(path: Path) -> bool:
-    """Whether ``path`` holds a Delta table."""
-    return DeltaTable.is_deltatable(str(path))
+    """Whether ``path`` holds a Delta table (a folder with a transaction log)."""
+    return (path / "_delta_log").is_dir() and DeltaTable.is_deltatable(str(path))
 
 
 def table_version(path: Path) -> int | None:
@@ -177,13 +177,39 @@ class Commit:
 
 
 def table_history(path: Path, *, limit: int | None = None) -> list[Commit]:
-    """The commits of the table at ``path``, newest first."""
-    if not table_exists(path):
-        raise TableNotFoundError(
-            f"There is no Delta table at {path}.",
-            hint="Run `loyalty-lake status` to list the lake's tables.",
-        )
-    return [_commit(entry) for entry in DeltaTable(str(path)).history(limit)]
+    """The commits of the table at ``path``, newest first (at most ``limit``).
+
+    Another process may commit while the log is read: the newest commits are
+    then one more than asked for, never fewer.
+    """
+    commits = sorted(
+        (_commit(entry) for entry in _existing(path).history(limit)),
+        key=lambda c: c.version,
+        reverse=True,
+    )
+    return commits[:limit] if limit is not None else commits
+
+
+def last_commit(path: Path) -> Commit:
+    """The newest commit of the table at ``path``."""
+    return table_history(path, limit=1)[0]
+
+
+def version_at(path: Path, moment: datetime) -> int | None:
+    """The table's latest version committed at or before ``moment``, or None if it is younger."""
+    return next(
+        (c.version for c in table_history(path) if c.timestamp <= moment),
+        None,
+    )
+
+
+def readable(path: Path, version: int) -> bool:
+    """Whether every data file of ``version`` is still on disk (vacuum deletes old ones)."""
+    try:
+        files = DeltaTable(str(path), version=version).file_uris()
+    except Exception:  # the log itself is gone: not readable
+        return False
+    return all(Path(uri.removeprefix("file://")).exists() for uri in files)
 
 
 def _commit(entry: Mapping[str, Any]) -> Commit:
@@ -211,6 +237,12 @@ def restore_table(path: Path, version: int, *, metadata: Mapping[str, str]) -> i
         )
     if version == table.version():
         return version  # already current: nothing to do
+    if not readable(path, version):
+        raise TableNotFoundError(
+            f"Version {version} of {path.name} can no longer be restored: "
+            "vacuum deleted its files.",
+            hint="`loyalty-lake history TABLE` lists the versions; restore a younger one.",
+        )
     table.restore(version, commit_properties=_commit_properties(metadata))
     return DeltaTable(str(path)).version()
 
@@ -234,6 +266,11 @@ def vacuum_table(path: Path, *, retention_hours: int, dry_run: bool) -> list[str
             enforce_retention_duration=False,
         )
     )
+
+
+def empty_table(path: Path, schema: pl.Schema, *, metadata: Mapping[str, str]) -> int:
+    """Replace every row of the table at ``path`` by none (a new version); return it."""
+    return write_table(path, pl.DataFrame(schema=schema), mode="overwrite", metadata=metadata)
 
 
 def _existing(path: Path) -> DeltaTable:

@@ -5,6 +5,12 @@ Gold is a pure function of silver and ``as_of``
 through the catalogue, calls it, validates every table against its contract,
 writes and exports. Every table is replaced only when it changed, and every
 commit records the ``as_of`` and the versions of the silver tables gold read.
+
+The tables are published together: once every table is written, one snapshot
+naming each table's version is appended to ``gold/snapshots`` (the gold
+manifest). Readers read the tables at the versions of the latest snapshot, so
+they never see half of a republish; a build stopped before its snapshot leaves
+readers on the previous one.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from loyalty_lake.gold.models import GOLD_MODELS
 from loyalty_lake.gold.rejects import gold_rejects
 from loyalty_lake.gold.tables import GoldTables, SilverTables, gold_tables
 from loyalty_lake.io import catalog, delta
-from loyalty_lake.io.catalog import REJECTS
+from loyalty_lake.io.catalog import REJECTS, SNAPSHOT_SCHEMA, SNAPSHOTS
 from loyalty_lake.io.export import ExportFormat, export_tables
 from loyalty_lake.io.lock import holds_lake
 from loyalty_lake.landing.contract import REDEMPTIONS
@@ -73,8 +79,11 @@ def build_gold(*, lake: Lake, config: Config, run_id: str, as_of: date | None = 
     if as_of is not None:
         _record_refusals(lake, gold, run_id=run_id, meta=meta)
     log.info("Gold: validating and publishing")
-    for name, rows in gold.tables.items():
-        _publish(lake, name, _validated(GOLD_MODELS[name], rows, name), meta)
+    versions = {
+        name: _publish(lake, name, _validated(GOLD_MODELS[name], rows, name), meta)
+        for name, rows in gold.tables.items()
+    }
+    _record_snapshot(lake, versions, as_of=as_of, meta=meta)
     exported = export_tables(gold.tables, folder=lake.export, file_format="parquet")
     return GoldReport(
         run_id=run_id,
@@ -93,10 +102,9 @@ def export_gold(
     Each file is replaced atomically; CSV values that would run as spreadsheet
     formulas are neutralised.
     """
+    snapshot = catalog.gold_snapshot(lake)
     tables = {
-        name: catalog.scan(lake, "gold", name).collect()
-        for name in GOLD_MODELS
-        if catalog.exists(lake, "gold", name)
+        name: snapshot.scan(name).collect() for name in GOLD_MODELS if name in snapshot.versions
     }
     if not tables:
         raise LoyaltyLakeError(
@@ -159,14 +167,69 @@ def _validated(model: type[pa.DataFrameModel], rows: pl.DataFrame, name: str) ->
         ) from exc
 
 
-def _publish(lake: Lake, name: str, rows: pl.DataFrame, meta: dict[str, str]) -> None:
-    """Replace a gold table unless it already holds exactly these rows (in any order)."""
-    if catalog.exists(lake, "gold", name) and _same_rows(
-        catalog.scan(lake, "gold", name).collect(), rows
+def _publish(lake: Lake, name: str, rows: pl.DataFrame, meta: dict[str, str]) -> int:
+    """Replace a gold table unless it already holds exactly these rows (in any order).
+
+    Returns the version that holds them.
+    """
+    latest = catalog.version(lake, "gold", name)
+    if latest is not None and _same_rows(
+        catalog.scan(lake, "gold", name, version=latest).collect(), rows
     ):
         log.info("gold/%s unchanged", name)
+        return latest
+    return delta.write_table(lake.table("gold", name), rows, mode="overwrite", metadata=meta)
+
+
+def _record_snapshot(
+    lake: Lake, versions: dict[str, int], *, as_of: date | None, meta: dict[str, str]
+) -> None:
+    """Append the snapshot of ``versions`` to the gold manifest, unless it is the latest already."""
+    current = catalog.gold_snapshot(lake)
+    if current.snapshot is not None and current.versions == versions and current.as_of == as_of:
         return
-    delta.write_table(lake.table("gold", name), rows, mode="overwrite", metadata=meta)
+    if current.restored_from is not None:
+        log.warning(
+            "Gold had been restored to snapshot %s; this build publishes gold computed "
+            "from silver again",
+            current.restored_from,
+        )
+    append_snapshot(lake, versions, as_of=as_of, meta=meta)
+
+
+def append_snapshot(
+    lake: Lake,
+    versions: dict[str, int],
+    *,
+    as_of: date | None,
+    meta: dict[str, str],
+    restored_from: int | None = None,
+) -> int:
+    """Publish ``versions`` as gold's next snapshot (one commit); return its number.
+
+    A snapshot's number is the version of ``gold/snapshots`` that added it.
+    """
+    path = lake.table("gold", SNAPSHOTS)
+    latest = delta.table_version(path)
+    number = 0 if latest is None else latest + 1
+    rows = pl.DataFrame(
+        {
+            "snapshot": number,
+            "table": list(versions),
+            "version": list(versions.values()),
+            "run_id": meta["run_id"],
+            "as_of": as_of,
+            "published_at": datetime.now(UTC),
+            "silver_versions": meta.get("silver_versions", ""),
+            "restored_from": restored_from,
+        },
+        schema=SNAPSHOT_SCHEMA,
+    )
+    written = delta.write_table(path, rows, mode="append", metadata=meta)
+    if written != number:  # only one writer holds the lake: this cannot happen
+        raise LoyaltyLakeError(f"gold/snapshots was written by another process ({written}).")
+    log.info("Gold: published snapshot %d", number)
+    return number
 
 
 def _same_rows(old: pl.DataFrame, new: pl.DataFrame) -> bool:

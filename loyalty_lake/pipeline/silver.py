@@ -21,10 +21,12 @@ from typing import TYPE_CHECKING
 import pandera.errors
 import polars as pl
 
+from loyalty_lake.codes import FileStatus
 from loyalty_lake.errors import ConservationError, ContractViolation
 from loyalty_lake.io import catalog, delta, staging
 from loyalty_lake.io.catalog import (
     FACTS,
+    MANIFEST,
     MASTERS,
     NORMALISATIONS,
     PROCESSED,
@@ -485,7 +487,7 @@ def conservation(*, lake: Lake) -> pl.DataFrame:
     See :func:`loyalty_lake.silver.conservation.conservation`.
     """
     landed = [name for name in LANDING_FILES if catalog.exists(lake, "bronze", name)]
-    if not landed:
+    if not landed and not catalog.exists(lake, "bronze", MANIFEST):
         return pl.DataFrame()
 
     def rows_per_batch(layer: str, name: str, column: str) -> pl.LazyFrame:
@@ -497,8 +499,15 @@ def conservation(*, lake: Lake) -> pl.DataFrame:
         )
 
     bronze = pl.concat([rows_per_batch("bronze", name, "bronze_rows") for name in landed])
-    held = pl.concat([rows_per_batch("silver", name, "in_silver") for name in FACTS])
+    held = pl.concat([rows_per_batch("silver", name, "in_silver") for name in LANDING_FILES])
+    manifest = (
+        catalog.scan(lake, "bronze", MANIFEST)
+        .filter(pl.col("status") == FileStatus.LANDED)
+        .group_by("table", "batch_id")
+        .agg(pl.col("rows").sum().alias("landed_rows"))
+    )
     return balance.conservation(
+        manifest,
         bronze,
         catalog.scan(lake, "silver", PROCESSED),
         catalog.scan(lake, "silver", REJECTS),
@@ -515,10 +524,15 @@ def check_conservation(*, lake: Lake) -> pl.DataFrame:
         first = broken.row(0, named=True)
         raise ConservationError(
             f"Rows are lost or counted twice for {broken.height} table/batch pair(s), e.g. "
-            f"{first['table']} batch {first['batch_id']}: {first['bronze_rows']} bronze rows, "
+            f"{first['table']} batch {first['batch_id']}: {first['landed_rows']} rows landed, "
+            f"{first['bronze_rows']} in bronze, "
             f"{first['accepted']} accepted, {first['rejected']} rejected, "
             f"{first['in_silver']} in silver. Nothing was published.",
-            hint="Run `loyalty-lake build` again (an interrupted run converges); if it persists, "
-            "report it with `loyalty-lake dq` output.",
+            hint="Bronze no longer holds rows its manifest says landed: put bronze back whole "
+            "with `loyalty-lake restore bronze/landed_files VERSION`, or restore the table "
+            "that lost them."
+            if first["landed_rows"] != first["bronze_rows"]
+            else "Run `loyalty-lake build` again (an interrupted run converges); if it "
+            "persists, report it with `loyalty-lake dq` output.",
         )
     return table

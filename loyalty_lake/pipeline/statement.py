@@ -10,7 +10,7 @@ import polars as pl
 
 from loyalty_lake.errors import LoyaltyLakeError
 from loyalty_lake.gold.points.balances import next_expiry
-from loyalty_lake.io import catalog, delta
+from loyalty_lake.io import catalog
 
 if TYPE_CHECKING:
     from loyalty_lake.io.lake import Lake
@@ -35,29 +35,21 @@ class Statement:
 
 
 def points_statement(*, lake: Lake, customer_id: str) -> Statement:
-    """The statement of ``customer_id`` from the gold tables of the last build."""
-    if not catalog.exists(lake, "gold", "customer_details") or not catalog.exists(
-        lake, "gold", "points_ledger"
-    ):
+    """The statement of ``customer_id`` from the gold tables of the last published build."""
+    gold = catalog.gold_snapshot(lake)
+    if not {"customer_details", "points_ledger"} <= gold.versions.keys():
         raise LoyaltyLakeError(
             f"The lake at {lake.root} has no points yet.",
             hint="Run `loyalty-lake build` (or `loyalty-lake demo`) first.",
         )
-    details = (
-        catalog.scan(lake, "gold", "customer_details")
-        .filter(pl.col("customer_id") == customer_id)
-        .collect()
-    )
+    details = gold.scan("customer_details").filter(pl.col("customer_id") == customer_id).collect()
     if details.is_empty():
         raise LoyaltyLakeError(
             f"Customer {customer_id!r} is not in gold/customer_details.",
             hint="Check the id (ids are case-sensitive, e.g. C0000042).",
         )
-    ledger = catalog.scan(lake, "gold", "points_ledger").filter(
-        pl.col("customer_id") == customer_id
-    )
-    (last,) = delta.table_history(lake.table("gold", "points_ledger"), limit=1)
-    as_of = date.fromisoformat(last.metadata["as_of"]) if last.metadata.get("as_of") else None
+    ledger = gold.scan("points_ledger").filter(pl.col("customer_id") == customer_id)
+    as_of = gold.as_of
     expiring = next_expiry(ledger, as_of=as_of or date.max).collect()
     row = details.row(0, named=True)
     soonest = expiring.row(0, named=True) if expiring.height else {}

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from loyalty_lake.io import delta
+from loyalty_lake.io import catalog, delta
 from loyalty_lake.io.lake import LAYERS
 
 if TYPE_CHECKING:
@@ -32,11 +32,8 @@ def status(*, lake: Lake) -> list[TableStatus]:
     """Every Delta table of the lake, layer by layer, sorted by name."""
     tables = []
     for layer in LAYERS:
-        folder = lake.layer(layer)
-        if not folder.is_dir():
-            continue
-        for path in sorted(p for p in folder.iterdir() if delta.table_exists(p)):
-            (last,) = delta.table_history(path, limit=1)
+        for path in catalog.present(lake, layer):
+            last = delta.last_commit(path)
             rows = delta.scan_table(path).select(pl.len()).collect().item()
             tables.append(
                 TableStatus(

@@ -1,9 +1,16 @@
-"""Conservation, declared: every bronze row is in silver or in rejects, exactly once.
+"""Conservation, declared: every landed row is in bronze, and in silver or in rejects once.
 
-Per table and batch: ``bronze_rows`` = ``accepted`` + ``rejected``, where
-``accepted`` counts rows accepted when their file was processed and
-``rejected`` every reject (promoted ones included); for facts, the rows silver
-really holds (``in_silver``) = ``accepted`` + ``reprocessed``.
+Per table and batch:
+
+- ``landed_rows`` (what the bronze manifest says landed) = ``bronze_rows``
+  (what bronze holds), so a batch lost from bronze is caught;
+- ``bronze_rows`` = ``accepted`` + ``rejected``, where ``accepted`` counts rows
+  accepted when their file was processed and ``rejected`` every reject
+  (promoted ones included);
+- for facts, the rows silver really holds (``in_silver``) = ``accepted`` +
+  ``reprocessed``; for masters, which keep the latest version of each key,
+  ``in_silver`` (the batch's rows that are the current version of their key)
+  is at most ``accepted``.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ if TYPE_CHECKING:
 COLUMNS = (
     "table",
     "batch_id",
+    "landed_rows",
     "bronze_rows",
     "accepted",
     "rejected",
@@ -30,6 +38,7 @@ COLUMNS = (
 
 
 def conservation(
+    landed: pl.LazyFrame,
     bronze: pl.LazyFrame,
     processed_files: pl.LazyFrame,
     rejects: pl.LazyFrame,
@@ -39,9 +48,9 @@ def conservation(
 ) -> pl.LazyFrame:
     """One row per table and batch: the counts and whether they add up (``balanced``).
 
-    ``bronze`` has ``table``, ``batch_id``, ``bronze_rows``; ``held`` the same
-    keys with ``in_silver``, the rows silver holds of the ``facts`` tables
-    (masters keep one version per key: their ``in_silver`` is null).
+    ``landed`` has ``table``, ``batch_id``, ``landed_rows`` (the manifest's
+    landed files); ``bronze`` the same keys with ``bronze_rows``; ``held`` the
+    same keys with ``in_silver``, the rows silver holds of each table.
     """
     accepted = processed_files.group_by("table", "batch_id").agg(pl.col("accepted").sum())
     rejected = (
@@ -56,21 +65,24 @@ def conservation(
         )
     )
     keys = ["table", "batch_id"]
+    is_fact = pl.col("table").is_in(list(facts))
     return (
-        bronze.join(accepted, on=keys, how="left")
+        landed.join(bronze, on=keys, how="full", coalesce=True)
+        .join(accepted, on=keys, how="left")
         .join(rejected, on=keys, how="left")
         .join(held, on=keys, how="left")
         .with_columns(
-            pl.col("accepted", "rejected", "reprocessed").fill_null(0),
-            pl.when(pl.col("table").is_in(list(facts))).then(pl.col("in_silver").fill_null(0)),
+            pl.col(
+                "landed_rows", "bronze_rows", "accepted", "rejected", "reprocessed", "in_silver"
+            ).fill_null(0)
         )
         .with_columns(
             (
-                (pl.col("bronze_rows") == pl.col("accepted") + pl.col("rejected"))
-                & (
-                    pl.col("in_silver").is_null()
-                    | (pl.col("in_silver") == pl.col("accepted") + pl.col("reprocessed"))
-                )
+                (pl.col("landed_rows") == pl.col("bronze_rows"))
+                & (pl.col("bronze_rows") == pl.col("accepted") + pl.col("rejected"))
+                & pl.when(is_fact)
+                .then(pl.col("in_silver") == pl.col("accepted") + pl.col("reprocessed"))
+                .otherwise(pl.col("in_silver") <= pl.col("accepted"))
             ).alias("balanced")
         )
         .select(COLUMNS)

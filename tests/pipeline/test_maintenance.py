@@ -39,11 +39,22 @@ def test_history_lists_versions_with_their_batch(two_batches):
 def test_any_version_can_be_read_and_restored(two_batches):
     path = two_batches.table("bronze", "sales_header")
     assert ll.scan(two_batches, "bronze", "sales_header", version=0).collect().height == 1
-    assert maintenance.restore(lake=two_batches, table="bronze/sales_header", version=0) == 2
+    restored = maintenance.restore(lake=two_batches, table="bronze/sales_header", version=0)
+    # The manifest goes back with the rows it lists.
+    assert set(restored.tables) == {
+        "bronze/landed_files",
+        "bronze/sales_header",
+        "bronze/sales_lines",
+    }
+    manifest = ll.scan(two_batches, "bronze", "landed_files").collect()
+    assert set(manifest["batch_id"]) == {"2026-10-30"}
+    assert restored.unlanded == ("2026-10-31",)
+    assert not restored.rebuilt  # there was no silver to derive again
     assert delta.scan_table(path).collect()["transaction_id"].to_list() == ["T1"]
-    (last,) = delta.table_history(path, limit=1)
-    assert last.metadata["operation"] == "restore to 0"
-    assert maintenance.restore(lake=two_batches, table="bronze/sales_header", version=2) == 2
+    last = delta.last_commit(path)
+    assert last.metadata["operation"] == "restore bronze/sales_header to 0"
+    again = maintenance.restore(lake=two_batches, table="bronze/sales_header", version=2)
+    assert again.tables["bronze/sales_header"] == 2
 
 
 def test_unknown_or_ambiguous_tables_and_versions_are_clear_errors(two_batches):
