@@ -156,6 +156,13 @@ class RejectStatus(StrEnum):
     REPROCESSED = "REPROCESSED"
 
 
+class RedemptionStatus(StrEnum):
+    """The points engine's verdict on a redemption (gold's ``redemption_verdicts``)."""
+
+    CONFIRMED = "CONFIRMED"
+    REFUSED = "REFUSED"
+
+
 class Stage(StrEnum):
     """The stage that rejected a row: the silver checks, or gold's points engine."""
 

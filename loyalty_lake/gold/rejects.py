@@ -1,25 +1,46 @@
-"""Gold's rejects: the redemptions the points engine refused, as rows of ``silver/rejects``.
+"""The points engine's verdicts on redemptions, and how the data quality marts count them.
 
 A redemption larger than the balance available at its time is refused with
-reason INSUFFICIENT_POINTS at stage ``gold``. Every gold run replaces the
-gold-stage rows of ``silver/rejects`` with the refusals it computed, so the
-data quality marts count these rows, not the previous run's.
+reason INSUFFICIENT_POINTS. The redemption itself is valid data and stays in
+``silver/redemptions``; the verdict lives in one place, gold's
+``redemption_verdicts``. The data quality marts count refusals with the
+silver rejects, as rejects of stage ``gold``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import polars as pl
 
-from loyalty_lake.codes import Reason, RejectStatus, Stage
+from loyalty_lake.codes import Reason, RedemptionStatus, RejectStatus, Stage
 from loyalty_lake.landing.contract import REDEMPTIONS
 from loyalty_lake.silver.models import Rejects, schema
 
-if TYPE_CHECKING:
-    from datetime import datetime
 
-_UTC = pl.Datetime("us", "UTC")
+def redemption_verdicts(redemptions: pl.LazyFrame, refused: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per silver redemption: CONFIRMED, or REFUSED if it is one of ``refused``."""
+    is_refused = pl.col("refused").fill_null(value=False)
+    verdicts = redemptions.join(
+        refused.select("redemption_id", pl.lit(value=True).alias("refused")),
+        on="redemption_id",
+        how="left",
+    )
+    return verdicts.select(
+        "redemption_id",
+        "customer_id",
+        "redemption_date",
+        "points_redeemed",
+        pl.when(is_refused)
+        .then(pl.lit(RedemptionStatus.REFUSED.value))
+        .otherwise(pl.lit(RedemptionStatus.CONFIRMED.value))
+        .alias("status"),
+        pl.when(is_refused)
+        .then(pl.lit(Reason.INSUFFICIENT_POINTS.value))
+        .otherwise(pl.lit(None, dtype=pl.String))
+        .alias("reason"),
+        pl.col("_batch_id").alias("batch_id"),
+        pl.col("_source_file").alias("source_file"),
+        pl.col("_row_number").alias("row_number"),
+    )
 
 
 def _reject_columns() -> list[pl.Expr]:
@@ -45,7 +66,7 @@ def _reject_columns() -> list[pl.Expr]:
 
 
 def rejects_after_gold(rejects: pl.LazyFrame, refused: pl.LazyFrame) -> pl.LazyFrame:
-    """``silver/rejects`` once the ``refused`` redemptions replace its gold-stage rows.
+    """``silver/rejects`` with the ``refused`` silver redemptions as rejects of stage gold.
 
     Without the raw values and run columns: what the data quality marts read.
     """
@@ -56,37 +77,4 @@ def rejects_after_gold(rejects: pl.LazyFrame, refused: pl.LazyFrame) -> pl.LazyF
             rejects.filter(pl.col("stage") != Stage.GOLD).select(columns),
             refused.select(_reject_columns()).cast({name: dtypes[name] for name in columns}),
         ]
-    )
-
-
-def gold_rejects(
-    refused: pl.DataFrame,
-    bronze_redemptions: pl.LazyFrame,
-    *,
-    run_id: str,
-    rejected_at: datetime,
-) -> pl.DataFrame:
-    """One ``silver/rejects`` row per ``refused`` silver redemption, with its bronze text.
-
-    ``raw_values`` is the bronze row's text (its landing columns and extras) as
-    JSON; null only if the row is missing from ``bronze_redemptions``.
-    """
-    raw = bronze_redemptions.select(
-        "_file_sha256",
-        "_row_number",
-        pl.struct(*REDEMPTIONS.columns, "_extra").struct.json_encode().alias("raw_values"),
-    )
-    return (
-        refused.lazy()
-        .join(raw, on=["_file_sha256", "_row_number"], how="left")
-        .select(
-            *_reject_columns(),
-            "raw_values",
-            pl.lit(run_id).alias("run_id"),
-            pl.lit(rejected_at, dtype=_UTC).alias("rejected_at"),
-            pl.lit(None, dtype=_UTC).alias("reprocessed_at"),
-        )
-        .select(schema(Rejects).names())
-        .cast(schema(Rejects))
-        .collect()
     )

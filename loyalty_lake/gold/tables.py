@@ -39,7 +39,7 @@ from loyalty_lake.gold.marts.sales import (
 from loyalty_lake.gold.marts.segments import segment_summary
 from loyalty_lake.gold.points.earning import earning_rules, promoted_lines, scored_lines
 from loyalty_lake.gold.points.ledger import ledger_events, points_ledger, settled_ledger
-from loyalty_lake.gold.rejects import rejects_after_gold
+from loyalty_lake.gold.rejects import redemption_verdicts, rejects_after_gold
 from loyalty_lake.silver.models import SILVER_SCHEMAS
 
 if TYPE_CHECKING:
@@ -109,9 +109,9 @@ class CustomerState:
 class GoldTables:
     """Gold's output: the published tables by name, and the redemptions refused.
 
-    ``refused_redemptions`` are silver redemption rows refused for
-    INSUFFICIENT_POINTS: the pipeline records them in ``silver/rejects``
-    (:func:`~loyalty_lake.gold.rejects.gold_rejects`).
+    ``refused_redemptions`` are the silver redemption rows refused for
+    INSUFFICIENT_POINTS; their verdicts are published in ``redemption_verdicts``
+    (:func:`~loyalty_lake.gold.rejects.redemption_verdicts`).
     """
 
     tables: dict[str, pl.DataFrame]
@@ -197,9 +197,11 @@ def gold_tables(
         "segment_summary": segment_summary(details.lazy()),
     }
     rejects = rejects_after_gold(silver.rejects, state.refused_redemptions.lazy())
+    verdicts = redemption_verdicts(silver.redemptions, state.refused_redemptions.lazy())
     tables = {
         "points_ledger": state.ledger,
         "customer_details": details,
+        "redemption_verdicts": verdicts.collect(),
         **dict(zip(marts, pl.collect_all(marts.values()), strict=True)),
         **_quality_marts(silver, rejects=rejects),
     }

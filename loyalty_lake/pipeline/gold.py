@@ -26,13 +26,11 @@ import polars as pl
 from loyalty_lake.codes import EventType, Stage
 from loyalty_lake.errors import ContractViolation, LoyaltyLakeError
 from loyalty_lake.gold.models import GOLD_MODELS
-from loyalty_lake.gold.rejects import gold_rejects
-from loyalty_lake.gold.tables import GoldTables, SilverTables, gold_tables
+from loyalty_lake.gold.tables import SilverTables, gold_tables
 from loyalty_lake.io import catalog, delta
 from loyalty_lake.io.catalog import REJECTS, SNAPSHOT_SCHEMA, SNAPSHOTS
 from loyalty_lake.io.export import ExportFormat, export_tables
 from loyalty_lake.io.lock import holds_lake
-from loyalty_lake.landing.contract import REDEMPTIONS
 from loyalty_lake.privacy import pii_key
 
 if TYPE_CHECKING:
@@ -76,8 +74,7 @@ def build_gold(*, lake: Lake, config: Config, run_id: str, as_of: date | None = 
         **{name: catalog.scan(lake, "silver", name) for name in SilverTables.names()}
     )
     gold = gold_tables(silver, config=config, as_of=as_of, pii_key=pii_key())
-    if as_of is not None:
-        _record_refusals(lake, gold, run_id=run_id, meta=meta)
+    _drop_refusals_from_rejects(lake, meta=meta)
     log.info("Gold: validating and publishing")
     versions = {
         name: _publish(lake, name, _validated(GOLD_MODELS[name], rows, name), meta)
@@ -114,24 +111,21 @@ def export_gold(
     return export_tables(tables, folder=out or lake.export, file_format=file_format)
 
 
-def _record_refusals(lake: Lake, gold: GoldTables, *, run_id: str, meta: dict[str, str]) -> None:
-    """Replace the gold-stage rejects: redemptions above the balance at their time."""
-    rows = gold_rejects(
-        gold.refused_redemptions,
-        catalog.scan(lake, "bronze", REDEMPTIONS.name),
-        run_id=run_id,
-        rejected_at=datetime.now(UTC),
-    )
-    previous = catalog.scan(lake, "silver", REJECTS).filter(pl.col("stage") == Stage.GOLD).collect()
-    if (
-        previous.drop("run_id", "rejected_at")
-        .sort("file_sha256", "row_number")
-        .equals(rows.drop("run_id", "rejected_at").sort("file_sha256", "row_number"))
-    ):
-        return
-    delta.replace_where(
-        lake.table("silver", REJECTS), rows, column="stage", values=[Stage.GOLD], metadata=meta
-    )
+def _drop_refusals_from_rejects(lake: Lake, *, meta: dict[str, str]) -> None:
+    """Remove the refused redemptions an older loyalty_lake recorded in ``silver/rejects``.
+
+    Refusals are verdicts of gold (``redemption_verdicts``), not rejects: the
+    redemption rows are in silver.
+    """
+    rejects = catalog.scan(lake, "silver", REJECTS)
+    if rejects.filter(pl.col("stage") == Stage.GOLD).select(pl.len()).collect().item():
+        delta.replace_where(
+            lake.table("silver", REJECTS),
+            rejects.clear().collect(),
+            column="stage",
+            values=[Stage.GOLD],
+            metadata=meta,
+        )
 
 
 def _points_totals(ledger: pl.DataFrame) -> dict[str, int]:

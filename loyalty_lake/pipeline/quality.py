@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from loyalty_lake.codes import Reason, RejectStatus
+from loyalty_lake.codes import Reason, RedemptionStatus, RejectStatus
 from loyalty_lake.config import IdRewrite, load_config
 from loyalty_lake.errors import ConfigError, LakePathError
 from loyalty_lake.gold.marts.quality import dq_summary, unchecked_references
+from loyalty_lake.gold.rejects import rejects_after_gold
 from loyalty_lake.io import catalog
 from loyalty_lake.io.catalog import MANIFEST, NORMALISATIONS, REJECTS, WARNINGS
-from loyalty_lake.landing.contract import REFERENCES, batch_order
+from loyalty_lake.landing.contract import REDEMPTIONS, REFERENCES, batch_order
 from loyalty_lake.pipeline.silver import conservation
 from loyalty_lake.privacy import PERSONAL_COLUMNS, masked, masked_raw_values, shortened
 from loyalty_lake.silver import profile
@@ -69,7 +70,7 @@ def dq_report(
     _check_request(lake, batch_id=batch_id, examples=examples)
     config = config or load_config()
     personal = PERSONAL_COLUMNS | set(config.privacy.personal_columns)
-    rejects = catalog.scan(lake, "silver", REJECTS)
+    rejects = _rejects_with_refusals(lake)
     warnings = catalog.scan(lake, "silver", WARNINGS)
     if batch_id is not None:
         rejects = rejects.filter(pl.col("batch_id") == batch_id)
@@ -119,6 +120,21 @@ def dq_report(
         normalisations=normalisations,
         references=references,
         suggestions=suggested_rewrites(lake=lake, config=config, batch_id=batch_id),
+    )
+
+
+def _rejects_with_refusals(lake: Lake) -> pl.LazyFrame:
+    """Silver's rejects, and the redemptions gold refused (INSUFFICIENT_POINTS, stage gold)."""
+    rejects = catalog.scan(lake, "silver", REJECTS)
+    refused = catalog.scan(lake, "silver", REDEMPTIONS.name).join(
+        catalog.scan(lake, "gold", "redemption_verdicts")
+        .filter(pl.col("status") == RedemptionStatus.REFUSED)
+        .select("redemption_id"),
+        on="redemption_id",
+        how="semi",
+    )
+    return pl.concat(
+        [rejects, rejects_after_gold(rejects.clear(), refused)], how="diagonal_relaxed"
     )
 
 

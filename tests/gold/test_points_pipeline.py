@@ -136,13 +136,22 @@ def test_points_from_landing_files_to_gold(tmp_path):
         ("C3", 0, 0, None, "Bronze"),
     ]
 
-    rejects = (
-        ll.scan(lake, "silver", "rejects")
-        .filter(pl.col("stage") == "gold")
-        .select("table", "key", "reason_codes", "status")
-        .collect()
-    )
-    assert rejects.rows() == [("redemptions", "R2", ["INSUFFICIENT_POINTS"], "OPEN")]
+    # The refused redemption is valid data, in silver; the verdict lives only in gold.
+    verdicts = ll.scan(lake, "gold", "redemption_verdicts").sort("redemption_id").collect()
+    assert verdicts.select("redemption_id", "status", "reason").rows() == [
+        ("R1", "CONFIRMED", None),
+        ("R2", "REFUSED", "INSUFFICIENT_POINTS"),
+        ("R3", "CONFIRMED", None),
+    ]
+    assert set(ll.scan(lake, "silver", "redemptions").collect()["redemption_id"]) == {
+        "R1",
+        "R2",
+        "R3",
+    }
+    assert ll.scan(lake, "silver", "rejects").filter(pl.col("key") == "R2").collect().is_empty()
+    report = ll.dq_report(lake=lake)
+    refused = report.summary.filter(pl.col("reason") == "INSUFFICIENT_POINTS")
+    assert refused.select("table", "rows").rows() == [("redemptions", 1)]
 
 
 def test_rebuilding_the_same_silver_leaves_points_unchanged(tmp_path):

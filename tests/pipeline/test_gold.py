@@ -112,15 +112,20 @@ def test_insufficient_redemptions_match_the_ground_truth(tmp_path):
     expected = truth.filter(pl.col("expected_reason") == "INSUFFICIENT_POINTS").select(
         "batch_id", pl.col("row_number").cast(pl.Int64)
     )
-    rejects = (
-        delta.scan_table(lake.table("silver", "rejects"))
-        .filter(pl.col("stage") == "gold")
-        .collect()
-    )
+    refused = gold(lake, "redemption_verdicts").filter(pl.col("status") == "REFUSED")
     assert expected.height > 0
-    assert sorted(rejects.select("batch_id", "row_number").rows()) == sorted(expected.rows())
-    assert set(rejects["reason_codes"].list.join(",")) == {"INSUFFICIENT_POINTS"}
+    assert sorted(refused.select("batch_id", "row_number").rows()) == sorted(expected.rows())
+    assert set(refused["reason"]) == {"INSUFFICIENT_POINTS"}
     redeemed = set(
         gold(lake, "points_ledger").filter(pl.col("event_type") == "REDEEM")["redemption_id"]
     )
-    assert redeemed.isdisjoint(set(rejects["key"]))
+    assert redeemed.isdisjoint(set(refused["redemption_id"]))
+    assert redeemed | set(refused["redemption_id"]) == set(
+        gold(lake, "redemption_verdicts")["redemption_id"]
+    )
+    assert (
+        delta.scan_table(lake.table("silver", "rejects"))
+        .filter(pl.col("stage") == "gold")
+        .collect()
+        .is_empty()
+    )
