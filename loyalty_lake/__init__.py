@@ -41,7 +41,8 @@ from loyalty_lake.errors import (
 from loyalty_lake.io import catalog
 from loyalty_lake.io.lake import Lake
 from loyalty_lake.landing import AnomalyRates, GeneratorOptions, generate
-from loyalty_lake.pipeline import build, dq_report, ingest, inspect_landing, reprocess, status
+from loyalty_lake.pipeline import build, dq_report, ingest, inspect_landing, status
+from loyalty_lake.pipeline.build import reprocess_rejects as reprocess
 from loyalty_lake.pipeline.demo import demo
 from loyalty_lake.pipeline.statement import points_statement
 

@@ -61,6 +61,7 @@ def write_table(
     mode: WriteMode,
     metadata: Mapping[str, str],
     add_columns: bool = False,
+    new_schema: bool = False,
 ) -> int:
     """Write ``data`` to the Delta table at ``path`` in one commit; return its version.
 
@@ -68,6 +69,8 @@ def write_table(
     under ``loyalty_lake.<key>``. A reader that raises aborts the write: nothing
     is committed. ``add_columns`` lets an append add columns the table lacks
     (a table written by an older loyalty_lake); the old rows read them as null.
+    ``new_schema`` lets an overwrite change the table's schema (a table a newer
+    loyalty_lake publishes with other columns).
     """
     _make_parent(path)
     arrow = data.to_arrow() if isinstance(data, pl.DataFrame) else data
@@ -75,7 +78,7 @@ def write_table(
         str(path),
         arrow,
         mode=mode,
-        schema_mode="merge" if add_columns else None,
+        schema_mode="merge" if add_columns else "overwrite" if new_schema else None,
         commit_properties=_commit_properties(metadata),
         writer_properties=_WRITER,
     )

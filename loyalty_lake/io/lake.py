@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from loyalty_lake.errors import LakePathError
+
+if TYPE_CHECKING:
+    import os
 
 Layer: TypeAlias = Literal["bronze", "silver", "gold"]
 LAYERS: tuple[Layer, ...] = ("bronze", "silver", "gold")
@@ -75,3 +78,12 @@ class Lake:
     def batch(self, batch_id: str) -> Path:
         """The landing folder of batch ``batch_id``."""
         return self.landing / checked_batch_id(batch_id)
+
+
+#: What the library accepts as a lake: a :class:`Lake` or its root folder.
+LakeLike: TypeAlias = "Lake | str | os.PathLike[str]"
+
+
+def as_lake(lake: LakeLike) -> Lake:
+    """``lake`` as a :class:`Lake` (a str or path is its root folder)."""
+    return lake if isinstance(lake, Lake) else Lake(Path(lake))

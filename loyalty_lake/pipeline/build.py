@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 from loyalty_lake.codes import FileStatus
 from loyalty_lake.config import load_config
 from loyalty_lake.errors import LandingError
+from loyalty_lake.io.lake import LakeLike, as_lake
 from loyalty_lake.io.landing import is_landing_name
-from loyalty_lake.io.lock import holds_lake
+from loyalty_lake.io.lock import holds_lake, writer_lock
 from loyalty_lake.landing.contract import batch_order
 from loyalty_lake.pipeline.gold import build_gold
 from loyalty_lake.pipeline.ingest import IngestReport, ingest
-from loyalty_lake.pipeline.silver import build_silver
+from loyalty_lake.pipeline.silver import build_silver, check_conservation, reprocess
 from loyalty_lake.privacy import printable
 from loyalty_lake.progress import Progress, no_progress
 
@@ -96,8 +97,10 @@ def build(
     run_id = uuid.uuid4().hex
     folder = Path(landing) if landing is not None else lake.landing
     batches = batch_folders(folder) if landing is not None or folder.is_dir() else []
-    if not batches:
+    if not batches and (landing is not None or not lake.layer("bronze").is_dir()):
         log.warning("No landing batches in %s", folder)
+    elif not batches:
+        log.info("No landing batches in %s; building from what bronze holds", folder)
     config = config or load_config()
     reports: list[IngestReport] = []
     refused: list[RefusedBatch] = []
@@ -119,3 +122,34 @@ def build(
     gold = build_gold(lake=lake, config=config, run_id=run_id, as_of=as_of)
     progress("Building gold", 1, 1)
     return replace(landed, silver=silver, gold=gold)
+
+
+@dataclass(frozen=True, slots=True)
+class ReprocessReport:
+    """What a reprocess did: rows promoted from rejects into silver, and gold if republished."""
+
+    run_id: str
+    promoted: int
+    gold: GoldReport | None = None
+
+
+def reprocess_rejects(
+    lake: LakeLike, *, config: Config | None = None, as_of: date | None = None
+) -> ReprocessReport:
+    """Retry the open rejects whose cause may have gone (e.g. a customer that landed later).
+
+    Rows that now pass move into silver (their rejects are marked REPROCESSED),
+    conservation is checked, and gold is published again when anything moved.
+    """
+    lake = as_lake(lake)
+    with writer_lock(lake):
+        run_id = uuid.uuid4().hex
+        config = config or load_config()
+        promoted = reprocess(lake=lake, config=config, run_id=run_id)
+        check_conservation(lake=lake)
+        gold = (
+            build_gold(lake=lake, config=config, run_id=run_id, as_of=as_of)
+            if promoted or as_of is not None
+            else None
+        )
+    return ReprocessReport(run_id=run_id, promoted=promoted, gold=gold)

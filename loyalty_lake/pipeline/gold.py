@@ -67,8 +67,21 @@ def latest_transaction_date(lake: Lake) -> date | None:
 
 @holds_lake
 def build_gold(*, lake: Lake, config: Config, run_id: str, as_of: date | None = None) -> GoldReport:
-    """Recompute every gold table from silver for ``as_of`` and replace it."""
-    as_of = as_of or latest_transaction_date(lake)
+    """Recompute every gold table from silver for ``as_of`` and replace it.
+
+    An ``as_of`` after the latest transaction is computed as asked, with a
+    warning: every member looks inactive since then and points expire by date.
+    """
+    latest = latest_transaction_date(lake)
+    if as_of is not None and latest is not None and as_of > latest:
+        log.warning(
+            "as_of %s is %d day(s) after the latest transaction (%s): gold treats those days "
+            "as days without sales (recency grows, points expire), not as missing data",
+            as_of,
+            (as_of - latest).days,
+            latest,
+        )
+    as_of = as_of or latest
     meta = _metadata(lake, run_id=run_id, as_of=as_of)
     silver = SilverTables(
         **{name: catalog.scan(lake, "silver", name) for name in SilverTables.names()}
@@ -172,7 +185,9 @@ def _publish(lake: Lake, name: str, rows: pl.DataFrame, meta: dict[str, str]) ->
     ):
         log.info("gold/%s unchanged", name)
         return latest
-    return delta.write_table(lake.table("gold", name), rows, mode="overwrite", metadata=meta)
+    return delta.write_table(
+        lake.table("gold", name), rows, mode="overwrite", metadata=meta, new_schema=True
+    )
 
 
 def _record_snapshot(

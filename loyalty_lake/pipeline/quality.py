@@ -18,6 +18,7 @@ from loyalty_lake.gold.marts.quality import dq_summary, unchecked_references
 from loyalty_lake.gold.rejects import rejects_after_gold
 from loyalty_lake.io import catalog
 from loyalty_lake.io.catalog import MANIFEST, NORMALISATIONS, REJECTS, WARNINGS
+from loyalty_lake.io.lake import LakeLike, as_lake
 from loyalty_lake.landing.contract import REDEMPTIONS, REFERENCES, batch_order
 from loyalty_lake.pipeline.silver import conservation
 from loyalty_lake.privacy import PERSONAL_COLUMNS, masked, masked_raw_values, shortened
@@ -57,7 +58,7 @@ class DqReport:
 
 
 def dq_report(
-    *, lake: Lake, batch_id: str | None = None, examples: int = 3, config: Config | None = None
+    *, lake: LakeLike, batch_id: str | None = None, examples: int = 3, config: Config | None = None
 ) -> DqReport:
     """The data quality report of the lake (or of one batch).
 
@@ -67,6 +68,7 @@ def dq_report(
     (:class:`LakePathError`, :class:`ConfigError`): an empty report would say
     all is well.
     """
+    lake = as_lake(lake)
     _check_request(lake, batch_id=batch_id, examples=examples)
     config = config or load_config()
     personal = PERSONAL_COLUMNS | set(config.privacy.personal_columns)

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 import polars as pl
 
 from loyalty_lake.errors import LoyaltyLakeError
 from loyalty_lake.gold.points.balances import next_expiry
 from loyalty_lake.io import catalog
-
-if TYPE_CHECKING:
-    from loyalty_lake.io.lake import Lake
+from loyalty_lake.io.lake import LakeLike, as_lake
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +31,9 @@ class Statement:
     ledger: pl.DataFrame
 
 
-def points_statement(*, lake: Lake, customer_id: str) -> Statement:
+def points_statement(*, lake: LakeLike, customer_id: str) -> Statement:
     """The statement of ``customer_id`` from the gold tables of the last published build."""
+    lake = as_lake(lake)
     gold = catalog.gold_snapshot(lake)
     if not {"customer_details", "points_ledger"} <= gold.versions.keys():
         raise LoyaltyLakeError(

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from loyalty_lake.io import catalog, delta
-from loyalty_lake.io.lake import LAYERS
+from loyalty_lake.io.lake import LAYERS, LakeLike, as_lake
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from loyalty_lake.io.lake import Lake, Layer
+    from loyalty_lake.io.lake import Layer
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +28,9 @@ class TableStatus:
     updated_at: datetime
 
 
-def status(*, lake: Lake) -> list[TableStatus]:
+def status(*, lake: LakeLike) -> list[TableStatus]:
     """Every Delta table of the lake, layer by layer, sorted by name."""
+    lake = as_lake(lake)
     tables = []
     for layer in LAYERS:
         for path in catalog.present(lake, layer):

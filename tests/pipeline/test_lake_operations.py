@@ -241,3 +241,50 @@ def test_an_interrupted_publish_leaves_readers_on_the_last_snapshot(lake):
         details.sort("customer_id"),
     )
     maintenance.vacuum(lake=lake, retention_hours=0, dry_run=False)
+
+
+# --- upgrades, the library's simple calls, truthful logs ------------------------------------
+
+
+def test_a_gold_table_of_an_older_schema_is_replaced(lake):
+    old = pl.DataFrame({"segment": ["Others"], "customers": [1]})
+    delta.write_table(
+        lake.table("gold", "segment_summary"), old, mode="overwrite", metadata={}, new_schema=True
+    )
+    assert ll.build(lake=lake, config=CONFIG).clean
+    summary = ll.scan(lake, "gold", "segment_summary").collect()
+    assert summary.schema == catalog.table_schema("gold", "segment_summary")
+
+
+def test_refusals_an_older_version_put_in_rejects_are_removed(lake):
+    rejects = ll.scan(lake, "silver", "rejects").collect()
+    legacy = rejects.head(1).with_columns(pl.lit("gold").alias("stage"), pl.lit("R?").alias("key"))
+    delta.write_table(lake.table("silver", "rejects"), legacy, mode="append", metadata={})
+    build_gold(lake=lake, config=CONFIG, run_id="upgrade", as_of=None)
+    after = ll.scan(lake, "silver", "rejects").collect()
+    assert after.filter(pl.col("stage") == "gold").is_empty()
+    assert after.height == rejects.height
+
+
+def test_reprocess_takes_just_the_lake_and_republishes_gold(lake):
+    report = ll.reprocess(str(lake.root))
+    assert report.promoted == 0
+    assert report.gold is None  # nothing moved: gold stays as published
+    later = catalog.gold_snapshot(lake).as_of.replace(day=3)
+    report = ll.reprocess(lake.root, as_of=later)
+    assert report.gold is not None
+    assert catalog.gold_snapshot(lake).as_of == later
+
+
+def test_an_as_of_beyond_the_data_warns(lake, caplog):
+    latest = catalog.gold_snapshot(lake).as_of
+    build_gold(lake=lake, config=CONFIG, run_id="future", as_of=latest.replace(year=2030))
+    assert "after the latest transaction" in caplog.text
+
+
+def test_a_lake_fed_from_elsewhere_builds_without_a_landing_warning(lake, caplog):
+    shutil.rmtree(lake.landing)
+    assert ll.build(lake=lake, config=CONFIG).clean
+    assert "No landing batches" not in caplog.text
+    with pytest.raises(ll.LandingError, match="does not exist"):
+        ll.build(lake=lake, config=CONFIG, landing=lake.root / "elsewhere")
