@@ -3,14 +3,19 @@
 The app reads the gold tables once per set of table versions (cached, through
 :mod:`loyalty_lake.dashboard.source`) and passes them through these functions,
 which filter and aggregate in Polars so that only small frames reach the browser.
+Money stays exact (``Decimal``) here; the app converts it only to draw or show it.
+Every segment figure is a column of ``gold/segment_summary``, as the CLI shows it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import polars as pl
+
+from loyalty_lake.codes import Segment
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -62,20 +67,53 @@ def sales(frame: pl.DataFrame, f: Filters) -> pl.DataFrame:
 
 
 def customers(frame: pl.DataFrame, f: Filters) -> pl.DataFrame:
-    """``customer_details`` rows of the chosen segments."""
+    """Rows of ``customer_details`` (or of ``segment_summary``) of the chosen segments."""
     return frame.filter(_within("segment", f.segments))
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentShare:
+    """One segment's row of ``segment_summary``: each share with its population.
+
+    ``share_of_customers_pct`` is ``customers`` among all ``all_customers``
+    (every customer of ``customer_details``); ``share_of_buyers_pct`` is
+    ``buyers`` among ``all_buyers`` (the customers with a sale).
+    """
+
+    segment: str
+    customers: int
+    all_customers: int
+    share_of_customers_pct: float
+    buyers: int
+    all_buyers: int
+    share_of_buyers_pct: float
+
+
+def segment_share(gold: Gold, segment: str) -> SegmentShare:
+    """The sizes and shares of ``segment``, as ``segment_summary`` publishes them."""
+    summary = gold["segment_summary"]
+    row = summary.filter(pl.col("segment") == segment).row(0, named=True)
+    return SegmentShare(
+        segment=segment,
+        customers=row["customers"],
+        all_customers=int(summary["customers"].sum()),
+        share_of_customers_pct=row["share_of_customers_pct"],
+        buyers=row["buyers"],
+        all_buyers=int(summary["buyers"].sum()),
+        share_of_buyers_pct=row["share_of_buyers_pct"],
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Overview:
     """The headline numbers."""
 
-    revenue: float
+    revenue: Decimal
     transactions: int
     active_members: int
     points_outstanding: int
-    high_spender_share: float
-    at_risk_share: float
+    high_spenders: SegmentShare
+    at_risk: SegmentShare
     last_batch: str | None
     last_batch_reject_rate: float | None
 
@@ -86,14 +124,14 @@ def overview(gold: Gold, f: Filters) -> Overview:
     Without a category filter, sales come from ``store_daily`` (each sale once);
     with one, from ``sales_daily`` (a sale counts once per chosen category it
     has lines in). Active members: distinct members of the chosen segments with
-    a sale in the date range.
+    a sale in the date range. The segment shares are ``segment_summary``'s, of
+    the whole lake as of ``as_of``: no filter changes them.
     """
     daily = sales(gold["sales_daily" if f.categories else "store_daily"], f)
     people = customers(gold["customer_details"], f)
-    with_sale = people.filter(pl.col("frequency") > 0)
     active = (
         gold["member_sales_daily"]
-        .filter(_dates("date", f))
+        .filter(_dates("date", f) & (pl.col("transactions") > 0))
         .join(people.select("customer_id"), on="customer_id", how="semi")
         .select(pl.col("customer_id").n_unique())
         .item()
@@ -104,20 +142,22 @@ def overview(gold: Gold, f: Filters) -> Overview:
         last_batch = str(quality["batch_id"].max())
         batch = quality.filter(pl.col("batch_id") == last_batch)
         rate = float(batch["open_rejects"].sum() / max(int(batch["bronze_rows"].sum()), 1) * 100)
-
-    def share(flag: str) -> float:
-        return float(with_sale[flag].sum() / with_sale.height * 100) if with_sale.height else 0.0
-
     return Overview(
-        revenue=float(daily["revenue"].sum() or 0),
+        revenue=_money(daily["revenue"]),
         transactions=int(daily["transactions"].sum() or 0),
         active_members=int(active),
-        points_outstanding=int(people["total_loyalty_points"].sum() or 0),
-        high_spender_share=share("is_high_spender"),
-        at_risk_share=share("is_at_risk"),
+        points_outstanding=int(customers(gold["segment_summary"], f)["points_outstanding"].sum()),
+        high_spenders=segment_share(gold, Segment.HIGH_SPENDER),
+        at_risk=segment_share(gold, Segment.AT_RISK),
         last_batch=last_batch,
         last_batch_reject_rate=rate,
     )
+
+
+def _money(values: pl.Series) -> Decimal:
+    """The exact sum of a money column (0.00 of none)."""
+    total = values.sum()
+    return Decimal("0.00") if total is None else Decimal(total)
 
 
 def revenue_by_day(gold: Gold, f: Filters) -> pl.DataFrame:
@@ -125,7 +165,7 @@ def revenue_by_day(gold: Gold, f: Filters) -> pl.DataFrame:
     return (
         sales(gold["sales_daily" if f.categories else "store_daily"], f)
         .group_by("date")
-        .agg(pl.col("revenue").sum().cast(pl.Float64), pl.col("transactions").sum())
+        .agg(pl.col("revenue").sum(), pl.col("transactions").sum())
         .sort("date")
     )
 
@@ -135,7 +175,7 @@ def revenue_by(gold: Gold, f: Filters, dimension: str) -> pl.DataFrame:
     return (
         sales(gold["sales_daily"], f)
         .group_by(dimension)
-        .agg(pl.col("revenue").sum().cast(pl.Float64), pl.col("units").sum())
+        .agg(pl.col("revenue").sum(), pl.col("units").sum())
         .sort("revenue", descending=True)
     )
 
@@ -152,7 +192,7 @@ def drill_down(gold: Gold, f: Filters, *, store: str | None, category: str | Non
         level = "product_name"
     return (
         frame.group_by(level)
-        .agg(pl.col("revenue").sum().cast(pl.Float64), pl.col("units").sum())
+        .agg(pl.col("revenue").sum(), pl.col("units").sum())
         .sort("revenue", descending=True)
         .head(50)
     )
@@ -181,17 +221,8 @@ def tier_mix(gold: Gold, f: Filters) -> pl.DataFrame:
 
 
 def segment_sizes(gold: Gold, f: Filters) -> pl.DataFrame:
-    """Customers, revenue and average points per segment."""
-    return (
-        customers(gold["customer_details"], f)
-        .group_by("segment")
-        .agg(
-            pl.len().alias("customers"),
-            pl.col("monetary").sum().cast(pl.Float64).alias("revenue"),
-            pl.col("total_loyalty_points").mean().round(0).alias("average_points"),
-        )
-        .sort("segment")
-    )
+    """The chosen segments' rows of ``segment_summary`` (all three without a segment filter)."""
+    return customers(gold["segment_summary"], f).sort("segment")
 
 
 def rf_heatmap(gold: Gold, f: Filters) -> pl.DataFrame:
@@ -211,9 +242,7 @@ def rfm_segments(gold: Gold, f: Filters) -> pl.DataFrame:
         customers(gold["customer_details"], f)
         .filter(pl.col("rfm_segment").is_not_null())
         .group_by("rfm_segment")
-        .agg(
-            pl.len().alias("customers"), pl.col("monetary").sum().cast(pl.Float64).alias("revenue")
-        )
+        .agg(pl.len().alias("customers"), pl.col("monetary").sum().alias("revenue"))
         .sort("customers", descending=True)
     )
 

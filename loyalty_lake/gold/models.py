@@ -9,7 +9,15 @@ import pandera.polars as pa
 import polars as pl
 from pandera.engines import polars_engine as pe
 
-from loyalty_lake.codes import MONEY, RATE, EventType, NormalisationKind, Segment, Severity
+from loyalty_lake.codes import (
+    MONEY,
+    RATE,
+    EventType,
+    NormalisationKind,
+    RedemptionStatus,
+    Segment,
+    Severity,
+)
 
 Money = pe.Decimal(MONEY.precision, MONEY.scale)
 Rate = pe.Decimal(RATE.precision, RATE.scale)
@@ -59,6 +67,31 @@ class PointsLedger(pa.DataFrameModel):
         return data.lazyframe.select(
             pl.when(adds).then(pl.col("points") >= 0).otherwise(pl.col("points") <= 0)
         )
+
+
+class RedemptionVerdicts(pa.DataFrameModel):
+    """One row per silver redemption: confirmed, or refused for insufficient points.
+
+    The redemption stays in silver (it is valid data); whether the member had
+    the points is the points engine's verdict, and lives only here.
+    """
+
+    redemption_id: str = pa.Field(unique=True, description="The redemption.")
+    customer_id: str = pa.Field(description="The member who redeemed.")
+    redemption_date: dt.date = pa.Field(description="When.")
+    points_redeemed: pl.Int64 = pa.Field(gt=0, description="Points asked for.")
+    status: str = pa.Field(
+        isin=[s.value for s in RedemptionStatus], description="CONFIRMED or REFUSED."
+    )
+    reason: str = pa.Field(
+        nullable=True, description="Why it was refused (INSUFFICIENT_POINTS); null if confirmed."
+    )
+    batch_id: str = pa.Field(description="The landing batch it came in.")
+    source_file: str = pa.Field(description="The landing file it came in.")
+    row_number: pl.Int64 = pa.Field(ge=1, description="Its row in that file.")
+
+    class Config:
+        strict = True
 
 
 class CustomerDetails(pa.DataFrameModel):
@@ -131,12 +164,17 @@ class StoreDaily(pa.DataFrameModel):
 
 
 class MemberSalesDaily(pa.DataFrameModel):
-    """One row per member and date with at least one SALE."""
+    """One row per member and date with a SALE or a RETURN (a return-only day too)."""
 
-    customer_id: str = pa.Field(description="The member.")
+    customer_id: str = pa.Field(
+        description="The member (a return's: the member of its original sale)."
+    )
     date: dt.date = pa.Field(description="The day.")
-    transactions: pl.Int64 = pa.Field(ge=1, description="SALE transactions that day.")
-    revenue: Money = pa.Field(description="Net amount of that day's transactions.")
+    transactions: pl.Int64 = pa.Field(ge=0, description="SALE transactions that day.")
+    revenue: Money = pa.Field(
+        description="The day's sales minus the day's returns (negative on a return-only day)."
+    )
+    returns: Money = pa.Field(ge=0, description="Amount returned that day.")
 
     class Config:
         strict = True
@@ -223,10 +261,14 @@ class PromotionPerformance(pa.DataFrameModel):
     days: pl.Int64 = pa.Field(ge=1, description="Days evaluated (up to as_of).")
     discount_percentage: Rate = pa.Field(nullable=True, description="Discount offered.")
     points_multiplier: Rate = pa.Field(description="Points multiplier.")
-    promoted_revenue: Money = pa.Field(description="Revenue of its lines (id and category).")
-    promoted_units: pl.Int64 = pa.Field(description="Units of those lines.")
+    promoted_revenue: Money = pa.Field(
+        description="SALE amount of its lines (id and category) in the window; gross of returns."
+    )
+    promoted_units: pl.Int64 = pa.Field(description="Units sold on those lines.")
     promoted_transactions: pl.Int64 = pa.Field(ge=0, description="Transactions with them.")
-    category_revenue: Money = pa.Field(description="Its categories' revenue in the window.")
+    category_revenue: Money = pa.Field(
+        description="Its categories' SALE amount in the window; gross of returns."
+    )
     baseline_revenue: Money = pa.Field(
         nullable=True, description="Same, in as many days before the start (null: no data)."
     )
@@ -238,23 +280,36 @@ class PromotionPerformance(pa.DataFrameModel):
 
 
 class SegmentSummary(pa.DataFrameModel):
-    """One row per segment (High Spender, At Risk, Others)."""
+    """One row per segment (High Spender, At Risk, Others); each share names its population."""
 
     segment: str = pa.Field(unique=True, description="The segment.")
-    customers: pl.Int64 = pa.Field(ge=0, description="Customers in it.")
-    share_pct: float = pa.Field(ge=0, le=100, description="Share of all customers, %.")
-    revenue: Money = pa.Field(description="Their net spend.")
-    average_points: float = pa.Field(nullable=True, description="Their average balance.")
-    points_outstanding: pl.Int64 = pa.Field(description="Their total balance.")
+    customers: pl.Int64 = pa.Field(ge=0, description="Customers (customer_details rows) in it.")
+    share_of_customers_pct: float = pa.Field(
+        ge=0, le=100, description="customers / all customers of customer_details, %."
+    )
+    buyers: pl.Int64 = pa.Field(ge=0, description="Of its customers, those with a SALE.")
+    share_of_buyers_pct: float = pa.Field(
+        ge=0, le=100, description="buyers / all customers with a SALE, %."
+    )
+    revenue: Money = pa.Field(description="Its customers' net spend (sum of monetary).")
+    average_points: float = pa.Field(nullable=True, description="Its customers' average balance.")
+    points_outstanding: pl.Int64 = pa.Field(description="Its customers' total balance.")
 
     class Config:
         strict = True
+
+    @pa.dataframe_check
+    @classmethod
+    def buyers_are_customers(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """A segment's buyers are some of its customers."""
+        return data.lazyframe.select(pl.col("buyers") <= pl.col("customers"))
 
 
 #: The pandera model of every gold table, by table name.
 GOLD_MODELS: dict[str, type[pa.DataFrameModel]] = {
     "points_ledger": PointsLedger,
     "customer_details": CustomerDetails,
+    "redemption_verdicts": RedemptionVerdicts,
     "sales_daily": SalesDaily,
     "store_daily": StoreDaily,
     "product_sales_daily": ProductSalesDaily,

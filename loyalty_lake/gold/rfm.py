@@ -24,31 +24,44 @@ if TYPE_CHECKING:
     from loyalty_lake.config import RfmSegmentRule, SegmentConfig
 
 
-def customer_activity(sales_header: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
-    """One row per customer with a clean transaction up to ``as_of``.
+def charged_customers(sales_header: pl.LazyFrame) -> pl.LazyFrame:
+    """``sales_header`` with ``customer_id`` the customer each transaction counts against.
 
-    ``last_purchase_date`` (last SALE), ``frequency`` (distinct SALEs) and
-    ``monetary`` (SALE amounts − RETURN amounts, exact; a RETURN counts against
-    the customer of its original sale, like its points, and against its own
-    customer only when the sale is not in ``sales_header``).
+    A SALE counts against its own customer. A RETURN counts against the
+    customer of its original sale (null: a guest's sale), as its points do,
+    and against its own customer only when the sale is not in ``sales_header``.
+    RFM's ``monetary`` and the member marts book returns by this rule.
     """
     is_sale = pl.col("transaction_type") == TransactionType.SALE
-    signed = pl.when(is_sale).then(pl.col("total_amount")).otherwise(-pl.col("total_amount"))
     buyers = sales_header.select(
         pl.col("transaction_id").alias("original_transaction_id"),
         pl.col("customer_id").alias("_buyer"),
         pl.lit(True).alias("_sold_here"),
     )
     return (
-        sales_header.filter(pl.col("transaction_date") <= as_of)
-        .join(buyers, on="original_transaction_id", how="left")
-        .with_columns(  # a return counts against whoever made the sale, as its points do
+        sales_header.join(buyers, on="original_transaction_id", how="left")
+        .with_columns(
             pl.when(is_sale | pl.col("_sold_here").is_null())
             .then(pl.col("customer_id"))
             .otherwise(pl.col("_buyer"))
             .alias("customer_id")
         )
-        .filter(pl.col("customer_id").is_not_null())
+        .drop("_buyer", "_sold_here")
+    )
+
+
+def customer_activity(sales_header: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
+    """One row per customer with a clean transaction up to ``as_of``.
+
+    ``last_purchase_date`` (last SALE), ``frequency`` (distinct SALEs) and
+    ``monetary`` (SALE amounts − RETURN amounts, exact; a RETURN counts against
+    the customer of its original sale: :func:`charged_customers`).
+    """
+    is_sale = pl.col("transaction_type") == TransactionType.SALE
+    signed = pl.when(is_sale).then(pl.col("total_amount")).otherwise(-pl.col("total_amount"))
+    return (
+        charged_customers(sales_header)
+        .filter((pl.col("transaction_date") <= as_of) & pl.col("customer_id").is_not_null())
         .group_by("customer_id")
         .agg(
             pl.when(is_sale).then(pl.col("transaction_date")).max().alias("last_purchase_date"),

@@ -9,8 +9,10 @@ here from the gold (and silver) tables with Polars, not through ``data.py``.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +23,11 @@ from streamlit.testing.v1 import AppTest
 
 import loyalty_lake as ll
 import loyalty_lake.dashboard
+from loyalty_lake.cli.show import print_segments
+from loyalty_lake.cli.terminal import console
 from loyalty_lake.dashboard import data, source
+from loyalty_lake.pipeline.build import BuildReport
+from loyalty_lake.pipeline.gold import GoldReport
 from loyalty_lake.privacy import masked
 
 if TYPE_CHECKING:
@@ -95,6 +101,11 @@ def money(frame: pl.DataFrame) -> float:
     return float(frame["revenue"].sum() or 0)
 
 
+def as_shown(frame: pl.DataFrame) -> str:
+    """A mart's net revenue as the dashboard shows money: exact, 7,729.80."""
+    return f"{frame['revenue'].sum():,.2f}"
+
+
 # --- every view renders -------------------------------------------------------------------
 
 
@@ -128,7 +139,7 @@ VIEWS = {
             "Customers by recency × frequency score",
             "Customers per RFM segment",
         ],
-        1,
+        2,
     ),
     "Sales": (
         [
@@ -164,16 +175,20 @@ def test_overview_shows_the_headline_metrics(rendered, gold):
         "Transactions",
         "Active members",
         "Points outstanding (liability)",
-        "High Spenders",
-        "At Risk",
+        "High Spenders, % of customers",
+        "At Risk, % of customers",
         f"Reject rate, batch {last}",
     ]
     people = gold["customer_details"]
-    assert number(shown["Revenue (net)"]) == pytest.approx(money(gold["sales_daily"]), abs=0.005)
+    assert shown["Revenue (net)"] == as_shown(gold["sales_daily"])
     assert shown["Points outstanding (liability)"] == f"{people['total_loyalty_points'].sum():,}"
-    bought = people.filter(pl.col("frequency") > 0)
-    share = bought["is_high_spender"].sum() / bought.height * 100
-    assert shown["High Spenders"] == f"{share:.1f} %"
+    # the segment's share of all customers, exactly as gold/segment_summary publishes it
+    summary = gold["segment_summary"]
+    for label, segment in [("High Spenders", "High Spender"), ("At Risk", "At Risk")]:
+        published = summary.filter(pl.col("segment") == segment)["share_of_customers_pct"].item()
+        assert shown[f"{label}, % of customers"] == f"{published:.2f} %"
+        of_all = (people["segment"] == segment).sum() / people.height * 100
+        assert published == round(of_all, 2)
     batch = quality.filter(pl.col("batch_id") == last)
     rate = batch["open_rejects"].sum() / batch["bronze_rows"].sum() * 100
     assert shown[f"Reject rate, batch {last}"] == f"{rate:.2f} %"
@@ -191,10 +206,13 @@ def test_loyalty_tab_has_the_customer_lookup(rendered):
 def test_segments_tab_lists_at_risk_customers_with_a_download(rendered, gold):
     view = tab(rendered, "Segments & RFM")
     at_risk = gold["customer_details"].filter(pl.col("is_at_risk"))
-    assert [s.value for s in view.subheader] == [f"At Risk customers ({at_risk.height:,})"]
+    # flagged, High Spenders included: not the At Risk segment, and labelled so
+    assert [s.value for s in view.subheader] == [f"Customers flagged At Risk ({at_risk.height:,})"]
+    overlap = at_risk.filter(pl.col("segment") == "High Spender").height
+    assert f"the {overlap:,} in the High Spender segment included" in view.caption[-1].value
     (button,) = view.get("download_button")
     assert button.label == "Download the At Risk list (CSV)"
-    (table,) = view.dataframe
+    _, table = view.dataframe
     assert len(table.value) == min(at_risk.height, 200)
     assert set(table.value["customer_id"]) <= set(at_risk["customer_id"])
     assert "email" not in table.value.columns  # no contact data in the campaign list
@@ -243,8 +261,8 @@ def test_a_segment_changes_liability_and_active_members(open_app, dash_lake, gol
     assert after["Active members"] == f"{active:,}"
     assert after["Active members"] != before["Active members"]
     assert after["Revenue (net)"] == before["Revenue (net)"]  # sales are not per segment
-    share = "High Spenders" if segment == "High Spender" else "At Risk"
-    assert after[share] == "100.0 %"
+    for share in ("High Spenders, % of customers", "At Risk, % of customers"):
+        assert after[share] == before[share]  # of all customers, whatever the filters
 
 
 @pytest.mark.parametrize("key", ["categories", "stores", "regions"])
@@ -257,9 +275,8 @@ def test_a_category_store_or_region_changes_revenue(open_app, dash_lake, gold, k
     assert not at.exception
 
     column = {"categories": "category", "stores": "store_id", "regions": "store_region"}[key]
-    expected = money(gold["sales_daily"].filter(pl.col(column) == choice))
     after = metrics(at)["Revenue (net)"]
-    assert number(after) == pytest.approx(expected, abs=0.005)
+    assert after == as_shown(gold["sales_daily"].filter(pl.col(column) == choice))
     assert after != before
     by = {"categories": "category", "stores": "store", "regions": "region"}[key]
     (chart,) = [c for c in charts(tab(at, "Sales")) if chart_title(c) == f"Net revenue by {by}"]
@@ -287,7 +304,7 @@ def test_a_narrower_date_range_changes_revenue(open_app, dash_lake, gold):
 
     daily = gold["sales_daily"].filter(pl.col("date").is_between(start, end))
     after = metrics(at)
-    assert number(after["Revenue (net)"]) == pytest.approx(money(daily), abs=0.005)
+    assert after["Revenue (net)"] == as_shown(daily)
     assert number(after["Revenue (net)"]) < number(before["Revenue (net)"])
     assert after["Points outstanding (liability)"] == before["Points outstanding (liability)"]
     (trend,) = charts(tab(at, "Overview"))
@@ -363,9 +380,7 @@ def test_the_drill_down_narrows_store_then_category_then_product(open_app, dash_
     assert list(categories.value.columns) == ["category", "revenue", "units"]
     of_store = product_sales.filter(pl.col("store_id") == store)
     assert set(categories.value["category"]) == set(of_store["category"])
-    assert categories.value["revenue"].sum() == pytest.approx(
-        float(stores.value["revenue"][0]), abs=0.005
-    )
+    assert categories.value["revenue"].sum() == pytest.approx(stores.value["revenue"][0])
 
     category = str(categories.value["category"][0])
     at.selectbox(key="drill_category").select(category).run()
@@ -457,11 +472,25 @@ def test_gold_versions_name_every_table_loaded(dash_lake, gold):
 def test_overview_without_filters_is_the_whole_lake(gold):
     o = data.overview(gold, data.Filters())
     people = gold["customer_details"]
-    assert o.revenue == pytest.approx(money(gold["sales_daily"]), abs=0.005)
+    assert isinstance(o.revenue, Decimal)
+    assert o.revenue == gold["sales_daily"]["revenue"].sum()
     assert o.points_outstanding == people["total_loyalty_points"].sum()
     assert o.active_members == people["last_purchase_date"].is_not_null().sum()
-    assert 0 < o.high_spender_share < 100
-    assert 0 < o.at_risk_share < 100
+    buyers = people.filter(pl.col("frequency") > 0)
+    for share, segment in [(o.high_spenders, "High Spender"), (o.at_risk, "At Risk")]:
+        members = people.filter(pl.col("segment") == segment)
+        assert (share.segment, share.customers, share.all_customers) == (
+            segment,
+            members.height,
+            people.height,
+        )
+        assert (share.buyers, share.all_buyers) == (
+            members.filter(pl.col("frequency") > 0).height,
+            buyers.height,
+        )
+        assert share.share_of_customers_pct == round(members.height / people.height * 100, 2)
+        assert share.share_of_buyers_pct == round(share.buyers / buyers.height * 100, 2)
+        assert 0 < share.share_of_customers_pct < share.share_of_buyers_pct < 100
     assert o.last_batch == gold["batch_quality"]["batch_id"].max()
     assert o.last_batch_reject_rate is not None
     assert o.last_batch_reject_rate >= 0
@@ -477,18 +506,18 @@ def test_overview_with_filters(gold):
     kept = daily.filter(
         (pl.col("store_id") == store) & (pl.col("category") == category) & (pl.col("date") >= start)
     )
-    assert o.revenue == pytest.approx(money(kept), abs=0.005)
+    assert o.revenue == kept["revenue"].sum()
     assert o.transactions == kept["transactions"].sum()
     at_risk = gold["customer_details"].filter(pl.col("segment") == "At Risk")
     assert o.points_outstanding == at_risk["total_loyalty_points"].sum()
-    assert o.at_risk_share == 100.0
-    assert o.high_spender_share == 0.0
+    unfiltered = data.overview(gold, data.Filters())
+    assert (o.at_risk, o.high_spenders) == (unfiltered.at_risk, unfiltered.high_spenders)
 
 
 def test_overview_of_filters_matching_nothing_is_zero(gold):
     o = data.overview(gold, data.Filters(stores=("no such store",), segments=("no such",)))
     assert (o.revenue, o.transactions, o.active_members, o.points_outstanding) == (0, 0, 0, 0)
-    assert (o.high_spender_share, o.at_risk_share) == (0.0, 0.0)
+    assert f"{o.revenue:,.2f}" == "0.00"
 
 
 def test_drill_down_levels(gold):
@@ -497,19 +526,19 @@ def test_drill_down_levels(gold):
     stores = data.drill_down(gold, f, store=None, category=None)
     assert stores.columns == ["store_id", "revenue", "units"]
     assert stores["revenue"].is_sorted(descending=True)
-    assert stores["revenue"].sum() == pytest.approx(money(product_sales), abs=0.005)
+    assert stores["revenue"].sum() == product_sales["revenue"].sum()  # exact: Decimal
     assert stores["units"].sum() == product_sales["units"].sum()
 
     store = stores["store_id"][0]
     categories = data.drill_down(gold, f, store=store, category=None)
     assert categories.columns == ["category", "revenue", "units"]
-    assert categories["revenue"].sum() == pytest.approx(stores["revenue"][0], abs=0.005)
+    assert categories["revenue"].sum() == stores["revenue"][0]
 
     category = categories["category"][0]
     products = data.drill_down(gold, f, store=store, category=category)
     assert products.columns == ["product_name", "revenue", "units"]
     assert products.height <= 50
-    assert products["revenue"].sum() == pytest.approx(categories["revenue"][0], abs=0.005)
+    assert products["revenue"].sum() == categories["revenue"][0]
     assert products["units"].sum() == categories["units"][0]
 
 
@@ -523,7 +552,7 @@ def test_drill_down_follows_the_filters(gold):
     kept = gold["product_sales_daily"].filter(
         (pl.col("store_id") == store) & (pl.col("category") == category)
     )
-    assert narrowed["revenue"][0] == pytest.approx(money(kept), abs=0.005)
+    assert narrowed["revenue"][0] == kept["revenue"].sum()
 
 
 def test_promotions_mark_the_top_three_in_rank_order(gold):
@@ -554,3 +583,114 @@ def test_promotions_overlap_the_date_range_and_category(gold):
     assert by_category["top"].to_list() == [
         TOP if rank is not None and rank <= 3 else "" for rank in by_category["rank"]
     ]
+
+
+# --- one definition per number --------------------------------------------------------------
+
+
+def test_the_dashboard_and_the_cli_show_the_same_segment_shares(
+    rendered, dash_lake, gold, monkeypatch
+):
+    """The tiles and `loyalty-lake build`'s segments table print segment_summary's columns."""
+    monkeypatch.setattr(console, "_width", 200)  # every column of the table, one line a row
+    report = BuildReport(
+        run_id="t",
+        ingests=(),
+        gold=GoldReport(run_id="t", as_of=gold.as_of, tables={"segment_summary": 3}, points={}),
+    )
+    with console.capture() as captured:
+        print_segments(report, dash_lake)
+    printed = captured.get()
+    header = next(line for line in printed.splitlines() if "% of customers" in line)
+    assert "% of buyers" in header
+    tiles = {m.label: m for m in tab(rendered, "Overview").metric}
+    for label, segment in [("High Spenders", "High Spender"), ("At Risk", "At Risk")]:
+        (row,) = [line for line in printed.splitlines() if f" {segment} " in line]
+        tile = tiles[f"{label}, % of customers"]
+        published = gold["segment_summary"].filter(pl.col("segment") == segment).row(0, named=True)
+        of_customers = f"{published['share_of_customers_pct']:.2f} %"
+        of_buyers = f"{published['share_of_buyers_pct']:.2f} %"
+        assert tile.value == of_customers
+        assert re.search(rf"\b{re.escape(of_customers)}.*\b{re.escape(of_buyers)}", row), row
+        assert f"{of_buyers} of buyers" in tile.help  # the other share, named, in the tile's help
+
+
+# --- formats: dates, money, empty cells, whole labels ---------------------------------------
+
+DATE_COLUMNS = {"start_date", "end_date", "last_purchase_date", "event_date", "expires_on"}
+MONEY_COLUMNS = {"revenue", "promoted_revenue", "monetary"}
+
+
+def column_formats(frame_element) -> dict[str, dict]:
+    """A shown table's column_config by column (label and type_config)."""
+    return {k: v for k, v in json.loads(frame_element.proto.columns).items() if k != "_index"}
+
+
+def every_table(open_app, dash_lake) -> list:
+    """Every table of every tab, the customer statement's included."""
+    customer = (
+        ll.scan(dash_lake, "gold", "customer_details")
+        .filter(pl.col("total_loyalty_points") > 0)
+        .select("customer_id")
+        .collect()
+        .item(0, 0)
+    )
+    at = open_app(dash_lake)
+    at.text_input(key="customer").input(customer).run()
+    assert not at.exception
+    return list(at.dataframe)
+
+
+def test_tables_show_iso_dates_money_with_two_decimals_and_blank_empty_cells(open_app, dash_lake):
+    tables = every_table(open_app, dash_lake)
+    seen: set[str] = set()
+    for shown in tables:
+        assert shown.proto.placeholder == ""  # a missing value is a blank cell, not "None"
+        for name, config in column_formats(shown).items():
+            kind = config["type_config"]
+            if name in DATE_COLUMNS:
+                assert kind == {"type": "date", "format": "YYYY-MM-DD"}, name
+                seen.add(name)
+            if name in MONEY_COLUMNS:
+                assert kind == {"type": "number", "format": "%,.2f"}, name
+                assert str(shown.value[name].dtype) == "float64", name  # converted to show
+                seen.add(name)
+    # the tables that have them: promotions, the At Risk list, the statement, the drill-down
+    assert seen == DATE_COLUMNS | MONEY_COLUMNS
+
+
+def test_reason_codes_are_shown_whole(open_app, dash_lake):
+    examples = every_table(open_app, dash_lake)[-1]
+    formats = column_formats(examples)
+    assert formats["reason_codes"]["width"] == "large"
+    assert formats["reason_codes"]["type_config"] == {"type": "text"}
+    codes = list(examples.value["reason_codes"])
+    assert codes
+    assert all(isinstance(c, str) and re.fullmatch(r"[A-Z_]+(, [A-Z_]+)*", c) for c in codes)
+
+
+def axes(chart) -> dict[str, dict]:
+    encoding = json.loads(chart.proto.spec)["encoding"]
+    return {channel: encoding[channel] for channel in ("x", "y") if channel in encoding}
+
+
+def test_charts_show_whole_category_labels_and_iso_dates(rendered):
+    checked = {"nominal": 0, "temporal": 0}
+    for chart in charts(rendered):
+        for channel, axis in axes(chart).items():
+            where = f"{chart_title(chart)} {channel}"
+            if axis["type"] in {"nominal", "ordinal"}:
+                assert axis["axis"]["labelLimit"] == 0, where  # UNKNOWN_PRO… no more
+                checked["nominal"] += 1
+            elif axis["type"] == "temporal":
+                assert axis["timeUnit"] == "utcyearmonthdate", where  # the day, in any zone
+                assert axis["axis"]["format"] == "%Y-%m-%d", where
+                checked["temporal"] += 1
+        tips = json.loads(chart.proto.spec)["encoding"].get("tooltip", [])
+        for tip in tips if isinstance(tips, list) else [tips]:
+            if isinstance(tip, dict) and "revenue" in tip.get("field", ""):
+                assert tip["format"] == ",.2f", chart_title(chart)
+    assert checked["nominal"] >= 8
+    assert checked["temporal"] == 3
+    (quality,) = [c for c in charts(rendered) if chart_title(c).startswith("Rejected and warned")]
+    assert axes(quality)["y"]["field"] == "reason"

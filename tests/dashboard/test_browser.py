@@ -3,7 +3,10 @@
 ``loyalty-lake dashboard`` serves a tiny lake on a free loopback port; Playwright
 drives Debian's Chromium (``/usr/bin/chromium``, installed by ``.ci/run``; Playwright's
 own browser download is not used) through every tab, checks that no Streamlit
-exception is shown, and saves the Overview to ``docs/images/dashboard.png``.
+exception is shown, reads what the tables and charts show (ISO dates, money as
+7,729.80, whole reason codes; in a browser west of UTC, where a date drawn as
+local midnight would be the day before), and saves the Overview to
+``docs/images/dashboard.png``.
 
 Outside CI the test is skipped when Chromium is missing; in CI it fails instead.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect, sync_playwright
 
 import loyalty_lake as ll
@@ -33,7 +38,7 @@ import loyalty_lake as ll
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from playwright.sync_api import Page
+    from playwright.sync_api import Locator, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,6 +55,19 @@ REPO = Path(__file__).resolve().parents[2]
 #: The README's screenshot; the test refreshes it when UPDATE_SCREENSHOTS=1.
 SCREENSHOT = REPO / "docs" / "images" / "dashboard.png"
 VIEWPORT = {"width": 1400, "height": 1000}
+#: Records every text drawn on a canvas: the tables (Glide) draw their cells there.
+RECORD_DRAWN = """
+window.drawnTexts = new Set();
+const fillText = CanvasRenderingContext2D.prototype.fillText;
+CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+    window.drawnTexts.add(String(text));
+    return fillText.call(this, text, ...rest);
+};
+"""
+GOLD_SHOWN = ("store_daily", "promotion_performance", "segment_summary", "dq_summary")
+#: West of UTC: a calendar day drawn as local time would show the day before.
+TIMEZONE = "America/Los_Angeles"
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 STARTUP_SECONDS = 60
 UI_TIMEOUT_MS = 60_000
 
@@ -57,7 +75,7 @@ UI_TIMEOUT_MS = 60_000
 TABS = {
     "Overview": (1, 0, "Revenue (net)"),
     "Loyalty": (2, 0, "Customer statement"),
-    "Segments & RFM": (4, 1, "At Risk customers"),
+    "Segments & RFM": (4, 2, "Customers flagged At Risk"),
     "Sales": (4, 1, "Drill down"),
     "Promotions": (1, 1, None),
     "Data quality": (1, 2, "Example rejected rows"),
@@ -160,6 +178,53 @@ def no_exception_shown(page: Page) -> None:
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
+def axis_labels(chart: Locator) -> list[str]:
+    """The tick labels of a Vega chart's axes, as drawn (SVG text)."""
+    expect(chart.locator("g.role-axis-label text").first).to_be_attached()
+    return [str(t.text_content()) for t in chart.locator("g.role-axis-label text").all()]
+
+
+def drawn(page: Page, wanted: list[str]) -> set[str]:
+    """The texts drawn on canvases (the tables) since the last reset, once ``wanted`` are."""
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function(
+            "wanted => wanted.every(t => window.drawnTexts.has(t))", arg=wanted, timeout=20_000
+        )
+    texts = set(page.evaluate("Array.from(window.drawnTexts)"))
+    assert set(wanted) <= texts, sorted(set(wanted) - texts)
+    return texts
+
+
+def check_formats(page: Page, label: str, panel: Locator, dash_lake: ll.Lake) -> None:
+    """Dates, money, empty cells and reason codes as the open tab ``label`` draws them."""
+    gold = {name: ll.scan(dash_lake, "gold", name).collect() for name in GOLD_SHOWN}
+    if label == "Overview":
+        daily = gold["store_daily"]["date"]
+        first, last = str(daily.min()), str(daily.max())
+        labels = axis_labels(panel.locator(".vega-embed").first)
+        dates = [text for text in labels if not text.replace(",", "").isdigit()]
+        assert dates, labels
+        assert all(ISO_DATE.fullmatch(d) and first <= d <= last for d in dates), dates
+    elif label == "Promotions":
+        promotions = gold["promotion_performance"]
+        assert promotions["rank"].null_count() > 0  # unranked rows: empty cells to draw
+        wanted = [str(d) for d in promotions["start_date"]]
+        wanted += [f"{m:,.2f}" for m in promotions["promoted_revenue"]]
+        texts = drawn(page, wanted)
+        assert not [t for t in texts if t == "None" or "00:00:00" in t]
+    elif label == "Segments & RFM":
+        summary = gold["segment_summary"]
+        wanted = [f"{m:,.2f}" for m in summary["revenue"]]
+        wanted += [f"{p:.2f} %" for p in summary["share_of_customers_pct"]]
+        texts = drawn(page, ["% of customers", "% of buyers", *wanted])
+        assert "None" not in texts
+    elif label == "Data quality":
+        reasons = set(gold["dq_summary"]["reason"])
+        labels = axis_labels(panel.locator(".vega-embed").first)
+        # whole: UNKNOWN_PRODUCT and UNKNOWN_PROMOTION, never twice UNKNOWN_PRO…
+        assert {text for text in labels if not text.replace(",", "").isdigit()} == reasons
+
+
 def png_size(path: Path) -> tuple[int, int]:
     head = path.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
@@ -184,8 +249,10 @@ def test_the_dashboard_in_chromium(dashboard, dash_lake, tmp_path):
             args=CHROMIUM_ARGS,
             headless=True,
             viewport=VIEWPORT,
+            timezone_id=TIMEZONE,
         )
         try:
+            browser.add_init_script(RECORD_DRAWN)
             page = browser.pages[0] if browser.pages else browser.new_page()
             page_errors: list[str] = []
             page.on("pageerror", lambda error: page_errors.append(str(error)))
@@ -199,6 +266,7 @@ def test_the_dashboard_in_chromium(dashboard, dash_lake, tmp_path):
 
             for label, (charts, tables, text) in TABS.items():
                 tab = page.get_by_role("tab", name=label, exact=True)
+                page.evaluate("window.drawnTexts.clear()")
                 tab.click()
                 expect(tab).to_have_attribute("aria-selected", "true")
                 panel = page.locator(
@@ -213,6 +281,7 @@ def test_the_dashboard_in_chromium(dashboard, dash_lake, tmp_path):
                 if text is not None:
                     expect(panel.get_by_text(text).first).to_be_visible()
                 no_exception_shown(page)
+                check_formats(page, label, panel, dash_lake)
 
                 if label == "Loyalty":  # a rerun through the websocket: the statement lookup
                     box = panel.get_by_label("Customer id")

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import pandera.errors
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -19,7 +20,13 @@ from polars.testing import assert_frame_equal
 from loyalty_lake.codes import MONEY, RATE
 from loyalty_lake.config import Config, EarningRule, LoyaltyConfig
 from loyalty_lake.gold.marts.loyalty import loyalty_daily
-from loyalty_lake.gold.marts.sales import sale_lines, sales_daily
+from loyalty_lake.gold.marts.sales import (
+    member_sales_daily,
+    product_sales_daily,
+    sale_lines,
+    sales_daily,
+    store_daily,
+)
 from loyalty_lake.gold.marts.segments import segment_summary
 from loyalty_lake.gold.models import GOLD_MODELS, PointsLedger
 from loyalty_lake.gold.tables import SilverTables, gold_tables
@@ -179,6 +186,78 @@ def test_sales_daily_of_an_unknown_store_keeps_its_rows():
         ("S_NEW", None, Decimal("1.00"))
     ]
     validated("sales_daily", got)
+
+
+def return_only_days() -> Sales:
+    """C1 buys on day 0 and returns on day 2, when neither C1 nor anybody else buys in S1."""
+    sales = Sales()
+    sales.add("T1", "C1", day(0), ("P_FOOD", 2, "10.00"), ("P_TOYS", 1, "5.00"))
+    sales.add("T2", "C2", day(0), ("P_FOOD", 1, "3.00"))
+    sales.add("R1", "C1", day(2), ("P_FOOD", 1, "5.00"), kind="RETURN", original="T1")
+    sales.add("T3", "C2", day(2), ("P_TOYS", 1, "7.00"), store_id="S2")
+    return sales
+
+
+def test_member_sales_daily_books_a_return_on_a_day_without_a_sale():
+    header, lines = return_only_days().frames()
+    got = member_sales_daily(sale_lines(header, lines, PRODUCTS, as_of=day(3))).collect()
+    expected = pl.DataFrame(
+        [
+            ("C1", day(0), 1, "15.00", "0.00"),
+            ("C1", day(2), 0, "-5.00", "5.00"),  # the return, on its own day
+            ("C2", day(0), 1, "3.00", "0.00"),
+            ("C2", day(2), 1, "7.00", "0.00"),
+        ],
+        schema={
+            "customer_id": pl.String,
+            "date": pl.Date,
+            "transactions": pl.Int64,
+            "revenue": pl.String,
+            "returns": pl.String,
+        },
+        orient="row",
+    ).with_columns(pl.col("revenue", "returns").cast(MONEY))
+    assert_frame_equal(got, expected)
+    validated("member_sales_daily", got)
+
+
+def test_member_sales_daily_charges_a_return_to_the_member_of_the_original_sale():
+    sales = Sales()
+    sales.add("T1", "C1", day(0), ("P_FOOD", 1, "10.00"))
+    sales.add("T2", None, day(0), ("P_FOOD", 1, "4.00"))  # a guest's sale
+    # returned at the till under another card, and a guest's sale returned with a card:
+    sales.add("R1", "C2", day(1), ("P_FOOD", 1, "10.00"), kind="RETURN", original="T1")
+    sales.add("R2", "C3", day(1), ("P_FOOD", 1, "4.00"), kind="RETURN", original="T2")
+    # the original sale is not in silver: the return's own member
+    sales.add("R3", "C4", day(1), ("P_FOOD", 1, "2.00"), kind="RETURN", original="T_GONE")
+    header, lines = sales.frames()
+    got = member_sales_daily(sale_lines(header, lines, PRODUCTS, as_of=day(1))).collect()
+    assert got.select("customer_id", "date", "revenue").rows() == [
+        ("C1", day(0), Decimal("10.00")),
+        ("C1", day(1), Decimal("-10.00")),
+        ("C4", day(1), Decimal("-2.00")),
+    ]
+    validated("member_sales_daily", got)
+
+
+def test_store_and_product_marts_keep_a_return_on_a_day_without_a_sale():
+    header, lines = return_only_days().frames()
+    signed = sale_lines(header, lines, PRODUCTS, as_of=day(3))
+    stores = store_daily(signed, STORES.lazy()).collect()
+    assert stores.select("date", "store_id", "revenue", "transactions", "customers").rows() == [
+        (day(0), "S1", Decimal("18.00"), 2, 2),
+        (day(2), "S1", Decimal("-5.00"), 0, 0),
+        (day(2), "S2", Decimal("7.00"), 1, 1),
+    ]
+    validated("store_daily", stores)
+    products = product_sales_daily(signed, PRODUCTS, STORES.lazy()).collect()
+    assert products.select("date", "store_id", "product_id", "revenue", "units").rows() == [
+        (day(0), "S1", "P_FOOD", Decimal("13.00"), 3),
+        (day(0), "S1", "P_TOYS", Decimal("5.00"), 1),
+        (day(2), "S1", "P_FOOD", Decimal("-5.00"), -1),
+        (day(2), "S2", "P_TOYS", Decimal("7.00"), 1),
+    ]
+    validated("product_sales_daily", products)
 
 
 # --------------------------------------------------------------------------------------
@@ -437,32 +516,36 @@ def test_no_promotion_started_gives_an_empty_valid_table():
 def test_segment_summary_counts_shares_revenue_and_points():
     details = pl.LazyFrame(
         [
-            ("C1", "High Spender", "100.00", 10),
-            ("C2", "High Spender", "50.50", 21),
-            ("C3", "At Risk", "20.00", 7),
-            ("C4", "Others", "0.00", 0),
-            ("C5", "Others", "-5.00", 0),
-            ("C6", "Others", "10.00", 1),
+            ("C1", "High Spender", 3, "100.00", 10),
+            ("C2", "High Spender", 1, "50.50", 21),
+            ("C3", "At Risk", 1, "20.00", 7),
+            ("C4", "Others", 0, "0.00", 0),  # no sale: a customer, not a buyer
+            ("C5", "Others", 1, "-5.00", 0),
+            ("C6", "Others", 2, "10.00", 1),
         ],
         schema={
             "customer_id": pl.String,
             "segment": pl.String,
+            "frequency": pl.Int64,
             "monetary": pl.String,
             "total_loyalty_points": pl.Int64,
         },
         orient="row",
     ).with_columns(pl.col("monetary").cast(MONEY))
     got = segment_summary(details).collect()
+    # 6 customers, 5 of them with a sale
     expected = pl.DataFrame(
         [
-            ("At Risk", 1, 16.67, "20.00", 7.0, 7),
-            ("High Spender", 2, 33.33, "150.50", 15.5, 31),
-            ("Others", 3, 50.0, "5.00", 0.3, 1),
+            ("At Risk", 1, 16.67, 1, 20.0, "20.00", 7.0, 7),
+            ("High Spender", 2, 33.33, 2, 40.0, "150.50", 15.5, 31),
+            ("Others", 3, 50.0, 2, 40.0, "5.00", 0.3, 1),
         ],
         schema={
             "segment": pl.String,
             "customers": pl.Int64,
-            "share_pct": pl.Float64,
+            "share_of_customers_pct": pl.Float64,
+            "buyers": pl.Int64,
+            "share_of_buyers_pct": pl.Float64,
             "revenue": pl.String,
             "average_points": pl.Float64,
             "points_outstanding": pl.Int64,
@@ -471,6 +554,30 @@ def test_segment_summary_counts_shares_revenue_and_points():
     ).with_columns(pl.col("revenue").cast(MONEY))
     assert_frame_equal(got, expected)
     validated("segment_summary", got)
+
+
+def test_segment_summary_shares_name_their_population():
+    """No bare share: one of all customers, one of the customers with a sale (buyers)."""
+    shares = [c for c in GOLD_MODELS["segment_summary"].to_schema().columns if "share" in c]
+    assert shares == ["share_of_customers_pct", "share_of_buyers_pct"]
+
+
+def test_segment_summary_buyers_cannot_exceed_customers():
+    bad = pl.DataFrame(
+        {
+            "segment": ["Others"],
+            "customers": [1],
+            "share_of_customers_pct": [100.0],
+            "buyers": [2],
+            "share_of_buyers_pct": [100.0],
+            "revenue": [Decimal("1.00")],
+            "average_points": [0.0],
+            "points_outstanding": [0],
+        },
+        schema_overrides={"revenue": MONEY},
+    )
+    with pytest.raises(pandera.errors.SchemaErrors, match="buyers_are_customers"):
+        validated("segment_summary", bad)
 
 
 # --------------------------------------------------------------------------------------
@@ -484,17 +591,24 @@ def test_marts_of_no_sales_are_valid():
     loyalty = loyalty_daily(ledger([]), header, as_of=day(19))
     summary = segment_summary(
         pl.LazyFrame(
-            schema={"segment": pl.String, "monetary": MONEY, "total_loyalty_points": pl.Int64}
+            schema={
+                "segment": pl.String,
+                "frequency": pl.Int64,
+                "monetary": MONEY,
+                "total_loyalty_points": pl.Int64,
+            }
         )
     )
     for name, frame in {"sales_daily": daily, "loyalty_daily": loyalty}.items():
         assert validated(name, frame.collect()).is_empty(), name
     # every segment is listed, empty ones too
     segments = validated("segment_summary", summary.collect())
-    assert segments.select("segment", "customers", "share_pct").rows() == [
-        ("At Risk", 0, 0.0),
-        ("High Spender", 0, 0.0),
-        ("Others", 0, 0.0),
+    assert segments.select(
+        "segment", "customers", "share_of_customers_pct", "buyers", "share_of_buyers_pct"
+    ).rows() == [
+        ("At Risk", 0, 0.0, 0, 0.0),
+        ("High Spender", 0, 0.0, 0, 0.0),
+        ("Others", 0, 0.0, 0, 0.0),
     ]
     # started promotions are still reported: nothing sold, no baseline, no rank
     promotions = run_promotions(Sales(), PROMOTIONS, as_of=day(19))

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from loyalty_lake.codes import MONEY
 from loyalty_lake.config import RfmSegmentRule, SegmentConfig
 from loyalty_lake.gold.rfm import (
+    charged_customers,
     customer_activity,
     customer_scores,
     quintile_score,
@@ -147,6 +148,36 @@ def test_activity_is_one_row_per_customer_with_a_transaction():
     ]
     activity = customer_activity(header(transactions).lazy(), as_of=AS_OF).collect()
     assert sorted(activity["customer_id"]) == ["C1", "C2"]
+
+
+def test_a_return_is_charged_to_the_customer_of_its_original_sale():
+    transactions: list[Txn] = [
+        ("T1", "C1", ago(5), "10.00", "SALE"),
+        ("T2", None, ago(5), "4.00", "SALE"),  # a guest's sale
+        ("R1", "C2", ago(2), "10.00", "RETURN"),  # of T1, under another card: C1's
+        ("R2", "C3", ago(2), "4.00", "RETURN"),  # of the guest's T2: nobody's
+        ("R3", "C4", ago(2), "1.00", "RETURN"),  # of a sale not in silver: its own
+    ]
+    originals = {"R1": "T1", "R2": "T2", "R3": "T_GONE"}
+    sales = header(transactions).with_columns(
+        pl.col("transaction_id")
+        .replace_strict(originals, default=None)
+        .alias("original_transaction_id")
+    )
+    charged = charged_customers(sales.lazy()).collect()
+    assert charged.columns == sales.columns
+    assert dict(charged.select("transaction_id", "customer_id").iter_rows()) == {
+        "T1": "C1",
+        "T2": None,
+        "R1": "C1",
+        "R2": None,
+        "R3": "C4",
+    }
+    activity = customer_activity(sales.lazy(), as_of=AS_OF).collect()
+    assert by_customer(activity, "frequency", "monetary") == {
+        "C1": (1, Decimal("0.00")),
+        "C4": (0, Decimal("-1.00")),
+    }
 
 
 def test_customer_with_only_returns_has_no_scores_and_is_others():

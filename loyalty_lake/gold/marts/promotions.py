@@ -32,7 +32,9 @@ def promotion_performance(
     all stores during an equally long window just before the start; uplift %
     compares the categories' revenue in the window with it (null when the
     baseline window starts before the first transaction, or had no sales).
-    Category and baseline revenue are sales (returns not deducted).
+    Every figure is gross of returns: category and baseline revenue, promoted
+    revenue and units count SALE lines only (a promotion is judged by what it
+    sold; its returns are in the net sales marts, on the return's date).
     Promoted revenue and units count the lines that carry the promotion and
     are of its category; points issued are the points those lines earned
     (multiplier included; ``scored`` lines, see

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from loyalty_lake.codes import MONEY, TransactionType
+from loyalty_lake.gold.rfm import charged_customers
 
 if TYPE_CHECKING:
     from datetime import date
@@ -27,19 +28,26 @@ def sale_lines(
 ) -> pl.LazyFrame:
     """One row per clean line up to ``as_of`` with its transaction's date, store, type, category.
 
-    ``amount`` and ``units`` are signed: negative for RETURN lines. The marts
-    count distinct transactions and members over millions of lines: their ids
-    are categorical here (cheap to count), strings again in every mart.
+    ``amount`` and ``units`` are signed: negative for RETURN lines, which are
+    booked on the return's date. ``customer_id`` is the member the line counts
+    against: a return's is the member of its original sale, as for its points
+    and RFM's ``monetary`` (:func:`~loyalty_lake.gold.rfm.charged_customers`).
+    The marts count distinct transactions and members over millions of lines:
+    their ids are categorical here (cheap to count), strings again in every mart.
     """
     categories = products.unique("product_id")
     is_return = pl.col("transaction_type") == TransactionType.RETURN
-    header = sales_header.filter(pl.col("transaction_date") <= as_of).select(
-        "transaction_id",
-        pl.col("transaction_id").cast(pl.Categorical).alias("_transaction"),
-        pl.col("customer_id").cast(pl.Categorical),
-        "store_id",
-        "transaction_date",
-        "transaction_type",
+    header = (
+        charged_customers(sales_header)
+        .filter(pl.col("transaction_date") <= as_of)
+        .select(
+            "transaction_id",
+            pl.col("transaction_id").cast(pl.Categorical).alias("_transaction"),
+            pl.col("customer_id").cast(pl.Categorical),
+            "store_id",
+            "transaction_date",
+            "transaction_type",
+        )
     )
     return (
         sales_lines.select(
@@ -70,6 +78,16 @@ def net_revenue() -> pl.Expr:
     return pl.col("amount").sum().cast(MONEY).alias("revenue")
 
 
+def returned() -> pl.Expr:
+    """The amount of the RETURN lines among signed lines (a positive number), as ``returns``."""
+    return pl.when(_IS_SALE.not_()).then(-pl.col("amount")).sum().cast(MONEY).alias("returns")
+
+
+def net_units() -> pl.Expr:
+    """Units sold minus units returned of signed lines, as ``units``."""
+    return pl.col("units").sum().cast(pl.Int64).alias("units")
+
+
 def distinct_where(condition: pl.Expr, column: str) -> pl.Expr:
     """The number of distinct non-null ``column`` values where ``condition`` holds.
 
@@ -98,8 +116,8 @@ def sales_daily(lines: pl.LazyFrame, stores: pl.LazyFrame) -> pl.LazyFrame:
         lines.group_by(pl.col("transaction_date").alias("date"), "store_id", "category")
         .agg(
             net_revenue(),
-            pl.when(_IS_SALE.not_()).then(-pl.col("amount")).sum().cast(MONEY).alias("returns"),
-            pl.col("units").sum().cast(pl.Int64).alias("units"),
+            returned(),
+            net_units(),
             *sales_and_members(),
         )
         .join(stores.select("store_id", "store_name", "store_region"), on="store_id", how="left")
@@ -134,15 +152,21 @@ def store_daily(lines: pl.LazyFrame, stores: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def member_sales_daily(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per member × date with a SALE: how many sales and their net amount that day."""
+    """One row per member × date with a SALE or a RETURN: sales, net revenue and returns that day.
+
+    ``revenue`` is the day's sales minus the day's returns: a return is booked
+    on its own date, against the member of its original sale (see
+    :func:`sale_lines`), so a day with only a return has no transaction and a
+    negative revenue. ``transactions`` counts that day's SALEs.
+    """
     return (
         lines.filter(pl.col("customer_id").is_not_null())
         .group_by("customer_id", pl.col("transaction_date").alias("date"))
         .agg(
             distinct_where(_IS_SALE, "transaction_id").alias("transactions"),
-            pl.col("amount").sum().cast(MONEY).alias("revenue"),
+            net_revenue(),
+            returned(),
         )
-        .filter(pl.col("transactions") > 0)
         .with_columns(pl.col("customer_id").cast(pl.String))
         .sort("customer_id", "date")
     )
@@ -160,8 +184,8 @@ def product_sales_daily(
         lines.group_by(pl.col("transaction_date").alias("date"), "store_id", "product_id")
         .agg(
             pl.col("category").first(),
-            pl.col("amount").sum().cast(MONEY).alias("revenue"),
-            pl.col("units").sum().cast(pl.Int64).alias("units"),
+            net_revenue(),
+            net_units(),
             distinct_where(_IS_SALE, "transaction_id").alias("transactions"),
         )
         .join(names, on="product_id", how="left")
