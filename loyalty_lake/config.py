@@ -204,16 +204,51 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ClvConfig:
+    """Customer lifetime value settings (contract section 3.5, docs/analytics.md).
+
+    The models count time in ``time_unit`` ("week" or "day"); CLV is the
+    expected spend of the next ``horizon_months``, discounted monthly at
+    ``annual_discount_rate``. Fewer than ``min_repeat_customers`` customers
+    with a repeat purchase are too few to fit: gold publishes without CLV.
+    """
+
+    horizon_months: int = 12
+    annual_discount_rate: Decimal = Decimal("0.10")
+    time_unit: str = "week"
+    min_repeat_customers: int = 100
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NotificationConfig:
+    """The notification rules' settings (docs/notifications.md).
+
+    ``expiring_within_days``: tell members of points expiring within that
+    many days of ``as_of``. ``lookback_days``: redemptions and milestones of
+    the last that many days are told (not a first load's whole history).
+    ``milestones``: lifetime points earned worth a message.
+    """
+
+    expiring_within_days: int = 30
+    lookback_days: int = 7
+    milestones: tuple[int, ...] = (1_000, 5_000, 10_000, 25_000, 50_000)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Config:
     """The whole configuration of a loyalty_lake installation."""
 
     lake_root: Path = Path("lake")
     timezone: str = "UTC"
+    #: How long a command waits for another one writing to the lake (0: don't wait).
+    lock_wait_seconds: int = 600
     loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
     segments: SegmentConfig = field(default_factory=SegmentConfig)
     dq: DataQualityConfig = field(default_factory=DataQualityConfig)
     landing: LandingConfig = field(default_factory=LandingConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    clv: ClvConfig = field(default_factory=ClvConfig)
+    notifications: NotificationConfig = field(default_factory=NotificationConfig)
 
     def __post_init__(self) -> None:
         try:
@@ -223,6 +258,12 @@ class Config:
                 f"Unknown time zone {self.timezone!r} in setting 'timezone'.",
                 hint="Use an IANA name such as 'UTC' or 'Europe/London'.",
             ) from exc
+        if self.lock_wait_seconds < 0:
+            raise ConfigError(
+                "Setting 'lock_wait_seconds' must be 0 (don't wait) or more.",
+                hint="It is how long a command waits for another one writing to the lake; "
+                "the default is 600.",
+            )
         for key in ("max_field_chars", "max_record_lines"):
             if not 1 <= getattr(self.landing, key) <= 10_000_000:
                 raise ConfigError(
@@ -235,6 +276,13 @@ class Config:
                 hint="Points expire this many months after they were earned.",
             )
         _check_dq(self.dq)
+        _check_clv(self.clv)
+        if min(self.notifications.expiring_within_days, self.notifications.lookback_days) < 0:
+            raise ConfigError(
+                "Settings 'notifications.expiring_within_days' and "
+                "'notifications.lookback_days' must be 0 or more days.",
+                hint="The defaults are 30 and 7.",
+            )
         for rule in self.segments.rfm_segments:
             for axis in ("r", "f", "m"):
                 low, high = (*getattr(rule, axis), 0)[:2]
@@ -248,6 +296,27 @@ class Config:
                 "Setting 'segments.high_spender_share' must lie between 0 and 1.",
                 hint="The default 0.10 makes the top 10 % by monetary High Spenders.",
             )
+
+
+def _check_clv(clv: ClvConfig) -> None:
+    """Refuse CLV settings the models cannot use."""
+    if clv.time_unit not in ("week", "day"):
+        raise ConfigError(
+            f"Setting 'clv.time_unit' is {clv.time_unit!r}.", hint="Use 'week' or 'day'."
+        )
+    if not 1 <= clv.horizon_months <= 120:
+        raise ConfigError(
+            "Setting 'clv.horizon_months' must be 1 to 120 months.", hint="The default is 12."
+        )
+    if not Decimal(0) <= clv.annual_discount_rate < Decimal(1):
+        raise ConfigError(
+            "Setting 'clv.annual_discount_rate' must be 0 or more and below 1.",
+            hint="The default 0.10 discounts 10 % a year.",
+        )
+    if clv.min_repeat_customers < 1:
+        raise ConfigError(
+            "Setting 'clv.min_repeat_customers' must be 1 or more.", hint="The default is 100."
+        )
 
 
 def _check_dq(dq: DataQualityConfig) -> None:

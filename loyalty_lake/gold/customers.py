@@ -60,15 +60,26 @@ def customer_profiles(
 
 
 def customer_details(
-    profiles: pl.LazyFrame, *, as_of: date, settings: SegmentConfig
+    profiles: pl.LazyFrame,
+    *,
+    as_of: date,
+    settings: SegmentConfig,
+    value: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """One row per customer: loyalty columns, RFM scores and segments (see ``CustomerDetails``).
 
     The global stage over :func:`customer_profiles`: quintiles and the top
     share rank every customer against all the others (:func:`customer_scores`).
+    ``value`` (``customer_value``) gives ``p_alive`` and ``clv``; null without it.
     """
+    values = (
+        value.select("customer_id", "p_alive", "clv")
+        if value is not None
+        else pl.LazyFrame(schema={"customer_id": pl.String, "p_alive": pl.Float64, "clv": MONEY})
+    )
     return (
         customer_scores(profiles, as_of=as_of, settings=settings)
+        .join(values, on="customer_id", how="left")
         .select(list(CustomerDetails.to_schema().columns))
         .sort("customer_id")
     )

@@ -18,6 +18,8 @@ from loyalty_lake.codes import (
     Segment,
     Severity,
 )
+from loyalty_lake.gold.clv.predict import ValueTier
+from loyalty_lake.silver.models import UtcTimestamp
 
 Money = pe.Decimal(MONEY.precision, MONEY.scale)
 Rate = pe.Decimal(RATE.precision, RATE.scale)
@@ -124,6 +126,130 @@ class CustomerDetails(pa.DataFrameModel):
     segment: str = pa.Field(isin=[s.value for s in Segment], description="The mission's segment.")
     is_high_spender: bool = pa.Field(description="Top 10 % by monetary, ties included.")
     is_at_risk: bool = pa.Field(description="30+ days since the last sale and points > 0.")
+    p_alive: float = pa.Field(
+        nullable=True, ge=0, le=1, description="Probability still a customer (customer_value)."
+    )
+    clv: Money = pa.Field(
+        nullable=True, description="Discounted expected spend over the horizon (customer_value)."
+    )
+
+    class Config:
+        strict = True
+
+
+class CustomerValue(pa.DataFrameModel):
+    """One row per customer with a SALE: the CLV models' inputs and predictions (docs/analytics.md).
+
+    Time is counted in ``clv_parameters.time_unit`` (weeks by default).
+    """
+
+    customer_id: str = pa.Field(unique=True, description="The customer.")
+    first_purchase_date: dt.date = pa.Field(description="First purchase day.")
+    last_purchase_date: dt.date = pa.Field(description="Last purchase day up to as_of.")
+    purchase_days: pl.Int64 = pa.Field(ge=1, description="Distinct days with a SALE.")
+    frequency: pl.Int64 = pa.Field(ge=0, description="Repeat purchase days (purchase days - 1).")
+    recency: float = pa.Field(ge=0, description="First to last purchase day, in time units.")
+    T: float = pa.Field(ge=0, description="First purchase day to as_of, in time units.")
+    repeat_spend: Money = pa.Field(description="SALE spend of the repeat purchase days.")
+    avg_spend: float = pa.Field(
+        nullable=True, description="Mean spend per repeat purchase day (null without one)."
+    )
+    p_alive: float = pa.Field(ge=0, le=1, description="Probability still a customer (BG/NBD).")
+    expected_purchases: float = pa.Field(
+        ge=0, description="Expected purchase days over the horizon (BG/NBD)."
+    )
+    expected_avg_spend: Money = pa.Field(description="Expected spend per purchase (Gamma-Gamma).")
+    clv: Money = pa.Field(description="Expected spend over the horizon, discounted monthly.")
+    value_tier: str = pa.Field(
+        isin=[t.value for t in ValueTier],
+        description="Top (10 % by clv), High (to 25 %), Medium (to 50 %), Low.",
+    )
+
+    class Config:
+        strict = True
+
+
+class ClvParameters(pa.DataFrameModel):
+    """One row per model × parameter of the CLV fits, with the fit's quality."""
+
+    model: str = pa.Field(isin=["bg_nbd", "gamma_gamma"], description="The model fitted.")
+    parameter: str = pa.Field(description="r, alpha, a, b (BG/NBD); p, q, v (Gamma-Gamma).")
+    value: float = pa.Field(gt=0, description="The maximum-likelihood estimate.")
+    time_unit: str = pa.Field(isin=["week", "day"], description="The unit time is counted in.")
+    log_likelihood: float = pa.Field(description="The fit's log-likelihood.")
+    customers: pl.Int64 = pa.Field(ge=0, description="Customers the fit used.")
+    converged: bool = pa.Field(description="Whether the optimiser reached a proper optimum.")
+
+    class Config:
+        strict = True
+        unique = ["model", "parameter"]  # noqa: RUF012 - pandera reads it
+
+
+class InventoryDaily(pa.DataFrameModel):
+    """One row per store × product × day with a stock snapshot or a sale."""
+
+    date: dt.date = pa.Field(description="The day.")
+    store_id: str = pa.Field(description="The store.")
+    product_id: str = pa.Field(description="The product.")
+    stock_level: pl.Int64 = pa.Field(
+        nullable=True, ge=0, description="Stock at the day's snapshot (null without one)."
+    )
+    stock_out: bool = pa.Field(nullable=True, description="Whether the snapshot was 0.")
+    units_sold: pl.Int64 = pa.Field(ge=0, description="SALE units that day.")
+    units_returned: pl.Int64 = pa.Field(ge=0, description="RETURN units that day.")
+    sell_rate_7d: float = pa.Field(ge=0, description="Units sold in the 7 days to this one, /7.")
+    days_of_cover: float = pa.Field(
+        nullable=True, ge=0, description="stock_level / sell_rate_7d (null without sales)."
+    )
+
+    class Config:
+        strict = True
+        unique = ["store_id", "product_id", "date"]  # noqa: RUF012 - pandera reads it
+
+
+class StorePerformance(pa.DataFrameModel):
+    """One row per store × month with a sale: stores compared within their region."""
+
+    month_start: dt.date = pa.Field(description="First day of the month.")
+    store_id: str = pa.Field(description="The store.")
+    store_name: str = pa.Field(nullable=True, description="The store's name.")
+    store_region: str = pa.Field(description="The store's region ((unknown) if not in stores).")
+    revenue: Money = pa.Field(description="Sales minus returns.")
+    transactions: pl.Int64 = pa.Field(ge=0, description="SALE transactions.")
+    average_basket: Money = pa.Field(
+        nullable=True, description="SALE revenue per SALE transaction, cut to the cent."
+    )
+    units_per_transaction: float = pa.Field(nullable=True, ge=0, description="Units per SALE.")
+    members_share_pct: float = pa.Field(
+        nullable=True, ge=0, le=100, description="SALE transactions by a member, %."
+    )
+    points_issued: pl.Int64 = pa.Field(description="EARN + BONUS points of its transactions.")
+    stock_out_days: pl.Int64 = pa.Field(ge=0, description="Product-days out of stock.")
+    rank_in_region: pl.Int64 = pa.Field(ge=1, description="Revenue rank in region and month.")
+
+    class Config:
+        strict = True
+        unique = ["store_id", "month_start"]  # noqa: RUF012 - pandera reads it
+
+
+class Notifications(pa.DataFrameModel):
+    """The outbox: one row per message to a member (docs/notifications.md)."""
+
+    notification_id: str = pa.Field(unique=True, description="Stable id: same event, same id.")
+    customer_id: str = pa.Field(description="The member.")
+    kind: str = pa.Field(description="TIER_UPGRADE, POINTS_EXPIRING, WIN_BACK, ...")
+    event_date: dt.date = pa.Field(description="When the event happened.")
+    channel: str = pa.Field(isin=["email", "sms"], description="How to reach the member.")
+    contact_pseudonym: str = pa.Field(description="Pseudonym of the address (never the address).")
+    template: str = pa.Field(description="The message template's key.")
+    parameters: str = pa.Field(description="The template's parameters, JSON.")
+    status: str = pa.Field(
+        isin=["PENDING", "SENT", "FAILED", "CANCELLED"], description="Where the message is."
+    )
+    created_at: UtcTimestamp = pa.Field(description="When it was first due.")
+    attempts: pl.Int64 = pa.Field(ge=0, description="Delivery runs that tried it.")
+    last_error: str = pa.Field(nullable=True, description="Why the last attempt failed.")
+    sent_at: UtcTimestamp = pa.Field(nullable=True, description="When it was delivered.")
 
     class Config:
         strict = True
@@ -317,6 +443,11 @@ GOLD_MODELS: dict[str, type[pa.DataFrameModel]] = {
     "loyalty_daily": LoyaltyDaily,
     "promotion_performance": PromotionPerformance,
     "segment_summary": SegmentSummary,
+    "customer_value": CustomerValue,
+    "clv_parameters": ClvParameters,
+    "inventory_daily": InventoryDaily,
+    "store_performance": StorePerformance,
+    "notifications": Notifications,
     "dq_summary": DqSummary,
     "batch_quality": BatchQuality,
     "normalisation_summary": NormalisationSummary,

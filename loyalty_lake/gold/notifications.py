@@ -18,7 +18,6 @@ moment of sending.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -32,6 +31,8 @@ from loyalty_lake.gold.points.balances import next_expiry
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import date, datetime
+
+    from loyalty_lake.config import NotificationConfig
 
 
 class NotificationKind(StrEnum):
@@ -53,21 +54,6 @@ class NotificationStatus(StrEnum):
     SENT = "SENT"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class NotificationRules:
-    """The rules' settings (configuration section ``notifications``).
-
-    ``expiring_within_days``: warn of points expiring within that many days
-    of ``as_of``. ``lookback_days``: redemptions and milestones of the last
-    that many days are told (not the whole history of a first load).
-    ``milestones``: lifetime points earned worth a message.
-    """
-
-    expiring_within_days: int = 30
-    lookback_days: int = 7
-    milestones: tuple[int, ...] = (1_000, 5_000, 10_000, 25_000, 50_000)
 
 
 #: The outbox's columns, in order.
@@ -97,7 +83,7 @@ def notification_events(
     customers: pl.LazyFrame,
     *,
     as_of: date,
-    rules: NotificationRules,
+    rules: NotificationConfig,
     tier_names: Sequence[str],
 ) -> pl.LazyFrame:
     """One row per message due as of ``as_of``, to members with an email or a phone.

@@ -26,6 +26,7 @@ import polars as pl
 from loyalty_lake.codes import EventType, Stage
 from loyalty_lake.errors import ContractViolation, LoyaltyLakeError
 from loyalty_lake.gold.models import GOLD_MODELS
+from loyalty_lake.gold.notifications import outbox
 from loyalty_lake.gold.tables import SilverTables, gold_tables
 from loyalty_lake.io import catalog, delta
 from loyalty_lake.io.catalog import REJECTS, SNAPSHOT_SCHEMA, SNAPSHOTS
@@ -53,6 +54,7 @@ class GoldReport:
     tables: dict[str, int]
     points: dict[str, int]
     exported: tuple[Path, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def latest_transaction_date(lake: Lake) -> date | None:
@@ -88,19 +90,25 @@ def build_gold(*, lake: Lake, config: Config, run_id: str, as_of: date | None = 
     )
     gold = gold_tables(silver, config=config, as_of=as_of, pii_key=pii_key())
     _drop_refusals_from_rejects(lake, meta=meta)
+    tables = dict(gold.tables)
+    if gold.notification_events is not None:
+        previous = catalog.gold_snapshot(lake).scan("notifications")
+        events = gold.notification_events.lazy()
+        tables["notifications"] = outbox(previous, events, now=datetime.now(UTC)).collect()
     log.info("Gold: validating and publishing")
     versions = {
         name: _publish(lake, name, _validated(GOLD_MODELS[name], rows, name), meta)
-        for name, rows in gold.tables.items()
+        for name, rows in tables.items()
     }
     _record_snapshot(lake, versions, as_of=as_of, meta=meta)
-    exported = export_tables(gold.tables, folder=lake.export, file_format="parquet")
+    exported = export_tables(tables, folder=lake.export, file_format="parquet")
     return GoldReport(
         run_id=run_id,
         as_of=as_of,
-        tables={name: rows.height for name, rows in gold.tables.items()},
-        points=_points_totals(gold.tables["points_ledger"]) if as_of is not None else {},
+        tables={name: rows.height for name, rows in tables.items()},
+        points=_points_totals(tables["points_ledger"]) if as_of is not None else {},
         exported=tuple(exported),
+        warnings=gold.warnings,
     )
 
 

@@ -10,16 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty_lake.gold.notifications import (
-    OUTBOX_SCHEMA,
-    NotificationRules,
-    notification_events,
-    outbox,
-)
+from loyalty_lake.config import NotificationConfig
+from loyalty_lake.gold.notifications import OUTBOX_SCHEMA, notification_events, outbox
 
 AS_OF = date(2024, 6, 30)
 TIERS = ("Bronze", "Silver", "Gold", "Platinum")
-RULES = NotificationRules(expiring_within_days=30, lookback_days=7, milestones=(1_000,))
+RULES = NotificationConfig(expiring_within_days=30, lookback_days=7, milestones=(1_000,))
 NOW = datetime(2024, 7, 1, tzinfo=UTC)
 
 
@@ -268,7 +264,7 @@ def test_milestones_are_told_once_each(milestones):
         ("C1", 1, AS_OF - timedelta(days=1), "EARN", 150, None),
         ("C1", 2, AS_OF, "BONUS", 100, None),
     )
-    rules = NotificationRules(milestones=milestones)
+    rules = NotificationConfig(milestones=milestones)
     got = notification_events(
         people, points, verdicts(), crm(), as_of=AS_OF, rules=rules, tier_names=TIERS
     ).collect()

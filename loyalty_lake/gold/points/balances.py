@@ -56,6 +56,10 @@ def customer_points(
     )
 
 
+#: The tiers, from the lowest.
+TIER_NAMES = ("Bronze", "Silver", "Gold", "Platinum")
+
+
 def tier(recent_points: pl.Expr, tiers: TierThresholds) -> pl.Expr:
     """The ``loyalty_status`` of the points earned (net of reversals) in the last 12 months."""
     return (
