@@ -308,6 +308,11 @@ def delta_table(lake: ll.Lake, name: str) -> pl.DataFrame:
     return delta.scan_table(lake.table("gold", name)).collect()
 
 
+#: Tables a lake this small leaves empty: too few repeat customers to fit the CLV models,
+#: no member with a message due.
+EMPTY_HERE = {"customer_value", "clv_parameters", "notifications"}
+
+
 def test_build_exports_one_readable_parquet_file_per_gold_table(built):
     assert files_in(built.export) == sorted(f"{name}.parquet" for name in GOLD_MODELS)
     for name in GOLD_MODELS:
@@ -315,7 +320,8 @@ def test_build_exports_one_readable_parquet_file_per_gold_table(built):
         table = delta_table(built, name)
         assert exported.columns == table.columns, name
         assert exported.schema == table.schema, name
-        assert exported.height == table.height > 0, name
+        assert exported.height == table.height, name
+        assert table.height > 0 or name in EMPTY_HERE, name
         assert_frame_equal(exported, table, check_row_order=False)
 
 
