@@ -93,7 +93,7 @@ def test_bad_file_exits_non_zero_with_the_reason(tmp_path: Path):
 )
 def test_user_errors_are_messages_not_tracebacks(tmp_path: Path, args, message):
     result = runner.invoke(app, [*args, "--lake", str(tmp_path / "lake")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error
     assert message in result.output
     assert "Hint:" in result.output
     assert "Traceback" not in result.output
@@ -142,7 +142,7 @@ def test_demo_builds_and_is_idempotent(tmp_path: Path):
     assert "Balance" in statement.output
     assert "EARN" in statement.output
     unknown = runner.invoke(app, ["points", "NOPE", "--lake", str(lake)])
-    assert unknown.exit_code == 1
+    assert unknown.exit_code == 2
     assert "not in gold/customer_details" in unknown.output
 
     assert first.output.index("Segments as of") > first.output.index("outstanding liability")
@@ -153,25 +153,36 @@ def test_demo_builds_and_is_idempotent(tmp_path: Path):
     assert exported.exit_code == 0, exported.output
     assert (tmp_path / "bi" / "customer_details.csv").is_file()
     wrong = runner.invoke(app, ["export", "--lake", str(lake), "--format", "xlsx"])
-    assert wrong.exit_code == 1
+    assert wrong.exit_code == 2
     assert "--format" in wrong.output
+    assert "'xlsx' is not one of 'parquet'" in " ".join(wrong.output.split())
 
     history = invoke("history", "gold/points_ledger", "--lake", str(lake))
     assert history.exit_code == 0, history.output
-    assert "as of" in history.output
+    assert "as-of" in history.output
     dry = invoke("vacuum", "--lake", str(lake))
     assert dry.exit_code == 0
     assert "Would delete" in dry.output
     ambiguous = runner.invoke(app, ["history", "customers", "--lake", str(lake)])
-    assert ambiguous.exit_code == 1
+    assert ambiguous.exit_code == 2
     assert "ambiguous" in ambiguous.output
     assert "--yes" in invoke("restore", "gold/points_ledger", "0", "--lake", str(lake)).output
+
+    assert_restores(lake, "gold/points_ledger")
 
     earlier = invoke("build", "--lake", str(lake), "--as-of", "2026-09-30")
     assert "Points as of 2026-09-30" in earlier.output
     bad = runner.invoke(app, ["build", "--lake", str(lake), "--as-of", "30/09/2026"])
-    assert bad.exit_code == 1
+    assert bad.exit_code == 2
     assert "--as-of" in bad.output
+
+
+def assert_restores(lake: Path, table: str) -> None:
+    restored = invoke("restore", table, "0", "--yes", "--lake", str(lake))
+    assert restored.exit_code == 0, restored.output
+    said = " ".join(restored.output.split())
+    assert f"Restored {table} to version 0:" in said
+    assert "gold reads snapshot" in said
 
 
 def test_dashboard_command_line_serves_the_app_on_localhost(tmp_path: Path):
@@ -264,6 +275,7 @@ def test_refused_files_are_shown_masked_by_build(tmp_path: Path, monkeypatch, wi
     report = BuildReport("0" * 32, (IngestReport("b1", (REFUSED,)),))
     monkeypatch.setattr(cli, "build", lambda *args, **kwargs: report)
     result = runner.invoke(app, ["build", "--lake", str(tmp_path / "lake")])
+    assert result.exit_code == 1  # a refused file is a data problem
     assert f"Rejected b1/{REFUSED.source_file}: " in result.output
     assert_refusal_is_masked(result.output)
 
@@ -271,7 +283,7 @@ def test_refused_files_are_shown_masked_by_build(tmp_path: Path, monkeypatch, wi
 def test_error_messages_are_shown_as_they_are(tmp_path: Path, wide_consoles):
     config = tmp_path / "[bold red]:x:\x1b[31m.toml"
     result = runner.invoke(app, ["status", "--config", str(config)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "[bold red]:x:\\x1b[31m.toml" in result.output
     assert_shown_as_text(result.output)
 

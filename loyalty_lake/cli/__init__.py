@@ -15,20 +15,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from loyalty_lake.cli.show import (
     print_build,
     print_dq,
     print_ingest,
+    print_json,
     print_landing,
     print_points,
     print_segments,
     print_silver,
+    print_statement,
     print_status,
 )
-from loyalty_lake.cli.terminal import console, err_console, progress_bars, shown
-from loyalty_lake.errors import ConfigError
+from loyalty_lake.cli.terminal import (
+    Column,
+    console,
+    err_console,
+    fitted_table,
+    progress_bars,
+    shown,
+)
+from loyalty_lake.errors import ConfigError, ExitCode
+from loyalty_lake.io.export import ExportFormat  # noqa: TC001 - typer reads the annotations
 from loyalty_lake.landing import AnomalyRates, ExportStyle, GeneratorOptions, generate
 from loyalty_lake.pipeline import (
     FileStatus,
@@ -48,6 +57,7 @@ if TYPE_CHECKING:
 from loyalty_lake.cli.app import (
     AsOfOption,
     ConfigOption,
+    JsonOption,
     LakeOption,
     VerboseOption,
     app,
@@ -83,7 +93,8 @@ def _parse_anomalies(values: list[str], *, clean: bool) -> AnomalyRates:
 @command
 def generate_command(
     out: Annotated[
-        Path | None, typer.Option("--out", help="Folder for the batches [default: <lake>/landing].")
+        Path | None,
+        typer.Option("--out", help="Folder for the batches.", show_default="<lake>/landing"),
     ] = None,
     lines: Annotated[int, typer.Option(help="Number of sales lines to generate.")] = 20_000,
     days: Annotated[int, typer.Option(help="Days of history.")] = 120,
@@ -97,7 +108,7 @@ def generate_command(
     stores: Annotated[int, typer.Option(help="Number of stores.")] = 8,
     products: Annotated[int, typer.Option(help="Number of products.")] = 300,
     customers: Annotated[
-        int | None, typer.Option(help="Number of customers [default: from --lines].")
+        int | None, typer.Option(help="Number of customers.", show_default="from --lines")
     ] = None,
     clean: Annotated[bool, typer.Option("--clean", help="Inject no anomalies.")] = False,
     anomaly: Annotated[
@@ -105,9 +116,11 @@ def generate_command(
         typer.Option("--anomaly", help="Set one anomaly rate, KIND=RATE (repeatable)."),
     ] = None,
     style: Annotated[
-        list[str] | None,
+        list[ExportStyle] | None,
         typer.Option(
             "--style",
+            case_sensitive=False,
+            metavar="<style>",
             help="Write the files as a real export would: "
             f"{', '.join(s.value for s in ExportStyle)} (repeatable).",
         ),
@@ -140,23 +153,24 @@ def generate_command(
         customers=customers,
         batches=batches,
         anomalies=_parse_anomalies(anomaly or [], clean=clean),
-        styles=tuple(name.strip().lower().replace("-", "_") for name in style or []),
+        styles=tuple(s.value for s in style or []),
     )
     with progress_bars() as bars:
         dataset = generate(out or where.landing, options, progress=bars)
-    table = Table(title=f"Generated {len(dataset.batches)} batch(es) in {shown(dataset.root)}")
-    table.add_column("batch")
-    table.add_column("sales lines", justify="right")
-    table.add_column("transactions", justify="right")
-    table.add_column("anomalies", justify="right")
-    for batch in dataset.batches:
-        table.add_row(
+    rows = [
+        (
             shown(batch.batch_id),
             f"{batch.rows.get('sales_lines', 0):,}",
             f"{batch.rows.get('sales_header', 0):,}",
             f"{batch.anomalies:,}",
         )
-    console.print(table)
+        for batch in dataset.batches
+    ]
+    columns = [Column("batch")] + [
+        Column(header, "right") for header in ("sales lines", "transactions", "anomalies")
+    ]
+    title = f"Generated {len(dataset.batches)} batch(es) in {shown(dataset.root)}"
+    console.print(fitted_table(title, columns, rows))
     if dataset.settings:
         console.print(
             "These batches need settings to be read as meant; add them to your "
@@ -170,7 +184,8 @@ def generate_command(
 def ingest_command(
     path: Annotated[Path, typer.Argument(help="A batch folder of CSV files, or one CSV file.")],
     batch_id: Annotated[
-        str | None, typer.Option("--batch-id", help="Batch id [default: the folder's name].")
+        str | None,
+        typer.Option("--batch-id", help="Batch id.", show_default="the folder's name"),
     ] = None,
     lake: LakeOption = None,
     config: ConfigOption = None,
@@ -185,7 +200,7 @@ def ingest_command(
         report = ingest(path, lake=where, batch_id=batch_id, progress=bars)
     print_ingest(report)
     if report.count(FileStatus.REJECTED):
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.DATA)
 
 
 @app.command("build")
@@ -194,7 +209,8 @@ def build_command(
     landing: Annotated[
         Path | None,
         typer.Argument(
-            help="A landing folder (a batch or a folder of batches) [default: <lake>/landing]."
+            help="A landing folder (a batch or a folder of batches).",
+            show_default="<lake>/landing",
         ),
     ] = None,
     as_of: AsOfOption = None,
@@ -203,6 +219,8 @@ def build_command(
     verbose: VerboseOption = False,
 ) -> None:
     """Land new batches, then build every layer. Running it twice changes nothing.
+
+    Exits with status 1 when a file or a batch was refused (the rest is built).
 
     Example: loyalty-lake build            # everything new under lake/landing
     """
@@ -213,7 +231,7 @@ def build_command(
         )
     print_build(report, where)
     if not report.clean:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.DATA)
 
 
 @app.command("demo")
@@ -242,26 +260,36 @@ def demo_command(
     print_points(report.build)
     print_segments(report.build, where)
     if not report.build.clean:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.DATA)
 
 
 @app.command("dq")
 @command
 def dq_command(
     batch: Annotated[
-        str | None, typer.Option("--batch", help="Only this batch [default: every batch].")
+        str | None, typer.Option("--batch", help="Only this batch.", show_default="every batch")
     ] = None,
     examples: Annotated[int, typer.Option(help="Example rows per table and reason.")] = 3,
+    json: JsonOption = False,
     lake: LakeOption = None,
     config: ConfigOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Show the data quality report: rejects and warnings by reason, with example rows.
 
+    Exits with status 1 when conservation is violated (a bronze row is missing
+    from silver and rejects, or counted twice).
+
     Example: loyalty-lake dq --batch 2026-10-31 --examples 5
     """
     settings, where = settings_of(lake, config)
-    print_dq(dq_report(lake=where, batch_id=batch, examples=examples, config=settings))
+    report = dq_report(lake=where, batch_id=batch, examples=examples, config=settings)
+    if json:
+        print_json(report)
+    else:
+        print_dq(report)
+    if not report.balanced:
+        raise typer.Exit(ExitCode.DATA)
 
 
 @app.command("reprocess")
@@ -285,6 +313,7 @@ def reprocess_command(
 @command
 def points_command(
     customer_id: Annotated[str, typer.Argument(help="The customer, e.g. C0000042.")],
+    json: JsonOption = False,
     lake: LakeOption = None,
     config: ConfigOption = None,
     verbose: VerboseOption = False,
@@ -295,56 +324,22 @@ def points_command(
     """
     _, where = settings_of(lake, config)
     statement = points_statement(lake=where, customer_id=customer_id)
-    name = shown(statement.first_name) if statement.first_name else "no name"
-    table = Table(
-        title=f"Points statement of {shown(statement.customer_id)} ({name}) as of {statement.as_of}"
-    )
-    for column in (
-        "#",
-        "date",
-        "event",
-        "points",
-        "balance",
-        "transaction / redemption",
-        "rule",
-        "expires",
-    ):
-        table.add_column(
-            column, justify="right" if column in {"#", "points", "balance"} else "left"
-        )
-    for row in statement.ledger.rows(named=True):
-        colour = "green" if row["points"] >= 0 else "red"
-        table.add_row(
-            str(row["sequence"]),
-            str(row["event_date"]),
-            shown(row["event_type"]),
-            f"[{colour}]{row['points']:+,}[/]",
-            f"{row['balance_after']:,}",
-            shown(row["transaction_id"] or row["redemption_id"] or ""),
-            shown(row["rule_id"] or ""),
-            str(row["expires_on"] or ""),
-        )
-    console.print(table)
-    expiry = (
-        f"{statement.points_expiring:,} points expire on {statement.next_expiry_date}"
-        if statement.next_expiry_date
-        else "no points due to expire"
-    )
-    console.print(
-        f"Balance [bold]{statement.balance:,}[/] points · tier "
-        f"[bold]{shown(statement.loyalty_status)}[/]"
-        f" · lifetime earned {statement.lifetime_points_earned:,} · {expiry}."
-    )
+    if json:
+        print_json(statement)
+    else:
+        print_statement(statement)
 
 
 @app.command("export")
 @command
 def export_command(
     out: Annotated[
-        Path | None, typer.Option("--out", help="Folder for the files [default: <lake>/export].")
+        Path | None,
+        typer.Option("--out", help="Folder for the files.", show_default="<lake>/export"),
     ] = None,
     file_format: Annotated[
-        str, typer.Option("--format", help="parquet or csv (formula-safe).")
+        ExportFormat,
+        typer.Option("--format", case_sensitive=False, help="Parquet, or CSV (formula-safe)."),
     ] = "parquet",
     lake: LakeOption = None,
     config: ConfigOption = None,
@@ -355,9 +350,7 @@ def export_command(
     Example: loyalty-lake export --format csv --out /tmp/bi
     """
     _, where = settings_of(lake, config)
-    if file_format not in ("parquet", "csv"):
-        raise ConfigError(f"--format {file_format!r} is not supported.", hint="Use parquet or csv.")
-    files = export_gold(lake=where, out=out, file_format=file_format)  # type: ignore[arg-type]
+    files = export_gold(lake=where, out=out, file_format=file_format)
     for path in files:
         console.print(f"  {shown(path)}")
     console.print(f"Exported {len(files)} gold table(s).")

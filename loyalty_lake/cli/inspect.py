@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from loyalty_lake.cli.app import ConfigOption, VerboseOption, app, command
+from loyalty_lake.cli.app import ConfigOption, VerboseOption, app, command, lake_at
 from loyalty_lake.cli.terminal import console, shown, shown_lines
 from loyalty_lake.config import load_config
-from loyalty_lake.io.lake import Lake
 from loyalty_lake.pipeline import inspect_landing
 
 if TYPE_CHECKING:
@@ -54,7 +53,7 @@ def inspect_command(
     Example: loyalty-lake inspect landing/2026-10-31 --toml fixes.toml
     """
     settings = load_config(config)
-    where = Lake(lake) if lake is not None else None
+    where = lake_at(lake) if lake is not None else None
     report = inspect_landing(path, config=settings, lake=where)
     console.print(f"Inspected {shown(report.path)} (nothing was landed).")
     console.print(_files_table(report))

@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from loyalty_lake.cli.app import ConfigOption, LakeOption, VerboseOption, app, command, settings_of
-from loyalty_lake.cli.show import (
-    print_status,
+from loyalty_lake.cli.app import (
+    ConfigOption,
+    JsonOption,
+    LakeOption,
+    VerboseOption,
+    app,
+    command,
+    settings_of,
 )
+from loyalty_lake.cli.show import print_history, print_json, print_status
 from loyalty_lake.cli.terminal import console, shown
 from loyalty_lake.pipeline import (
     maintenance,
@@ -32,23 +37,7 @@ def history_command(
     Example: loyalty-lake history gold/customer_details
     """
     _, where = settings_of(lake, config)
-    history = Table(title=f"History of {shown(table)}")
-    for column in ("version", "time (UTC)", "operation", "rows added", "run", "batch / as of"):
-        history.add_column(
-            column, justify="right" if column in {"version", "rows added"} else "left"
-        )
-    for commit in maintenance.history(lake=where, table=table, limit=limit):
-        meta = commit.metadata
-        history.add_row(
-            str(commit.version),
-            commit.timestamp.strftime("%Y-%m-%d %H:%M:%S"),
-            shown(meta.get("operation", commit.operation)),
-            "" if commit.rows_added is None else f"{commit.rows_added:,}",
-            shown(meta.get("run_id", "")[:8]),
-            shown(meta.get("batch_id") or meta.get("as_of", "")),
-        )
-    console.print(history)
-    console.print("Read an old version: ll.scan(lake, layer, name, version=N)")
+    print_history(table, maintenance.history(lake=where, table=table, limit=limit))
 
 
 @app.command("restore")
@@ -65,12 +54,22 @@ def restore_command(
 
     Example: loyalty-lake restore gold/points_ledger 3 --yes
     """
-    _, where = settings_of(lake, config)
+    settings, where = settings_of(lake, config)
     if not yes:
         console.print(f"Would restore {shown(table)} to version {version}. Add --yes to do it.")
         return
-    new = maintenance.restore(lake=where, table=table, version=version)
-    console.print(f"Restored {shown(table)} to version {version} (now version {new}).")
+    done = maintenance.restore(lake=where, table=table, version=version, config=settings)
+    rebuilt = "; silver and gold derived again" if done.rebuilt else ""
+    snapshot = f"; gold reads snapshot {done.snapshot}" if done.snapshot is not None else ""
+    console.print(
+        f"Restored {shown(done.table)} to version {version}: {len(done.tables)} table(s) put "
+        f"back{rebuilt}{snapshot}."
+    )
+    if done.unlanded:
+        console.print(
+            f"Bronze no longer holds batch(es) {', '.join(shown(b) for b in done.unlanded)}; "
+            "the next build lands them again if their files are still in the landing folder."
+        )
 
 
 @app.command("optimize")
@@ -119,19 +118,22 @@ def vacuum_command(
 @app.command("status")
 @command
 def status_command(
+    json: JsonOption = False,
     lake: LakeOption = None,
     config: ConfigOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Show the lake's tables: version, rows, last batch, last update.
 
-    Example: loyalty-lake status --lake lake
+    Example: loyalty-lake status --lake lake --json
     """
     _, where = settings_of(lake, config)
     tables = status(lake=where)
-    if not tables:
+    if json:
+        print_json({"lake": where.root, "tables": tables})
+    elif not tables:
         console.print(
             f"No tables in {shown(where.root)} yet. Run `loyalty-lake demo` to create some."
         )
-        return
-    print_status(tables, where)
+    else:
+        print_status(tables, where)
