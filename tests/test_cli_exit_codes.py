@@ -122,11 +122,10 @@ def test_dq_exits_1_when_conservation_is_violated(monkeypatch, tmp_path: Path, j
 
 
 def test_reprocess_exits_1_when_conservation_breaks(monkeypatch, tmp_path: Path):
-    def broken(*, lake):
+    def broken(lake, **kwargs):
         raise ConservationError("2 bronze rows of sales_lines are neither in silver nor rejects.")
 
-    monkeypatch.setattr(cli, "reprocess", lambda **kwargs: 0)
-    monkeypatch.setattr(cli, "check_conservation", broken)
+    monkeypatch.setattr(cli, "reprocess_rejects", broken)
     result = runner.invoke(app, ["reprocess", "--lake", str(tmp_path / "lake")])
     assert result.exit_code == 1
     assert "neither in silver nor rejects" in result.output

@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-import uuid
 from dataclasses import fields, replace
 from datetime import date
 from pathlib import Path
@@ -42,12 +41,11 @@ from loyalty_lake.landing import AnomalyRates, ExportStyle, GeneratorOptions, ge
 from loyalty_lake.pipeline import (
     FileStatus,
     build,
-    check_conservation,
     dq_report,
     export_gold,
     ingest,
-    reprocess,
 )
+from loyalty_lake.pipeline.build import reprocess_rejects
 from loyalty_lake.pipeline.demo import demo as run_demo
 from loyalty_lake.pipeline.statement import points_statement
 
@@ -301,12 +299,15 @@ def reprocess_command(
 ) -> None:
     """Retry open rejects whose cause may have gone (e.g. a customer that arrived later).
 
+    Rows that now pass move into silver, and gold is published again if any did.
+
     Example: loyalty-lake reprocess --lake lake
     """
     settings, where = settings_of(lake, config)
-    promoted = reprocess(lake=where, config=settings, run_id=uuid.uuid4().hex)
-    check_conservation(lake=where)
-    console.print(f"Promoted {promoted:,} previously rejected row(s) into silver.")
+    report = reprocess_rejects(where, config=settings)
+    console.print(f"Promoted {report.promoted:,} previously rejected row(s) into silver.")
+    if report.gold is not None:
+        console.print(f"Gold published again as of {report.gold.as_of}.")
 
 
 @app.command("points")
@@ -414,7 +415,7 @@ def dashboard_command_line(lake: Lake, *, host: str, port: int) -> list[str]:
 
 
 # The maintenance commands register on the app after the commands above (their order in --help).
-from loyalty_lake.cli import inspect, operations  # noqa: E402
+from loyalty_lake.cli import inspect, notify, operations  # noqa: E402
 
 
 def main() -> None:
@@ -433,5 +434,6 @@ __all__ = [
     "err_console",
     "inspect",
     "main",
+    "notify",
     "operations",
 ]

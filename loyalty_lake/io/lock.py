@@ -25,6 +25,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from loyalty_lake.errors import LakeBusyError, LakePathError
+from loyalty_lake.io.lake import as_lake
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -160,12 +161,16 @@ def _not_a_file(path: Path) -> LakePathError:
 
 
 def holds_lake(fn: Callable[P, R]) -> Callable[P, R]:
-    """Run ``fn`` (which takes ``lake=`` as a keyword) holding that lake's writer lock."""
+    """Run ``fn`` (which takes ``lake=`` as a keyword) holding that lake's writer lock.
+
+    ``lake`` may be given as its root folder (a str or path): ``fn`` gets a :class:`Lake`.
+    """
 
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        lake = kwargs["lake"]
-        with writer_lock(lake):  # type: ignore[arg-type]
+        lake = as_lake(kwargs["lake"])  # type: ignore[arg-type]
+        kwargs["lake"] = lake
+        with writer_lock(lake):
             return fn(*args, **kwargs)
 
     return run

@@ -498,7 +498,13 @@ def conservation(*, lake: Lake) -> pl.DataFrame:
             .select(pl.lit(name).alias("table"), "batch_id", column)
         )
 
-    bronze = pl.concat([rows_per_batch("bronze", name, "bronze_rows") for name in landed])
+    none = {"table": pl.String, "batch_id": pl.String, "bronze_rows": pl.Int64}
+    bronze = pl.concat(  # a lake whose only landed files had no rows has no bronze table
+        [
+            pl.LazyFrame(schema=none),
+            *(rows_per_batch("bronze", name, "bronze_rows") for name in landed),
+        ]
+    )
     held = pl.concat([rows_per_batch("silver", name, "in_silver") for name in LANDING_FILES])
     manifest = (
         catalog.scan(lake, "bronze", MANIFEST)

@@ -695,5 +695,5 @@ def test_inspect_command_prints_the_report_and_writes_the_settings(tmp_path):
 
 def test_inspect_command_reports_a_missing_path(tmp_path):
     result = runner.invoke(app, ["inspect", str(tmp_path / "nowhere")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error: the path given is wrong
     assert "does not exist" in result.output

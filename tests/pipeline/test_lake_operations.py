@@ -296,3 +296,30 @@ def test_a_lake_fed_from_elsewhere_builds_without_a_landing_warning(lake, caplog
     assert "No landing batches" not in caplog.text
     with pytest.raises(ll.LandingError, match="does not exist"):
         ll.build(lake=lake, config=CONFIG, landing=lake.root / "elsewhere")
+
+
+def test_a_lake_given_as_a_folder_name_whose_only_file_is_empty_builds(tmp_path):
+    batch = tmp_path / "landing" / "b1"
+    batch.mkdir(parents=True)
+    (batch / "stores.csv").write_text("store_id,store_name,store_city,store_region,opening_date\n")
+    report = ll.build(lake=str(tmp_path / "lake"), landing=tmp_path / "landing", config=CONFIG)
+    assert report.clean
+    balance = check_conservation(lake=ll.Lake(tmp_path / "lake"))
+    assert balance.select("table", "landed_rows", "bronze_rows", "balanced").rows() == [
+        ("stores", 0, 0, True)
+    ]
+
+
+def test_the_reprocess_command_republishes_gold_when_rows_move(lake, monkeypatch):
+    import importlib
+
+    from typer.testing import CliRunner
+
+    from loyalty_lake import cli
+
+    pipeline_build = importlib.import_module("loyalty_lake.pipeline.build")
+    monkeypatch.setattr(pipeline_build, "reprocess", lambda **kwargs: 3)  # three rows promoted
+    result = CliRunner().invoke(cli.app, ["reprocess", "--lake", str(lake.root)])
+    assert result.exit_code == 0, result.output
+    assert "Promoted 3" in result.output
+    assert "Gold published again" in result.output
