@@ -276,6 +276,38 @@ def assert_promotions_add_up(
 # --------------------------------------------------------------------------------------
 
 
+def assert_stock_marts_add_up(gold: Mapping[str, pl.DataFrame], signed: pl.DataFrame) -> None:
+    """inventory_daily's units are silver's, per store × product × day; store_performance's too."""
+    sold = signed.filter(pl.col("transaction_type") == SALE)
+    returned = signed.filter(pl.col("transaction_type") == RETURN)
+    stock = gold["inventory_daily"]
+    keys = ["store_id", "product_id", "date"]
+    expected = by(sold, keys, units_sold="quantity")
+    got = by(stock.filter(pl.col("units_sold") > 0), keys, units_sold="units_sold")
+    assert_frame_equal(got, expected, check_dtypes=False)
+    assert stock["units_returned"].sum() == returned["quantity"].sum()
+    performance = gold["store_performance"]
+    month = pl.col("date").dt.truncate("1mo").alias("month_start")
+    revenue = signed.group_by("store_id", month).agg(pl.col("amount").sum().alias("revenue"))
+    assert_frame_equal(
+        performance.select("store_id", "month_start", "revenue").sort("store_id", "month_start"),
+        revenue.sort("store_id", "month_start"),
+        check_dtypes=False,
+    )
+    transactions = (
+        sold.group_by("store_id", month)
+        .agg(pl.col("transaction_id").n_unique().alias("transactions"))
+        .sort("store_id", "month_start")
+    )
+    assert_frame_equal(
+        performance.filter(pl.col("transactions") > 0)
+        .select("store_id", "month_start", "transactions")
+        .sort("store_id", "month_start"),
+        transactions,
+        check_dtypes=False,
+    )
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> ll.Lake:
     """Two generated batches, anomalies and returns included, built into gold."""
@@ -317,6 +349,11 @@ def test_the_generated_lake_has_what_reconciliation_needs(lake_gold, lake_lines)
 
 def test_sales_marts_add_up_to_the_silver_lines(lake_gold, lake_lines):
     assert_sales_marts_add_up(lake_gold, lake_lines)
+
+
+def test_stock_marts_add_up_to_the_silver_lines(lake_gold, lake_lines):
+    assert lake_gold["inventory_daily"]["stock_level"].is_not_null().sum() > 0
+    assert_stock_marts_add_up(lake_gold, lake_lines)
 
 
 def test_segment_summary_adds_up_to_customer_details(lake_gold, lake_silver):
@@ -465,3 +502,4 @@ def test_random_sales_and_returns_add_up_in_every_mart(frames):
     assert_member_revenue_is_monetary(gold, signed)
     assert_loyalty_adds_up(gold, header, as_of=as_of)
     assert_promotions_add_up(gold, signed, PROMOTIONS, CATEGORIES, as_of=as_of)
+    assert_stock_marts_add_up(gold, signed)

@@ -323,3 +323,24 @@ def test_the_reprocess_command_republishes_gold_when_rows_move(lake, monkeypatch
     assert result.exit_code == 0, result.output
     assert "Promoted 3" in result.output
     assert "Gold published again" in result.output
+
+
+# --- the notification outbox across builds ---------------------------------------------------
+
+
+def test_rebuilding_never_duplicates_a_notification_and_keeps_what_was_sent(lake):
+    from loyalty_lake.io.notify import JsonLinesSink
+    from loyalty_lake.pipeline.notify import deliver
+
+    outbox = ll.scan(lake, "gold", "notifications").collect()
+    assert outbox.height > 0
+    assert outbox["notification_id"].is_unique().all()
+    ll.build(lake=lake, config=CONFIG)
+    assert_frame_equal(ll.scan(lake, "gold", "notifications").collect(), outbox)
+
+    report = deliver(lake=lake, sink=JsonLinesSink(lake.root / "outbox" / "messages.jsonl"))
+    assert report.sent == outbox.height
+    ll.build(lake=lake, config=CONFIG, as_of=catalog.gold_snapshot(lake).as_of)
+    after = ll.scan(lake, "gold", "notifications").collect()
+    assert set(after["notification_id"]) == set(outbox["notification_id"])
+    assert set(after["status"]) == {"SENT"}
