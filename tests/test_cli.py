@@ -36,6 +36,12 @@ def test_help_lists_commands_with_examples():
         "reprocess",
         "points",
         "export",
+        "clv",
+        "notify",
+        "history",
+        "restore",
+        "optimize",
+        "vacuum",
     )
     for command in commands:
         assert command in result.output

@@ -415,7 +415,7 @@ def dashboard_command_line(lake: Lake, *, host: str, port: int) -> list[str]:
 
 
 # The maintenance commands register on the app after the commands above (their order in --help).
-from loyalty_lake.cli import inspect, notify, operations  # noqa: E402
+from loyalty_lake.cli import clv, inspect, notify, operations  # noqa: E402
 
 
 def main() -> None:
@@ -429,6 +429,7 @@ if __name__ == "__main__":
 
 __all__ = [
     "app",
+    "clv",
     "console",
     "dashboard_command_line",
     "err_console",
