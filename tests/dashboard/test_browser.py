@@ -3,10 +3,11 @@
 ``loyalty-lake dashboard`` serves a tiny lake on a free loopback port; Playwright
 drives Debian's Chromium (``/usr/bin/chromium``, installed by ``.ci/run``; Playwright's
 own browser download is not used) through every tab, checks that no Streamlit
-exception is shown, reads what the tables and charts show (ISO dates, money as
-7,729.80, whole reason codes; in a browser west of UTC, where a date drawn as
-local midnight would be the day before), and saves the Overview to
-``docs/images/dashboard.png``.
+exception is shown, reads what the tables and charts show (ISO dates and
+months, money as 7,729.80, probabilities as 0.987, whole reason codes and
+errors; in a browser west of UTC, where a date drawn as local midnight would
+be the day before), and saves the Overview to ``docs/images/dashboard.png``
+and the Customer value, Inventory and Notifications views next to it.
 
 Outside CI the test is skipped when Chromium is missing; in CI it fails instead.
 """
@@ -54,6 +55,12 @@ CHROMIUM_ARGS = [
 REPO = Path(__file__).resolve().parents[2]
 #: The README's screenshot; the test refreshes it when UPDATE_SCREENSHOTS=1.
 SCREENSHOT = REPO / "docs" / "images" / "dashboard.png"
+#: docs/dashboard.md's screenshots of the newer views (refreshed with the README's), by tab.
+VIEW_SCREENSHOTS = {
+    "Customer value": "dashboard-customer-value.png",
+    "Inventory": "dashboard-inventory.png",
+    "Notifications": "dashboard-notifications.png",
+}
 VIEWPORT = {"width": 1400, "height": 1000}
 #: Records every text drawn on a canvas: the tables (Glide) draw their cells there.
 RECORD_DRAWN = """
@@ -64,10 +71,22 @@ CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
     return fillText.call(this, text, ...rest);
 };
 """
-GOLD_SHOWN = ("store_daily", "promotion_performance", "segment_summary", "dq_summary")
+#: Scrolls every scrolled element back to its top (Streamlit scrolls its main block, not the page).
+SCROLL_TO_TOP = "document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })"
+GOLD_SHOWN = (
+    "store_daily",
+    "promotion_performance",
+    "segment_summary",
+    "dq_summary",
+    "customer_value",
+    "inventory_daily",
+    "store_performance",
+    "notifications",
+)
 #: West of UTC: a calendar day drawn as local time would show the day before.
 TIMEZONE = "America/Los_Angeles"
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_MONTH = re.compile(r"\d{4}-\d{2}")
 STARTUP_SECONDS = 60
 UI_TIMEOUT_MS = 60_000
 
@@ -76,8 +95,11 @@ TABS = {
     "Overview": (1, 0, "Revenue (net)"),
     "Loyalty": (2, 0, "Customer statement"),
     "Segments & RFM": (4, 2, "Customers flagged At Risk"),
-    "Sales": (4, 1, "Drill down"),
+    "Customer value": (2, 2, "Win-back list"),
+    "Sales": (5, 2, "Drill down"),
+    "Inventory": (2, 3, "Sell-through by category"),
     "Promotions": (1, 1, None),
+    "Notifications": (1, 3, "Latest messages"),
     "Data quality": (1, 2, "Example rejected rows"),
 }
 
@@ -195,6 +217,16 @@ def drawn(page: Page, wanted: list[str]) -> set[str]:
     return texts
 
 
+def date_labels(panel: Locator, first: str, last: str) -> None:
+    """The first chart's date axis reads ISO days from ``first`` to ``last`` (one more day,
+    the end of the last bar)."""
+    labels = axis_labels(panel.locator(".vega-embed").first)
+    dates = [text for text in labels if not text.replace(",", "").isdigit()]
+    assert dates, labels
+    assert all(ISO_DATE.fullmatch(d) and first <= d for d in dates), dates
+    assert all(d <= last for d in dates[:-1]), dates
+
+
 def check_formats(page: Page, label: str, panel: Locator, dash_lake: ll.Lake) -> None:
     """Dates, money, empty cells and reason codes as the open tab ``label`` draws them."""
     gold = {name: ll.scan(dash_lake, "gold", name).collect() for name in GOLD_SHOWN}
@@ -223,6 +255,63 @@ def check_formats(page: Page, label: str, panel: Locator, dash_lake: ll.Lake) ->
         labels = axis_labels(panel.locator(".vega-embed").first)
         # whole: UNKNOWN_PRODUCT and UNKNOWN_PROMOTION, never twice UNKNOWN_PRO…
         assert {text for text in labels if not text.replace(",", "").isdigit()} == reasons
+    else:
+        NEWER_VIEWS.get(label, lambda *_: None)(page, panel, gold)
+
+
+def check_customer_value(page: Page, panel: Locator, gold: dict[str, pl.DataFrame]) -> None:
+    """The top customers' CLV as money, their probability alive with three decimals."""
+    top = gold["customer_value"].sort(["clv", "customer_id"], descending=[True, False]).head(5)
+    wanted = [f"{m:,.2f}" for m in top["clv"]] + [f"{p:.3f}" for p in top["p_alive"]]
+    texts = drawn(page, [*wanted, "r", "alpha", "gamma_gamma"])
+    assert "None" not in texts
+    expect(panel.get_by_test_id("stMetricValue").nth(1)).to_have_text(
+        f"{gold['customer_value']['clv'].sum():,.2f}"
+    )
+
+
+def check_sales(page: Page, panel: Locator, gold: dict[str, pl.DataFrame]) -> None:
+    """The store comparison: months as 2026-07 on its axis, ISO dates and money in its table."""
+    performance = gold["store_performance"]
+    months = {str(m)[:7] for m in performance["month_start"]}
+    labels = axis_labels(panel.locator(".vega-embed").nth(4))
+    shown = [text for text in labels if ISO_MONTH.fullmatch(text)]
+    assert shown, labels
+    assert set(shown) <= months
+    latest = performance.filter(pl.col("month_start") == pl.col("month_start").max())
+    wanted = [str(latest["month_start"][0])]  # the latest month comes first: its rows show
+    wanted += [f"{m:,.2f}" for m in latest["average_basket"].head(3)]
+    drawn(page, wanted)
+
+
+def check_inventory(page: Page, panel: Locator, gold: dict[str, pl.DataFrame]) -> None:
+    """Stock-outs per day on an ISO date axis, the days the snapshots were taken."""
+    days = gold["inventory_daily"].filter(pl.col("stock_level").is_not_null())["date"]
+    first, last = str(days.min()), str(days.max())
+    date_labels(panel, first, last)
+    texts = drawn(page, [last])
+    assert "None" not in texts
+
+
+def check_notifications(page: Page, panel: Locator, gold: dict[str, pl.DataFrame]) -> None:
+    """Failed messages with their whole reason, times to the second; kinds whole on the axis."""
+    outbox = gold["notifications"]
+    failed = outbox.filter(pl.col("status") == "FAILED")
+    assert failed.height
+    latest = str(outbox["created_at"].max())[:19]  # in UTC, as the outbox holds it
+    texts = drawn(page, [*set(failed["last_error"]), "SENT", "FAILED", latest])
+    assert "None" not in texts
+    labels = axis_labels(panel.locator(".vega-embed").first)
+    assert set(outbox["kind"]) <= set(labels)
+
+
+#: The checks of the newer views, by tab.
+NEWER_VIEWS = {
+    "Customer value": check_customer_value,
+    "Sales": check_sales,
+    "Inventory": check_inventory,
+    "Notifications": check_notifications,
+}
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -235,6 +324,7 @@ def png_size(path: Path) -> tuple[int, int]:
 def test_the_dashboard_in_chromium(dashboard, dash_lake, tmp_path):
     expect.set_options(timeout=UI_TIMEOUT_MS)
     shot = SCREENSHOT if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path / "dashboard.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
     customer = (
         ll.scan(dash_lake, "gold", "customer_details")
         .filter(pl.col("total_loyalty_points") > 0)
@@ -261,7 +351,8 @@ def test_the_dashboard_in_chromium(dashboard, dash_lake, tmp_path):
             expect(page).to_have_title("loyalty_lake")
             liability = page.get_by_test_id("stMetricLabel").filter(has_text="Points outstanding")
             expect(liability).to_be_visible()
-            expect(page.get_by_test_id("stMetric")).to_have_count(7)
+            # every tab is in the page: 7 Overview, 4 Customer value, 3 Inventory, 4 Notifications
+            expect(page.get_by_test_id("stMetric")).to_have_count(7 + 4 + 3 + 4)
             no_exception_shown(page)
 
             for label, (charts, tables, text) in TABS.items():
@@ -282,6 +373,10 @@ def test_the_dashboard_in_chromium(dashboard, dash_lake, tmp_path):
                     expect(panel.get_by_text(text).first).to_be_visible()
                 no_exception_shown(page)
                 check_formats(page, label, panel, dash_lake)
+                if label in VIEW_SCREENSHOTS:
+                    page.evaluate(SCROLL_TO_TOP)
+                    page.wait_for_timeout(1_000)  # let the charts finish drawing
+                    page.screenshot(path=str(shot.with_name(VIEW_SCREENSHOTS[label])))
 
                 if label == "Loyalty":  # a rerun through the websocket: the statement lookup
                     box = panel.get_by_label("Customer id")
@@ -300,12 +395,12 @@ def test_the_dashboard_in_chromium(dashboard, dash_lake, tmp_path):
             expect(page.get_by_test_id("stStatusWidget")).to_have_count(0)  # not running
             page.wait_for_timeout(1_000)  # let the chart finish drawing
             no_exception_shown(page)
-            shot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot), full_page=True)
             assert not page_errors, page_errors
         finally:
             browser.close()
 
-    width, height = png_size(shot)
-    assert width == VIEWPORT["width"]
-    assert height >= VIEWPORT["height"]
+    for path in [shot, *(shot.with_name(name) for name in VIEW_SCREENSHOTS.values())]:
+        width, height = png_size(path)
+        assert width == VIEWPORT["width"], path
+        assert height >= VIEWPORT["height"], path
