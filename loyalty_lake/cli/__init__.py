@@ -212,6 +212,14 @@ def build_command(
         ),
     ] = None,
     as_of: AsOfOption = None,
+    keep_restored_gold: Annotated[
+        bool,
+        typer.Option(
+            "--keep-restored-gold",
+            help="Keep gold as `restore` put it back (see docs/operations.md) instead of "
+            "publishing it again from silver.",
+        ),
+    ] = False,
     lake: LakeOption = None,
     config: ConfigOption = None,
     verbose: VerboseOption = False,
@@ -225,7 +233,12 @@ def build_command(
     settings, where = settings_of(lake, config)
     with progress_bars() as bars:
         report = build(
-            lake=where, config=settings, landing=landing, as_of=as_of_date(as_of), progress=bars
+            lake=where,
+            config=settings,
+            landing=landing,
+            as_of=as_of_date(as_of),
+            progress=bars,
+            keep_restored_gold=keep_restored_gold,
         )
     print_build(report, where)
     if not report.clean:

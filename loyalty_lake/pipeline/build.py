@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from loyalty_lake.codes import FileStatus
 from loyalty_lake.config import load_config
 from loyalty_lake.errors import LandingError
+from loyalty_lake.io import catalog
 from loyalty_lake.io.lake import LakeLike, as_lake
 from loyalty_lake.io.landing import is_landing_name
 from loyalty_lake.io.lock import holds_lake, writer_lock
@@ -88,11 +89,14 @@ def build(
     landing: str | Path | None = None,
     as_of: date | None = None,
     progress: Progress = no_progress,
+    keep_restored_gold: bool = False,
 ) -> BuildReport:
     """Land every batch of ``landing`` (default ``<lake>/landing``) and build the layers.
 
     Batches that already landed are skipped file by file, so building twice
-    changes nothing.
+    changes nothing. Gold that ``restore`` put back to an earlier snapshot is
+    published again from silver, unless ``keep_restored_gold``: then it stays
+    as restored (and behind silver) until a build without it.
     """
     run_id = uuid.uuid4().hex
     folder = Path(landing) if landing is not None else lake.landing
@@ -118,6 +122,14 @@ def build(
     progress("Building silver", 0, 1)
     silver = build_silver(lake=lake, config=config, run_id=run_id, progress=progress)
     progress("Building silver", 1, 1)
+    restored = catalog.gold_snapshot(lake).restored_from
+    if keep_restored_gold and restored is not None:
+        log.warning(
+            "Gold stays as restored to snapshot %s (asked to keep it): it does not show this "
+            "build's silver; build without --keep-restored-gold to publish it again",
+            restored,
+        )
+        return replace(landed, silver=silver)
     progress("Building gold", 0, 1)
     gold = build_gold(lake=lake, config=config, run_id=run_id, as_of=as_of)
     progress("Building gold", 1, 1)

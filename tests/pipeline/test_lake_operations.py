@@ -344,3 +344,24 @@ def test_rebuilding_never_duplicates_a_notification_and_keeps_what_was_sent(lake
     after = ll.scan(lake, "gold", "notifications").collect()
     assert set(after["notification_id"]) == set(outbox["notification_id"])
     assert set(after["status"]) == {"SENT"}
+
+
+def test_a_restored_gold_is_kept_by_the_next_build_only_if_asked(lake):
+    from typer.testing import CliRunner
+
+    from loyalty_lake import cli
+
+    as_of = catalog.gold_snapshot(lake).as_of
+    build_gold(lake=lake, config=CONFIG, run_id="later", as_of=as_of.replace(day=2))
+    maintenance.restore(lake=lake, table="gold/snapshots", version=0)
+    restored = catalog.gold_snapshot(lake)
+    args = ["build", str(lake.landing), "--lake", str(lake.root), "--as-of", "2026-10-03"]
+    kept = CliRunner().invoke(cli.app, [*args, "--keep-restored-gold"])
+    assert kept.exit_code == 0, kept.output
+    assert catalog.gold_snapshot(lake) == restored
+    assert "Gold stays as restored to snapshot 0" in " ".join(kept.output.split())
+    republished = CliRunner().invoke(cli.app, args)
+    assert republished.exit_code == 0, republished.output
+    now = catalog.gold_snapshot(lake)
+    assert now.restored_from is None
+    assert now.as_of.isoformat() == "2026-10-03"
