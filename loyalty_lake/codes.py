@@ -163,6 +163,27 @@ class RedemptionStatus(StrEnum):
     REFUSED = "REFUSED"
 
 
+class NotificationKind(StrEnum):
+    """What a message tells a member; its template key is the lower-case name."""
+
+    TIER_UPGRADE = "TIER_UPGRADE"
+    TIER_DOWNGRADE = "TIER_DOWNGRADE"
+    POINTS_EXPIRING = "POINTS_EXPIRING"
+    WIN_BACK = "WIN_BACK"
+    REDEMPTION_CONFIRMED = "REDEMPTION_CONFIRMED"
+    REDEMPTION_REFUSED = "REDEMPTION_REFUSED"
+    POINTS_MILESTONE = "POINTS_MILESTONE"
+
+
+class NotificationStatus(StrEnum):
+    """Where a message of the outbox is: to send, sent, given up on, or no longer due."""
+
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
 class Stage(StrEnum):
     """The stage that rejected a row: the silver checks, or gold's points engine."""
 

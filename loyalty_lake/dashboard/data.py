@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, cast
 
 import polars as pl
 
-from loyalty_lake.codes import MONEY, Segment
+from loyalty_lake.codes import MONEY, NotificationStatus, Segment
 from loyalty_lake.gold.clv.predict import ValueTier
-from loyalty_lake.gold.notifications import NotificationStatus
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

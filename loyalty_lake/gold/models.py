@@ -14,6 +14,8 @@ from loyalty_lake.codes import (
     RATE,
     EventType,
     NormalisationKind,
+    NotificationKind,
+    NotificationStatus,
     RedemptionStatus,
     Segment,
     Severity,
@@ -237,14 +239,16 @@ class Notifications(pa.DataFrameModel):
 
     notification_id: str = pa.Field(unique=True, description="Stable id: same event, same id.")
     customer_id: str = pa.Field(description="The member.")
-    kind: str = pa.Field(description="TIER_UPGRADE, POINTS_EXPIRING, WIN_BACK, ...")
+    kind: str = pa.Field(
+        isin=[k.value for k in NotificationKind], description="What the message tells."
+    )
     event_date: dt.date = pa.Field(description="When the event happened.")
     channel: str = pa.Field(isin=["email", "sms"], description="How to reach the member.")
     contact_pseudonym: str = pa.Field(description="Pseudonym of the address (never the address).")
     template: str = pa.Field(description="The message template's key.")
     parameters: str = pa.Field(description="The template's parameters, JSON.")
     status: str = pa.Field(
-        isin=["PENDING", "SENT", "FAILED", "CANCELLED"], description="Where the message is."
+        isin=[s.value for s in NotificationStatus], description="Where the message is."
     )
     created_at: UtcTimestamp = pa.Field(description="When it was first due.")
     attempts: pl.Int64 = pa.Field(ge=0, description="Delivery runs that tried it.")

@@ -19,14 +19,15 @@ moment of sending.
 from __future__ import annotations
 
 from datetime import timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import polars as pl
 import polars_hash  # noqa: F401 - registers the .chash expression namespace
 
-from loyalty_lake.codes import EventType, RedemptionStatus
+from loyalty_lake.codes import EventType, NotificationKind, NotificationStatus, RedemptionStatus
+from loyalty_lake.gold.models import Notifications
 from loyalty_lake.gold.points.balances import next_expiry
+from loyalty_lake.silver.models import schema
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -35,45 +36,8 @@ if TYPE_CHECKING:
     from loyalty_lake.config import NotificationConfig
 
 
-class NotificationKind(StrEnum):
-    """What a message tells a member; its template key is the lower-case name."""
-
-    TIER_UPGRADE = "TIER_UPGRADE"
-    TIER_DOWNGRADE = "TIER_DOWNGRADE"
-    POINTS_EXPIRING = "POINTS_EXPIRING"
-    WIN_BACK = "WIN_BACK"
-    REDEMPTION_CONFIRMED = "REDEMPTION_CONFIRMED"
-    REDEMPTION_REFUSED = "REDEMPTION_REFUSED"
-    POINTS_MILESTONE = "POINTS_MILESTONE"
-
-
-class NotificationStatus(StrEnum):
-    """Where a message is: to send, sent, given up on, or no longer due."""
-
-    PENDING = "PENDING"
-    SENT = "SENT"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-
-
-#: The outbox's columns, in order.
-OUTBOX_SCHEMA = pl.Schema(
-    {
-        "notification_id": pl.String(),
-        "customer_id": pl.String(),
-        "kind": pl.String(),
-        "event_date": pl.Date(),
-        "channel": pl.String(),
-        "contact_pseudonym": pl.String(),
-        "template": pl.String(),
-        "parameters": pl.String(),
-        "status": pl.String(),
-        "created_at": pl.Datetime("us", "UTC"),
-        "attempts": pl.Int64(),
-        "last_error": pl.String(),
-        "sent_at": pl.Datetime("us", "UTC"),
-    }
-)
+#: The outbox's columns, in order: those of its contract.
+OUTBOX_SCHEMA = schema(Notifications)
 
 
 def notification_events(

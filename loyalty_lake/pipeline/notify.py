@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from loyalty_lake.codes import NotificationStatus
 from loyalty_lake.errors import ConfigError, LoyaltyLakeError, TableNotFoundError
-from loyalty_lake.gold.notifications import OUTBOX_SCHEMA, NotificationStatus
+from loyalty_lake.gold.notifications import OUTBOX_SCHEMA
 from loyalty_lake.io import catalog, delta
 from loyalty_lake.io.lock import holds_lake
 from loyalty_lake.io.notify import Journal, Message, SendFailed, journal_path, read_journal
