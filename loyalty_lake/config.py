@@ -220,6 +220,18 @@ class ClvConfig:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class GoldConfig:
+    """How gold is built (docs/operations.md, "Incremental builds").
+
+    A full build computes the per-customer stage one shard of customers at a
+    time, a shard per ``shard_lines`` silver sales lines: memory follows the
+    shard, not the history. The result does not depend on it.
+    """
+
+    shard_lines: int = 5_000_000
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class NotificationConfig:
     """The notification rules' settings (docs/notifications.md).
 
@@ -249,6 +261,7 @@ class Config:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     clv: ClvConfig = field(default_factory=ClvConfig)
     notifications: NotificationConfig = field(default_factory=NotificationConfig)
+    gold: GoldConfig = field(default_factory=GoldConfig)
 
     def __post_init__(self) -> None:
         try:
@@ -277,6 +290,11 @@ class Config:
             )
         _check_dq(self.dq)
         _check_clv(self.clv)
+        if self.gold.shard_lines < 1:
+            raise ConfigError(
+                "Setting 'gold.shard_lines' must be 1 or more.",
+                hint="It is the number of sales lines per customer shard; the default is 5000000.",
+            )
         if min(self.notifications.expiring_within_days, self.notifications.lookback_days) < 0:
             raise ConfigError(
                 "Settings 'notifications.expiring_within_days' and "

@@ -436,6 +436,59 @@ class SegmentSummary(pa.DataFrameModel):
 
 
 #: The pandera model of every gold table, by table name.
+class CustomerState(pa.DataFrameModel):
+    """Gold's state: one row per customer with points or a clean transaction (not exported).
+
+    The per-customer stage's figures as of the build's ``as_of``
+    (:func:`~loyalty_lake.gold.customers.customer_figures`); an incremental
+    build recomputes the customers its batches touch and keeps the others'.
+    """
+
+    customer_id: str = pa.Field(unique=True, description="The customer.")
+    total_loyalty_points: pl.Int64 = pa.Field(nullable=True, description="Points balance.")
+    lifetime_points_earned: pl.Int64 = pa.Field(nullable=True, description="EARN + BONUS, net.")
+    loyalty_status: str = pa.Field(nullable=True, description="Tier as of as_of.")
+    tier_window_from: dt.date = pa.Field(
+        nullable=True, description="Oldest event counted toward the tier (time moves it out)."
+    )
+    next_expiry_date: dt.date = pa.Field(nullable=True, description="Next day points expire.")
+    points_expiring: pl.Int64 = pa.Field(nullable=True, description="Points expiring then.")
+    last_purchase_date: dt.date = pa.Field(nullable=True, description="Date of the last SALE.")
+    frequency: pl.Int64 = pa.Field(nullable=True, description="Distinct SALE transactions.")
+    monetary: Money = pa.Field(nullable=True, description="SALE minus RETURN amounts.")
+    first_purchase_date: dt.date = pa.Field(nullable=True, description="First purchase day.")
+    purchase_days: pl.Int64 = pa.Field(nullable=True, description="Distinct purchase days.")
+    repeat_cents: pl.Int64 = pa.Field(
+        nullable=True, description="Spend of every purchase day but the first, in cents."
+    )
+
+    class Config:
+        strict = True
+
+
+class PromotionPoints(pa.DataFrameModel):
+    """Gold's state: points of lines with a promotion, per customer and day (not exported)."""
+
+    customer_id: str = pa.Field(description="The customer charged.")
+    promotion_id: str = pa.Field(description="The promotion on the lines.")
+    transaction_type: str = pa.Field(description="SALE or RETURN.")
+    transaction_date: dt.date = pa.Field(description="The transaction's date.")
+    points: pl.Int64 = pa.Field(description="Points the lines earned (or reversed).")
+
+    class Config:
+        strict = True
+
+
+class GoldInputs(pa.DataFrameModel):
+    """Gold's state: fingerprints of what the per-customer state and the marts were built from."""
+
+    input: str = pa.Field(unique=True, description="points or marts.")
+    fingerprint: str = pa.Field(description="SHA-256 of the rules, masters and settings read.")
+
+    class Config:
+        strict = True
+
+
 GOLD_MODELS: dict[str, type[pa.DataFrameModel]] = {
     "points_ledger": PointsLedger,
     "customer_details": CustomerDetails,
@@ -456,3 +509,13 @@ GOLD_MODELS: dict[str, type[pa.DataFrameModel]] = {
     "batch_quality": BatchQuality,
     "normalisation_summary": NormalisationSummary,
 }
+
+#: Gold's own state, published in each snapshot with the tables it belongs to but not exported.
+STATE_MODELS: dict[str, type[pa.DataFrameModel]] = {
+    "customer_state": CustomerState,
+    "promotion_points": PromotionPoints,
+    "gold_inputs": GoldInputs,
+}
+
+#: Every table of a gold snapshot: the published tables and gold's state.
+SNAPSHOT_MODELS: dict[str, type[pa.DataFrameModel]] = GOLD_MODELS | STATE_MODELS

@@ -26,7 +26,6 @@ import polars_hash  # noqa: F401 - registers the .chash expression namespace
 
 from loyalty_lake.codes import EventType, NotificationKind, NotificationStatus, RedemptionStatus
 from loyalty_lake.gold.models import Notifications
-from loyalty_lake.gold.points.balances import next_expiry
 from loyalty_lake.silver.models import schema
 
 if TYPE_CHECKING:
@@ -46,6 +45,7 @@ def notification_events(
     verdicts: pl.LazyFrame,
     customers: pl.LazyFrame,
     *,
+    expiring: pl.LazyFrame,
     as_of: date,
     rules: NotificationConfig,
     tier_names: Sequence[str],
@@ -54,13 +54,15 @@ def notification_events(
 
     ``details`` is ``customer_details``, ``ledger`` the points ledger,
     ``verdicts`` the redemption verdicts, ``customers`` silver customers (the
-    CRM's tier). ``tier_names`` lists the tiers from lowest to highest.
+    CRM's tier), ``expiring`` each customer's next expiry (``next_expiry_date``
+    and ``points_expiring``, as :func:`~loyalty_lake.gold.points.balances.next_expiry`
+    gives them). ``tier_names`` lists the tiers from lowest to highest.
     """
     recent = as_of - timedelta(days=rules.lookback_days)
     events = pl.concat(
         [
             _tier_changes(details, customers, as_of=as_of, tier_names=tier_names),
-            _expiring(ledger, as_of=as_of, within=rules.expiring_within_days),
+            _expiring(expiring, as_of=as_of, within=rules.expiring_within_days),
             _win_back(details, as_of=as_of),
             _redemptions(verdicts, since=recent, as_of=as_of),
             _milestones(ledger, since=recent, as_of=as_of, milestones=rules.milestones),
@@ -197,10 +199,10 @@ def _tier_rank(tier: pl.Expr, rank: dict[str, int]) -> pl.Expr:
     return tier.str.to_lowercase().replace_strict(rank, default=None, return_dtype=pl.Int64)
 
 
-def _expiring(ledger: pl.LazyFrame, *, as_of: date, within: int) -> pl.LazyFrame:
+def _expiring(expiring: pl.LazyFrame, *, as_of: date, within: int) -> pl.LazyFrame:
     """A member whose next points expire within ``within`` days."""
     return (
-        next_expiry(ledger, as_of=as_of)
+        expiring.filter(pl.col("next_expiry_date") > as_of)
         .filter(pl.col("next_expiry_date") <= as_of + timedelta(days=within))
         .select(
             _event(

@@ -24,16 +24,20 @@ if TYPE_CHECKING:
     from loyalty_lake.config import RfmSegmentRule, SegmentConfig
 
 
-def charged_customers(sales_header: pl.LazyFrame) -> pl.LazyFrame:
+def charged_customers(
+    sales_header: pl.LazyFrame, *, originals: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
     """``sales_header`` with ``customer_id`` the customer each transaction counts against.
 
     A SALE counts against its own customer. A RETURN counts against the
     customer of its original sale (null: a guest's sale), as its points do,
     and against its own customer only when the sale is not in ``sales_header``.
     RFM's ``monetary`` and the member marts book returns by this rule.
+    ``originals`` is where the original sales are looked up (default
+    ``sales_header`` itself; the whole of it when ``sales_header`` is a part).
     """
     is_sale = pl.col("transaction_type") == TransactionType.SALE
-    buyers = sales_header.select(
+    buyers = (sales_header if originals is None else originals).select(
         pl.col("transaction_id").alias("original_transaction_id"),
         pl.col("customer_id").alias("_buyer"),
         pl.lit(True).alias("_sold_here"),

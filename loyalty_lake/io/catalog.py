@@ -2,7 +2,7 @@
 
 Bronze holds one table per landing file plus the manifest; silver one table
 per landing file plus ``rejects``, ``warnings`` and ``processed_files``; gold
-the published tables of :data:`loyalty_lake.gold.models.GOLD_MODELS` plus
+the tables of a gold snapshot (:data:`loyalty_lake.gold.models.SNAPSHOT_MODELS`) plus
 ``snapshots``, the gold manifest. Reading a known table that does not exist
 yet gives an empty frame of its schema, so that the first build and a partial
 lake need no special cases.
@@ -25,7 +25,7 @@ import polars as pl
 
 from loyalty_lake.bronze.ingest import MANIFEST_SCHEMA, bronze_schema
 from loyalty_lake.errors import LakePathError
-from loyalty_lake.gold.models import GOLD_MODELS
+from loyalty_lake.gold.models import SNAPSHOT_MODELS
 from loyalty_lake.io import delta
 from loyalty_lake.io.lake import LAYERS, Lake
 from loyalty_lake.landing.contract import LANDING_FILES
@@ -70,7 +70,7 @@ _SCHEMAS: dict[Layer, dict[str, pl.Schema]] = {
     },
     "silver": dict(SILVER_SCHEMAS),
     "gold": {
-        **{name: schema(model) for name, model in GOLD_MODELS.items()},
+        **{name: schema(model) for name, model in SNAPSHOT_MODELS.items()},
         SNAPSHOTS: SNAPSHOT_SCHEMA,
     },
 }
@@ -112,9 +112,20 @@ def scan(
     :class:`~loyalty_lake.errors.TableNotFoundError`.
     """
     lake = lake if isinstance(lake, Lake) else Lake(Path(lake))
-    if layer == "gold" and version is None and name in GOLD_MODELS:
+    if layer == "gold" and version is None and name in SNAPSHOT_MODELS:
         return gold_snapshot(lake).scan(name)
     return _scan(lake, layer, name, version=version)
+
+
+def appended(lake: Lake, layer: Layer, name: str, *, since: int | None) -> pl.LazyFrame | None:
+    """The rows table ``layer/name`` gained after version ``since`` (all of them for None).
+
+    None when rows were rewritten or removed since (see
+    :func:`~loyalty_lake.io.delta.appended_since`).
+    """
+    if since is None:
+        return _scan(lake, layer, name, version=None)
+    return delta.appended_since(lake.table(layer, name), since, schema=table_schema(layer, name))
 
 
 def _scan(lake: Lake, layer: Layer, name: str, *, version: int | None) -> pl.LazyFrame:
@@ -141,6 +152,11 @@ class GoldSnapshot:
     published_at: datetime | None = None
     silver_versions: str = ""
     restored_from: int | None = None
+
+    def silver_version_map(self) -> dict[str, int]:
+        """The version of each silver table this snapshot's gold was computed from."""
+        pairs = (item.partition("=") for item in self.silver_versions.split(",") if item)
+        return {name: int(version) for name, _, version in pairs}
 
     @property
     def published(self) -> bool:
@@ -183,7 +199,9 @@ def gold_snapshot(lake: Lake | str | Path, *, snapshot: int | None = None) -> Go
 
 def _unmanifested(lake: Lake) -> GoldSnapshot:
     """Gold without a manifest: latest versions, ``as_of`` from the last build's commit."""
-    versions = {name: v for name in GOLD_MODELS if (v := version(lake, "gold", name)) is not None}
+    versions = {
+        name: v for name in SNAPSHOT_MODELS if (v := version(lake, "gold", name)) is not None
+    }
     as_of = None
     for name in versions:
         built = next(

@@ -54,6 +54,33 @@ def scan_table(path: Path, *, version: int | None = None) -> pl.LazyFrame:
     return pl.scan_delta(str(path), version=version)
 
 
+def appended_since(path: Path, version: int, *, schema: pl.Schema) -> pl.LazyFrame | None:
+    """The rows the table at ``path`` gained after ``version``, if it only gained rows.
+
+    Delta never changes a data file: a commit that only appends adds files and
+    removes none. Returns a scan of the files added since ``version`` (empty
+    when none was), or None when rows may have changed or gone: a file was
+    removed (an overwrite, a replace, a delete, a compaction), the table is
+    older than ``version`` (a restore) or ``version`` cannot be read any more.
+    """
+    if not table_exists(path):
+        return None
+    current = DeltaTable(str(path))
+    if current.version() < version:
+        return None
+    try:
+        before = set(DeltaTable(str(path), version=version).file_uris())
+    except Exception:  # that version's log is gone
+        return None
+    now = set(current.file_uris())
+    if not before <= now:
+        return None
+    added = sorted(now - before)
+    if not added:
+        return pl.LazyFrame(schema=schema)
+    return pl.scan_parquet(added, schema=schema, hive_partitioning=False)
+
+
 def write_table(
     path: Path,
     data: pl.DataFrame | pa.RecordBatchReader | pa.Table,

@@ -90,11 +90,14 @@ def build(
     as_of: date | None = None,
     progress: Progress = no_progress,
     keep_restored_gold: bool = False,
+    full: bool = False,
 ) -> BuildReport:
     """Land every batch of ``landing`` (default ``<lake>/landing``) and build the layers.
 
     Batches that already landed are skipped file by file, so building twice
-    changes nothing. Gold that ``restore`` put back to an earlier snapshot is
+    changes nothing. Gold is brought up to date incrementally when it can be,
+    recomputing only the customers the new rows touch; ``full`` recomputes it
+    all (the result is the same). Gold that ``restore`` put back to an earlier snapshot is
     published again from silver, unless ``keep_restored_gold``: then it stays
     as restored (and behind silver) until a build without it.
     """
@@ -131,7 +134,7 @@ def build(
         )
         return replace(landed, silver=silver)
     progress("Building gold", 0, 1)
-    gold = build_gold(lake=lake, config=config, run_id=run_id, as_of=as_of)
+    gold = build_gold(lake=lake, config=config, run_id=run_id, as_of=as_of, full=full)
     progress("Building gold", 1, 1)
     return replace(landed, silver=silver, gold=gold)
 

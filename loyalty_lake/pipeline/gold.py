@@ -18,16 +18,23 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import pandera.errors
 import polars as pl
 
-from loyalty_lake.codes import EventType, Stage
+from loyalty_lake.codes import EventType, RedemptionStatus, Stage
 from loyalty_lake.errors import ContractViolation, LoyaltyLakeError
-from loyalty_lake.gold.models import GOLD_MODELS
+from loyalty_lake.gold.incremental import (
+    SPLICED_MARTS,
+    PreviousGold,
+    SilverChanges,
+    fingerprints,
+    incremental_gold_tables,
+)
+from loyalty_lake.gold.models import GOLD_MODELS, SNAPSHOT_MODELS
 from loyalty_lake.gold.notifications import outbox
-from loyalty_lake.gold.tables import SilverTables, gold_tables
+from loyalty_lake.gold.tables import CustomerState, SilverTables, gold_tables
 from loyalty_lake.io import catalog, delta
 from loyalty_lake.io.catalog import REJECTS, SNAPSHOT_SCHEMA, SNAPSHOTS
 from loyalty_lake.io.export import ExportFormat, export_tables
@@ -47,7 +54,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class GoldReport:
-    """What one gold run computed: the ``as_of`` date and rows per gold table."""
+    """What one gold run computed: the ``as_of`` date and rows per gold table.
+
+    ``mode`` says whether the build was incremental or full and ``reason``
+    why; ``recomputed`` counts the customers the per-customer stage computed.
+    """
 
     run_id: str
     as_of: date | None
@@ -55,6 +66,9 @@ class GoldReport:
     points: dict[str, int]
     exported: tuple[Path, ...] = ()
     warnings: tuple[str, ...] = ()
+    mode: Literal["incremental", "full"] = "full"
+    reason: str = ""
+    recomputed: int = 0
 
 
 def latest_transaction_date(lake: Lake) -> date | None:
@@ -68,11 +82,23 @@ def latest_transaction_date(lake: Lake) -> date | None:
 
 
 @holds_lake
-def build_gold(*, lake: Lake, config: Config, run_id: str, as_of: date | None = None) -> GoldReport:
-    """Recompute every gold table from silver for ``as_of`` and replace it.
+def build_gold(
+    *,
+    lake: Lake,
+    config: Config,
+    run_id: str,
+    as_of: date | None = None,
+    full: bool = False,
+) -> GoldReport:
+    """Bring gold up to date with silver for ``as_of`` and publish it.
 
-    An ``as_of`` after the latest transaction is computed as asked, with a
-    warning: every member looks inactive since then and points expire by date.
+    Incrementally when it can (:mod:`loyalty_lake.gold.incremental`): only the
+    customers the new silver rows touch are recomputed. In full when asked
+    (``full``), on the first build, or when the previous gold cannot be
+    carried forward (:func:`plan_gold` says why). Either way the result is
+    the same. An ``as_of`` after the latest transaction is computed as asked,
+    with a warning: every member looks inactive since then and points expire
+    by date.
     """
     latest = latest_transaction_date(lake)
     if as_of is not None and latest is not None and as_of > latest:
@@ -88,28 +114,141 @@ def build_gold(*, lake: Lake, config: Config, run_id: str, as_of: date | None = 
     silver = SilverTables(
         **{name: catalog.scan(lake, "silver", name) for name in SilverTables.names()}
     )
-    gold = gold_tables(silver, config=config, as_of=as_of, pii_key=pii_key())
+    inputs = fingerprints(silver, config)
+    plan = plan_gold(lake, silver, inputs, as_of=as_of, full=full)
+    log.info("Gold: %s build (%s)", plan.mode, plan.reason)
+    if plan.previous is not None and plan.changes is not None and as_of is not None:
+        gold = incremental_gold_tables(
+            silver, plan.previous, plan.changes, config=config, as_of=as_of, pii_key=pii_key()
+        )
+    else:
+        gold = gold_tables(
+            silver,
+            config=config,
+            as_of=as_of,
+            pii_key=pii_key(),
+            shards=customer_shards(lake, config),
+        )
     _drop_refusals_from_rejects(lake, meta=meta)
     tables = dict(gold.tables)
     if gold.notification_events is not None:
         previous = catalog.gold_snapshot(lake).scan("notifications")
         events = gold.notification_events.lazy()
         tables["notifications"] = outbox(previous, events, now=datetime.now(UTC)).collect()
+    if as_of is not None:
+        tables["gold_inputs"] = pl.DataFrame(
+            {"input": list(inputs), "fingerprint": list(inputs.values())}
+        )
     log.info("Gold: validating and publishing")
     versions = {
-        name: _publish(lake, name, _validated(GOLD_MODELS[name], rows, name), meta)
+        name: _publish(lake, name, _validated(SNAPSHOT_MODELS[name], rows, name), meta)
         for name, rows in tables.items()
     }
     _record_snapshot(lake, versions, as_of=as_of, meta=meta)
-    exported = export_tables(tables, folder=lake.export, file_format="parquet")
+    published = {name: rows for name, rows in tables.items() if name in GOLD_MODELS}
+    exported = export_tables(published, folder=lake.export, file_format="parquet")
     return GoldReport(
         run_id=run_id,
         as_of=as_of,
-        tables={name: rows.height for name, rows in tables.items()},
+        tables={name: rows.height for name, rows in published.items()},
         points=_points_totals(tables["points_ledger"]) if as_of is not None else {},
         exported=tuple(exported),
         warnings=gold.warnings,
+        mode=plan.mode,
+        reason=plan.reason,
+        recomputed=gold.recomputed,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class GoldPlan:
+    """How a build brings gold up to date: ``incremental`` or ``full``, and why.
+
+    An incremental plan carries the previous gold and the silver rows added since.
+    """
+
+    mode: Literal["incremental", "full"]
+    reason: str
+    previous: PreviousGold | None = None
+    changes: SilverChanges | None = None
+
+
+#: The silver fact tables an incremental build reads the new rows of.
+_FACTS = ("sales_header", "sales_lines", "redemptions", "inventory")
+
+
+def plan_gold(
+    lake: Lake,
+    silver: SilverTables,
+    inputs: dict[str, str],
+    *,
+    as_of: date | None,
+    full: bool = False,
+) -> GoldPlan:
+    """Whether gold can be carried forward from the latest snapshot, and with what.
+
+    A full build when asked, on the first build, after a gold restore, for an
+    ``as_of`` before the previous one, when the loyalty rules, promotions,
+    products or loyalty settings changed (``inputs["points"]``), or when a
+    silver fact table lost or rewrote rows since (a restore, a compaction).
+    Changed stores or products (``inputs["marts"]``) recompute the marts whole.
+    """
+
+    def full_build(reason: str) -> GoldPlan:
+        return GoldPlan("full", reason)
+
+    snapshot = catalog.gold_snapshot(lake)
+    if full:
+        return full_build("asked for")
+    if as_of is None:
+        return full_build("no clean transaction yet")
+    if snapshot.as_of is None or not {"customer_state", "gold_inputs"} <= set(snapshot.versions):
+        return full_build("no previous gold to carry forward")
+    if snapshot.restored_from is not None:
+        return full_build(f"gold was restored to snapshot {snapshot.restored_from}")
+    if as_of < snapshot.as_of:
+        return full_build(f"as_of {as_of} is before the previous build's {snapshot.as_of}")
+    before = dict(snapshot.scan("gold_inputs").collect().iter_rows())
+    if before.get("points") != inputs["points"]:
+        return full_build("the loyalty rules, promotions, products or [loyalty] settings changed")
+    versions = snapshot.silver_version_map()
+    added = {}
+    for name in _FACTS:
+        rows = catalog.appended(lake, "silver", name, since=versions.get(name))
+        if rows is None:
+            return full_build(f"silver/{name} was rewritten since the previous build")
+        added[name] = rows
+    refused = (
+        snapshot.scan("redemption_verdicts")
+        .filter(pl.col("status") == RedemptionStatus.REFUSED)
+        .select("redemption_id")
+        .collect()["redemption_id"]
+    )
+    state = CustomerState(
+        ledger=snapshot.scan("points_ledger").collect(),
+        figures=snapshot.scan("customer_state").collect(),
+        promoted_points=snapshot.scan("promotion_points").collect(),
+        refused_redemptions=silver.redemptions.filter(
+            pl.col("redemption_id").is_in(refused.implode())
+        ).collect(),
+    )
+    same_masters = before.get("marts") == inputs["marts"]
+    marts = {name: snapshot.scan(name) for name in SPLICED_MARTS} if same_masters else None
+    reason = f"from snapshot {snapshot.snapshot}, as of {snapshot.as_of}"
+    if not same_masters:
+        reason += "; stores or products changed, so the marts are recomputed whole"
+    return GoldPlan(
+        "incremental",
+        reason,
+        PreviousGold(as_of=snapshot.as_of, state=state, marts=marts),
+        SilverChanges(**added),
+    )
+
+
+def customer_shards(lake: Lake, config: Config) -> int:
+    """How many shards of customers a full build computes: one per ``gold.shard_lines`` lines."""
+    lines = catalog.scan(lake, "silver", "sales_lines").select(pl.len()).collect().item()
+    return max(1, -(-lines // config.gold.shard_lines))
 
 
 def export_gold(

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from loyalty_lake.config import NotificationConfig
 from loyalty_lake.gold.notifications import OUTBOX_SCHEMA, notification_events, outbox
+from loyalty_lake.gold.points.balances import next_expiry
 
 AS_OF = date(2024, 6, 30)
 TIERS = ("Bronze", "Silver", "Gold", "Platinum")
@@ -91,6 +92,7 @@ def events(people, points=None, redemptions=None, customers=None) -> pl.DataFram
         points if points is not None else ledger(),
         redemptions if redemptions is not None else verdicts(),
         customers if customers is not None else crm(),
+        expiring=next_expiry(points if points is not None else ledger(), as_of=AS_OF),
         as_of=AS_OF,
         rules=RULES,
         tier_names=TIERS,
@@ -266,7 +268,14 @@ def test_milestones_are_told_once_each(milestones):
     )
     rules = NotificationConfig(milestones=milestones)
     got = notification_events(
-        people, points, verdicts(), crm(), as_of=AS_OF, rules=rules, tier_names=TIERS
+        people,
+        points,
+        verdicts(),
+        crm(),
+        expiring=next_expiry(points, as_of=AS_OF),
+        as_of=AS_OF,
+        rules=rules,
+        tier_names=TIERS,
     ).collect()
     told = sorted(json.loads(p)["milestone"] for p in got["parameters"])
     assert told == list(milestones)

@@ -28,7 +28,7 @@ from polars.testing import assert_frame_equal
 import loyalty_lake as ll
 from loyalty_lake.codes import MONEY
 from loyalty_lake.config import Config, EarningRule, LoyaltyConfig
-from loyalty_lake.gold.models import GOLD_MODELS
+from loyalty_lake.gold.models import GOLD_MODELS, SNAPSHOT_MODELS
 from loyalty_lake.gold.tables import SilverTables, gold_tables
 from tests.builders import silver
 
@@ -495,7 +495,7 @@ def test_random_sales_and_returns_add_up_in_every_mart(frames):
     )
     gold = gold_tables(tables, config=STANDARD, as_of=as_of, pii_key=None).tables
     for name, frame in gold.items():
-        GOLD_MODELS[name].validate(frame, lazy=True)
+        SNAPSHOT_MODELS[name].validate(frame, lazy=True)
     signed = signed_lines(header, lines, as_of=as_of)
     assert_sales_marts_add_up(gold, signed)
     assert_segments_add_up(gold, customers)

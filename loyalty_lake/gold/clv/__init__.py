@@ -51,7 +51,15 @@ from loyalty_lake.gold.clv.fit import (
     bg_nbd_fit,
     gamma_gamma_fit,
 )
-from loyalty_lake.gold.clv.inputs import CLV_INPUT_COLUMNS, DAYS_PER_UNIT, TimeUnit, clv_inputs
+from loyalty_lake.gold.clv.inputs import (
+    CLV_INPUT_COLUMNS,
+    DAYS_PER_UNIT,
+    PURCHASE_SUMMARY_COLUMNS,
+    TimeUnit,
+    clv_inputs,
+    clv_inputs_of,
+    purchase_summary,
+)
 from loyalty_lake.gold.clv.predict import (
     DAYS_PER_MONTH,
     VALUE_TIER_SHARES,
@@ -70,6 +78,7 @@ __all__ = [
     "DAYS_PER_MONTH",
     "DAYS_PER_UNIT",
     "MIN_REPEAT_CUSTOMERS",
+    "PURCHASE_SUMMARY_COLUMNS",
     "VALUE_TIER_SHARES",
     "BgNbdFit",
     "ClvFitError",
@@ -79,11 +88,13 @@ __all__ = [
     "bg_nbd_fit",
     "clv",
     "clv_inputs",
+    "clv_inputs_of",
     "customer_value",
     "expected_avg_spend",
     "expected_purchases",
     "gamma_gamma_fit",
     "p_alive",
+    "purchase_summary",
     "units_per_month",
     "value_tier",
 ]

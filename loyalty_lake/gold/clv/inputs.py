@@ -74,7 +74,28 @@ def clv_inputs(sales: pl.LazyFrame, *, as_of: date, time_unit: TimeUnit) -> pl.L
       point, so the money becomes a float here, at the model's boundary,
       while ``repeat_spend`` keeps the exact amount it comes from.
     """
-    days_per_unit = DAYS_PER_UNIT[time_unit]
+    return clv_inputs_of(purchase_summary(sales, as_of=as_of), as_of=as_of, time_unit=time_unit)
+
+
+#: The columns of :func:`purchase_summary`: what :func:`clv_inputs_of` needs of a customer.
+PURCHASE_SUMMARY_COLUMNS = (
+    "customer_id",
+    "first_purchase_date",
+    "last_purchase_date",
+    "purchase_days",
+    "repeat_cents",
+)
+
+
+def purchase_summary(sales: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
+    """The per-customer half of :func:`clv_inputs`: the purchase days, as of ``as_of``.
+
+    One row per customer with a purchase day up to ``as_of``: the first and
+    last days, their number and ``repeat_cents``, the spend of every day but
+    the first in integer cents. Nothing here moves with ``as_of`` once the
+    customer's sales are in: gold keeps it per customer and derives ``T``
+    (:func:`clv_inputs_of`) at each build.
+    """
     # Sums in integer cents: exact, and several times faster than decimal sums.
     cents = (pl.col("amount").cast(MONEY) * 100).cast(pl.Int64)
     purchase_days = (
@@ -82,18 +103,22 @@ def clv_inputs(sales: pl.LazyFrame, *, as_of: date, time_unit: TimeUnit) -> pl.L
         .group_by("customer_id", "transaction_date")
         .agg(cents.sum().alias("day_cents"))
     )
+    return purchase_days.group_by("customer_id").agg(
+        pl.col("transaction_date").min().alias("first_purchase_date"),
+        pl.col("transaction_date").max().alias("last_purchase_date"),
+        pl.len().cast(pl.Int64).alias("purchase_days"),
+        # every day but the first: the total less the first day's
+        (pl.col("day_cents").sum() - pl.col("day_cents").min_by("transaction_date")).alias(
+            "repeat_cents"
+        ),
+    )
+
+
+def clv_inputs_of(summary: pl.LazyFrame, *, as_of: date, time_unit: TimeUnit) -> pl.LazyFrame:
+    """:func:`clv_inputs` of a :func:`purchase_summary`: frequency, recency, ``T``, spend."""
+    days_per_unit = DAYS_PER_UNIT[time_unit]
     return (
-        purchase_days.group_by("customer_id")
-        .agg(
-            pl.col("transaction_date").min().alias("first_purchase_date"),
-            pl.col("transaction_date").max().alias("last_purchase_date"),
-            pl.len().cast(pl.Int64).alias("purchase_days"),
-            # every day but the first: the total less the first day's
-            (pl.col("day_cents").sum() - pl.col("day_cents").min_by("transaction_date")).alias(
-                "repeat_cents"
-            ),
-        )
-        .with_columns((pl.col("purchase_days") - 1).alias("frequency"))
+        summary.with_columns((pl.col("purchase_days") - 1).alias("frequency"))
         .with_columns(
             _span(pl.col("first_purchase_date"), pl.col("last_purchase_date"), days_per_unit).alias(
                 "recency"

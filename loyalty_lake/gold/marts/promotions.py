@@ -24,6 +24,7 @@ def promotion_performance(
     promotions: pl.DataFrame,
     *,
     as_of: date,
+    first_day: date | None = None,
 ) -> pl.LazyFrame:
     """One row per promotion started by ``as_of``: sales, uplift vs. baseline, points, rank.
 
@@ -40,10 +41,17 @@ def promotion_performance(
     (multiplier included; ``scored`` lines, see
     :func:`~loyalty_lake.gold.points.earning.promoted_lines`). Rank 1 is the
     highest uplift.
+
+    ``first_day`` is the day of the first SALE line (default: the first of
+    ``lines``); given it, ``lines`` need only start at :func:`earliest_day`.
     """
     promos = _windows(promotions, as_of=as_of)
     sales = lines.filter(_IS_SALE)
-    first_day = sales.select(pl.col("transaction_date").min().alias("_first_day"))
+    first_day_frame = (
+        sales.select(pl.col("transaction_date").min().alias("_first_day"))
+        if first_day is None
+        else pl.LazyFrame({"_first_day": [first_day]}, schema={"_first_day": pl.Date})
+    )
     uplift = (
         (pl.col("category_revenue") - pl.col("baseline_revenue")).cast(pl.Float64)
         / pl.col("baseline_revenue").cast(pl.Float64)
@@ -53,7 +61,7 @@ def promotion_performance(
         promos.join(_category_revenue(promos, sales), on="promotion_id", how="left")
         .join(_promoted_sales(promos, sales), on="promotion_id", how="left")
         .join(_points_issued(promos, scored), on="promotion_id", how="left")
-        .join(first_day, how="cross")
+        .join(first_day_frame, how="cross")
         .with_columns(
             pl.col("category_revenue", "baseline_revenue", "promoted_revenue")
             .fill_null(pl.lit(0, dtype=MONEY))
@@ -91,6 +99,12 @@ def promotion_performance(
         )
         .sort(pl.col("rank"), "promotion_id", nulls_last=True)
     )
+
+
+def earliest_day(promotions: pl.DataFrame, *, as_of: date) -> date | None:
+    """The first day any promotion started by ``as_of`` reads: its baseline window's start."""
+    start = _windows(promotions, as_of=as_of).select(pl.col("_baseline_start").min()).collect()
+    return start.item()
 
 
 def _windows(promotions: pl.DataFrame, *, as_of: date) -> pl.LazyFrame:

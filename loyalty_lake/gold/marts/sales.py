@@ -25,8 +25,12 @@ def sale_lines(
     products: pl.DataFrame,
     *,
     as_of: date,
+    since: date | None = None,
 ) -> pl.LazyFrame:
     """One row per clean line up to ``as_of`` with its transaction's date, store, type, category.
+
+    With ``since``, only the lines of transactions dated ``since`` or later
+    (what an incremental build recomputes).
 
     ``amount`` and ``units`` are signed: negative for RETURN lines, which are
     booked on the return's date. ``customer_id`` is the member the line counts
@@ -37,17 +41,16 @@ def sale_lines(
     """
     categories = products.unique("product_id")
     is_return = pl.col("transaction_type") == TransactionType.RETURN
-    header = (
-        charged_customers(sales_header)
-        .filter(pl.col("transaction_date") <= as_of)
-        .select(
-            "transaction_id",
-            pl.col("transaction_id").cast(pl.Categorical).alias("_transaction"),
-            pl.col("customer_id").cast(pl.Categorical),
-            "store_id",
-            "transaction_date",
-            "transaction_type",
-        )
+    dated = pl.col("transaction_date") <= as_of
+    if since is not None:
+        dated &= pl.col("transaction_date") >= since
+    header = charged_customers(sales_header.filter(dated), originals=sales_header).select(
+        "transaction_id",
+        pl.col("transaction_id").cast(pl.Categorical).alias("_transaction"),
+        pl.col("customer_id").cast(pl.Categorical),
+        "store_id",
+        "transaction_date",
+        "transaction_type",
     )
     return (
         sales_lines.select(

@@ -27,17 +27,18 @@ def customer_points(
     ``total_loyalty_points`` is the balance (the sum of the customer's ledger
     rows); ``lifetime_points_earned`` counts EARN and BONUS net of reversals;
     the tier (``loyalty_status``) comes from the same, in the 12 months up to
-    ``as_of``.
+    ``as_of``. ``tier_window_from`` is the date of the oldest of those events:
+    the tier can change with time alone only once it leaves the window
+    (:func:`tier_window_start` of a later ``as_of`` reaches it).
     """
-    window_start = pl.lit(as_of).dt.offset_by("-12mo")
+    window_start = tier_window_start(as_of)
     earned = pl.col("event_type").is_in([EventType.EARN, EventType.BONUS, EventType.REVERSAL])
+    in_window = earned & (pl.col("event_date") > window_start)
     points = ledger.group_by("customer_id").agg(
         pl.col("points").sum().alias("total_loyalty_points"),
         pl.col("points").filter(earned).sum().alias("lifetime_points_earned"),
-        pl.col("points")
-        .filter(earned & (pl.col("event_date") > window_start))
-        .sum()
-        .alias("_recent"),
+        pl.col("points").filter(in_window).sum().alias("_recent"),
+        pl.col("event_date").filter(in_window).min().alias("tier_window_from"),
     )
     purchases = (
         sales_header.filter(
@@ -54,6 +55,11 @@ def customer_points(
         .with_columns(tier(pl.col("_recent").fill_null(0), tiers).alias("loyalty_status"))
         .drop("_recent")
     )
+
+
+def tier_window_start(as_of: date) -> pl.Expr:
+    """The day before the tier's 12-month window: events after it count toward the tier."""
+    return pl.lit(as_of).dt.offset_by("-12mo")
 
 
 #: The tiers, from the lowest.

@@ -242,9 +242,15 @@ def scored_lines(
 
 
 def promoted_lines(scored: pl.LazyFrame) -> pl.LazyFrame:
-    """The ``scored`` lines that carry a promotion id: what promotion_performance credits."""
-    return scored.filter(pl.col("promotion_id").is_not_null()).select(
-        "promotion_id", "transaction_type", "transaction_date", "points"
+    """The points of the ``scored`` lines with a promotion id: what promotion_performance credits.
+
+    One row per customer, promotion, transaction type and day: the sum of the
+    lines' ``points`` (gold keeps it per customer, with the customer's other figures).
+    """
+    return (
+        scored.filter(pl.col("promotion_id").is_not_null())
+        .group_by("customer_id", "promotion_id", "transaction_type", "transaction_date")
+        .agg(pl.col("points").sum().cast(pl.Int64))
     )
 
 
