@@ -64,6 +64,7 @@ SPLICED_MARTS = (
     "loyalty_daily",
     "inventory_daily",
     "store_performance",
+    "store_days",
 )
 
 

@@ -479,6 +479,22 @@ class PromotionPoints(pa.DataFrameModel):
         strict = True
 
 
+class StoreDays(pa.DataFrameModel):
+    """Gold's state: each store's sales per day, what store_performance sums (not exported)."""
+
+    store_id: str = pa.Field(description="The store.")
+    date: dt.date = pa.Field(description="The day.")
+    revenue: Money = pa.Field(description="Net revenue.")
+    sale_revenue: Money = pa.Field(description="Revenue of SALE lines.")
+    transactions: pl.Int64 = pa.Field(ge=0, description="Distinct SALE transactions.")
+    units: pl.Int64 = pa.Field(description="Units of SALE lines.")
+    member_transactions: pl.Int64 = pa.Field(ge=0, description="SALE transactions by members.")
+
+    class Config:
+        strict = True
+        unique = ["store_id", "date"]  # noqa: RUF012 - pandera reads it
+
+
 class GoldInputs(pa.DataFrameModel):
     """Gold's state: fingerprints of what the per-customer state and the marts were built from."""
 
@@ -514,6 +530,7 @@ GOLD_MODELS: dict[str, type[pa.DataFrameModel]] = {
 STATE_MODELS: dict[str, type[pa.DataFrameModel]] = {
     "customer_state": CustomerState,
     "promotion_points": PromotionPoints,
+    "store_days": StoreDays,
     "gold_inputs": GoldInputs,
 }
 

@@ -45,7 +45,12 @@ from loyalty_lake.gold.clv import (
     purchase_summary,
 )
 from loyalty_lake.gold.customers import customer_details, customer_figures, customer_profiles
-from loyalty_lake.gold.marts.inventory import SELL_RATE_DAYS, inventory_daily, store_performance
+from loyalty_lake.gold.marts.inventory import (
+    SELL_RATE_DAYS,
+    inventory_daily,
+    store_days,
+    store_performance,
+)
 from loyalty_lake.gold.marts.loyalty import loyalty_daily
 from loyalty_lake.gold.marts.promotions import earliest_day, promotion_performance
 from loyalty_lake.gold.marts.quality import batch_quality, dq_summary, normalisation_summary
@@ -133,9 +138,9 @@ class CustomerState:
 
     @classmethod
     def concat(cls, parts: Sequence[CustomerState]) -> CustomerState:
-        """The state of the customers of every part (disjoint sets), in the published order."""
+        """The state of the customers of every part (disjoint sets)."""
         return cls(
-            ledger=pl.concat([p.ledger for p in parts]).sort("customer_id", "sequence"),
+            ledger=pl.concat([p.ledger for p in parts]),
             figures=pl.concat([p.figures for p in parts]).sort("customer_id"),
             promoted_points=pl.concat([p.promoted_points for p in parts]),
             refused_redemptions=pl.concat([p.refused_redemptions for p in parts]),
@@ -499,6 +504,7 @@ def _marts(
         lines = sale_lines(header, silver.sales_lines, products, as_of=as_of).cache()
         stock = inventory_daily(lines, silver.inventory, as_of=as_of).cache()
         sales = sales_daily(lines, silver.stores).cache()
+        days = store_days(lines).cache()
         return {
             "sales_daily": sales,
             "store_daily": store_daily(lines, silver.stores),
@@ -510,12 +516,13 @@ def _marts(
             ),
             "segment_summary": segment_summary(details.lazy()),
             "inventory_daily": stock,
-            "store_performance": store_performance(lines, ledger, header, stock, silver.stores),
+            "store_performance": store_performance(days, ledger, header, stock, silver.stores),
+            "store_days": days,
         }
     since = splice.since
     month = since.replace(day=1)
-    # Stock cover reads the week before a day: lines from the earlier of the two.
-    start = min(month, since - timedelta(days=SELL_RATE_DAYS - 1))
+    # Stock cover reads the week before a day.
+    start = since - timedelta(days=SELL_RATE_DAYS - 1)
     lines = sale_lines(header, silver.sales_lines, products, as_of=as_of, since=start).cache()
     recent = lines.filter(pl.col("transaction_date") >= since)
     stock = splice.spliced(
@@ -535,6 +542,7 @@ def _marts(
         else sale_lines(header, silver.sales_lines, products, as_of=as_of, since=earliest)
     )
     this_month = pl.col("transaction_date") >= month
+    days = splice.spliced("store_days", store_days(recent)).cache()
     return {
         "sales_daily": sales,
         "store_daily": splice.spliced("store_daily", store_daily(recent, silver.stores)),
@@ -564,7 +572,7 @@ def _marts(
         "store_performance": splice.spliced(
             "store_performance",
             store_performance(
-                lines.filter(this_month),
+                days.filter(pl.col("date") >= month),
                 ledger.filter(pl.col("event_date") >= month),
                 header.filter(this_month),
                 stock.filter(pl.col("date") >= month),
@@ -572,6 +580,7 @@ def _marts(
             ),
             key="month_start",
         ).sort("month_start", "store_id"),
+        "store_days": days,
     }
 
 

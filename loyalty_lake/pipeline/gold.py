@@ -32,7 +32,7 @@ from loyalty_lake.gold.incremental import (
     fingerprints,
     incremental_gold_tables,
 )
-from loyalty_lake.gold.models import GOLD_MODELS, SNAPSHOT_MODELS
+from loyalty_lake.gold.models import GOLD_MODELS, SNAPSHOT_MODELS, STATE_MODELS
 from loyalty_lake.gold.notifications import outbox
 from loyalty_lake.gold.tables import CustomerState, SilverTables, gold_tables
 from loyalty_lake.io import catalog, delta
@@ -202,7 +202,7 @@ def plan_gold(
         return full_build("asked for")
     if as_of is None:
         return full_build("no clean transaction yet")
-    if snapshot.as_of is None or not {"customer_state", "gold_inputs"} <= set(snapshot.versions):
+    if snapshot.as_of is None or not set(STATE_MODELS) <= set(snapshot.versions):
         return full_build("no previous gold to carry forward")
     if snapshot.restored_from is not None:
         return full_build(f"gold was restored to snapshot {snapshot.restored_from}")

@@ -8,7 +8,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from loyalty_lake.gold.marts.inventory import inventory_daily, store_performance
+from loyalty_lake.gold.marts.inventory import inventory_daily, store_days, store_performance
 from loyalty_lake.gold.marts.sales import sale_lines
 from loyalty_lake.gold.models import PointsLedger
 from loyalty_lake.silver.models import schema
@@ -85,7 +85,8 @@ def test_store_performance_compares_stores_within_their_region_per_month():
     inventory = stock((0, "S1", "P_FOOD", 0), (1, "S1", "P_FOOD", 0), (1, "S2", "P_TOYS", 3))
     daily = inventory_daily(lines, inventory, as_of=day(40))
     stores = STORES.lazy().with_columns(pl.lit("North").alias("store_region"))
-    got = store_performance(lines, ledger, header, daily, stores).sort("month_start", "store_id")
+    days = store_days(lines)
+    got = store_performance(days, ledger, header, daily, stores).sort("month_start", "store_id")
     assert got.select(
         "month_start",
         "store_id",
@@ -112,5 +113,5 @@ def test_the_marts_take_empty_inputs(empty):
     lines = lines_of(sales, as_of=day(1))
     daily = inventory_daily(lines, stock(), as_of=day(1))
     ledger = pl.LazyFrame(schema=schema(PointsLedger))
-    got = store_performance(lines, ledger, header, daily, STORES.lazy()).collect()
+    got = store_performance(store_days(lines), ledger, header, daily, STORES.lazy()).collect()
     assert got.height == (0 if empty else 1)

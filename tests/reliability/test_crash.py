@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import polars as pl
 import pytest
 
 import loyalty_lake as ll
-from loyalty_lake.gold.models import GOLD_MODELS
+from loyalty_lake.gold.models import GOLD_MODELS, SNAPSHOT_MODELS
 from loyalty_lake.pipeline import conservation
 
 pytestmark = pytest.mark.reliability
@@ -78,3 +79,47 @@ def test_builds_killed_at_random_moments_converge(tmp_path):
         f"rows duplicated: {duplicated}"
     )
     assert killed >= KILLS // 4  # the kills that landed before the build ended
+
+
+@pytest.mark.slow
+def test_incremental_builds_killed_at_random_moments_converge(tmp_path):
+    """A nightly (incremental) build killed anywhere, then run again, publishes the same gold.
+
+    The per-customer state is published in the same snapshot as the gold it
+    belongs to, so a rerun starts from the last complete build.
+    """
+    source = tmp_path / "source"
+    ll.generate(source, ll.GeneratorOptions(lines=4_000, batches=3, seed=23))
+    first, *nights = sorted(p for p in source.iterdir() if p.is_dir())
+    base = tmp_path / "base"
+    shutil.copytree(first, base / "landing" / first.name)
+    subprocess.run(build_command(base / "landing", base / "lake"), check=True, capture_output=True)
+
+    def next_nights(root):
+        shutil.copytree(base, root)
+        for night in nights:
+            shutil.copytree(night, root / "landing" / night.name)
+        return root / "landing", root / "lake"
+
+    landing, clean = next_nights(tmp_path / "clean")
+    started = time.monotonic()
+    subprocess.run(build_command(landing, clean), check=True, capture_output=True)
+    duration = time.monotonic() - started
+
+    rng = random.Random(23)
+    killed = 0
+    for attempt in range(KILLS // 2):
+        landing, lake = next_nights(tmp_path / f"killed-{attempt}")
+        process = subprocess.Popen(
+            build_command(landing, lake), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(rng.uniform(0.1, 0.9 * duration))
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            killed += 1
+        process.wait()
+        subprocess.run(build_command(landing, lake), check=True, capture_output=True)
+        for name in SNAPSHOT_MODELS:
+            assert table(lake, "gold", name).equals(table(clean, "gold", name)), (attempt, name)
+        assert conservation(lake=lake)["balanced"].all()
+    assert killed >= KILLS // 8

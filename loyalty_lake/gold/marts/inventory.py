@@ -72,8 +72,29 @@ def inventory_daily(lines: pl.LazyFrame, inventory: pl.LazyFrame, *, as_of: date
     )
 
 
+def store_days(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per store × day with a line: what :func:`store_performance` sums by month.
+
+    ``revenue`` (net), ``sale_revenue``, SALE ``transactions``, SALE ``units``
+    and SALE transactions by members. Every column adds up across days (a
+    transaction has one day and one store), so gold keeps this table and an
+    incremental build recomputes only the days that changed.
+    """
+    return lines.group_by("store_id", pl.col("transaction_date").alias("date")).agg(
+        pl.col("amount").sum().cast(MONEY).alias("revenue"),
+        pl.col("amount").filter(_IS_SALE).sum().cast(MONEY).alias("sale_revenue"),
+        pl.col("transaction_id").filter(_IS_SALE).n_unique().cast(pl.Int64).alias("transactions"),
+        pl.col("units").filter(_IS_SALE).sum().cast(pl.Int64).alias("units"),
+        pl.col("transaction_id")
+        .filter(_IS_SALE & pl.col("customer_id").is_not_null())
+        .n_unique()
+        .cast(pl.Int64)
+        .alias("member_transactions"),
+    )
+
+
 def store_performance(
-    lines: pl.LazyFrame,
+    days: pl.LazyFrame,
     ledger: pl.LazyFrame,
     sales_header: pl.LazyFrame,
     stock: pl.LazyFrame,
@@ -81,8 +102,9 @@ def store_performance(
 ) -> pl.LazyFrame:
     """One row per store × month with a sale: revenue, baskets, members, points, stock-outs, rank.
 
-    ``lines`` are the signed clean lines up to ``as_of``; ``ledger`` the points
-    ledger (EARN and BONUS points are credited to the store of their
+    ``days`` are :func:`store_days` of the signed clean lines up to
+    ``as_of``; ``ledger`` the points ledger (EARN and BONUS points are
+    credited to the store of their
     transaction); ``stock`` is :func:`inventory_daily`. ``revenue`` is net of
     returns; ``average_basket`` is SALE revenue per SALE transaction (cut to
     the cent); ``members_share_pct`` the share of SALE transactions made by a
@@ -91,24 +113,12 @@ def store_performance(
     (1 = most).
     """
     month = pl.col("date").dt.truncate("1mo").alias("month")
-    sales = (
-        lines.with_columns(pl.col("transaction_date").alias("date"))
-        .group_by("store_id", month)
-        .agg(
-            pl.col("amount").sum().cast(MONEY).alias("revenue"),
-            pl.col("amount").filter(_IS_SALE).sum().alias("_sale_revenue"),
-            pl.col("transaction_id")
-            .filter(_IS_SALE)
-            .n_unique()
-            .cast(pl.Int64)
-            .alias("transactions"),
-            pl.col("units").filter(_IS_SALE).sum().cast(pl.Int64).alias("_units"),
-            pl.col("transaction_id")
-            .filter(_IS_SALE & pl.col("customer_id").is_not_null())
-            .n_unique()
-            .cast(pl.Int64)
-            .alias("_member_transactions"),
-        )
+    sales = days.group_by("store_id", month).agg(
+        pl.col("revenue").sum().cast(MONEY),
+        pl.col("sale_revenue").sum().alias("_sale_revenue"),
+        pl.col("transactions").sum().cast(pl.Int64),
+        pl.col("units").sum().alias("_units"),
+        pl.col("member_transactions").sum().alias("_member_transactions"),
     )
     earned = (
         ledger.filter(pl.col("event_type").is_in([EventType.EARN, EventType.BONUS]))
