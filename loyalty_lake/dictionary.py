@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING
 
-from loyalty_lake.gold.models import GOLD_MODELS
+from loyalty_lake.gold.models import GOLD_MODELS, STATE_MODELS
 
 if TYPE_CHECKING:
     import pandera.polars as pa
@@ -84,7 +84,10 @@ def data_dictionary() -> str:
         "The gold tables are Delta tables at `<lake>/gold/<name>` and plain Parquet files at",
         "`<lake>/export/<name>.parquet` (`loyalty-lake export --format csv` for CSV). Money is",
         "`Decimal(18, 2)`, points are 64-bit integers. Silver tables are described in",
-        "[data-contract.md](data-contract.md) and `loyalty_lake/silver/models.py`.",
+        "[data-contract.md](data-contract.md) and `loyalty_lake/silver/models.py`. The last",
+        "sections describe gold's own state: what incremental builds start from (see",
+        "[operations.md](operations.md#incremental-builds)); it is published in each snapshot",
+        "but not exported.",
         "",
         "## Entity relationships",
         "",
@@ -92,8 +95,11 @@ def data_dictionary() -> str:
         er_diagram(),
         "```",
     ]
-    for name, model in GOLD_MODELS.items():
-        out += ["", f"## {name}", "", f"Grain: {_grain(model)}", ""]
+    sections = [(name, model, "") for name, model in GOLD_MODELS.items()] + [
+        (name, model, " (gold state, not exported)") for name, model in STATE_MODELS.items()
+    ]
+    for name, model, note in sections:
+        out += ["", f"## {name}{note}", "", f"Grain: {_grain(model)}", ""]
         out += ["| column | type | nullable | checks | meaning |", "|---|---|---|---|---|"]
         for column_name, column in model.to_schema().columns.items():
             out.append(
