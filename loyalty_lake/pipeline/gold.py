@@ -144,9 +144,12 @@ def build_gold(
         name: _publish(lake, name, _validated(SNAPSHOT_MODELS[name], rows, name), meta)
         for name, rows in tables.items()
     }
+    before = catalog.gold_snapshot(lake)
     _record_snapshot(lake, versions, as_of=as_of, meta=meta)
     published = {name: rows for name, rows in tables.items() if name in GOLD_MODELS}
-    exported = export_tables(published, folder=lake.export, file_format="parquet")
+    stale = _stale_exports(lake, published, versions, before)
+    export_tables(stale, folder=lake.export, file_format="parquet")
+    exported = [_export_path(lake, name) for name in published]
     return GoldReport(
         run_id=run_id,
         as_of=as_of,
@@ -158,6 +161,35 @@ def build_gold(
         reason=plan.reason,
         recomputed=gold.recomputed,
     )
+
+
+def _export_path(lake: Lake, name: str) -> Path:
+    return lake.export / f"{name}.parquet"
+
+
+def _stale_exports(
+    lake: Lake,
+    tables: dict[str, pl.DataFrame],
+    versions: dict[str, int],
+    before: catalog.GoldSnapshot,
+) -> dict[str, pl.DataFrame]:
+    """The ``tables`` whose Parquet export is missing or older than what gold now publishes.
+
+    A table at the version of the previous snapshot keeps its file, unless the
+    file predates that snapshot (a build stopped between publishing and exporting).
+    """
+    published_at = before.published_at.timestamp() if before.published_at else None
+
+    def fresh(name: str) -> bool:
+        path = _export_path(lake, name)
+        return (
+            versions[name] == before.versions.get(name)
+            and published_at is not None
+            and path.is_file()
+            and path.stat().st_mtime >= published_at
+        )
+
+    return {name: rows for name, rows in tables.items() if not fresh(name)}
 
 
 @dataclass(frozen=True, slots=True)
