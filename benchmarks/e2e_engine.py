@@ -31,7 +31,7 @@ from benchmarks.customers import conform
 from loyalty_lake.bronze import bronze_schema
 from loyalty_lake.bronze.ingest import Lineage, bronze_rows, map_header
 from loyalty_lake.config import load_config
-from loyalty_lake.gold.customers import customer_details
+from loyalty_lake.gold.customers import customer_details, customer_profiles
 from loyalty_lake.gold.tables import SilverTables, customer_state
 from loyalty_lake.landing.contract import (
     LANDING_FILES,
@@ -124,8 +124,9 @@ def customers(silver: dict[str, pl.DataFrame], *, config: Config) -> pl.DataFram
     """
     as_of = silver["sales_header"]["transaction_date"].max()
     tables = SilverTables.of(**{n: f for n, f in silver.items() if n in SilverTables.names()})
-    state = customer_state(tables, config=config, as_of=as_of, pii_key=None)
-    details = customer_details(state.customers.lazy(), as_of=as_of, settings=config.segments)
+    state = customer_state(tables, config=config, as_of=as_of)
+    profiles = customer_profiles(tables.customers, state.figures.lazy(), pii_key=None)
+    details = customer_details(profiles, as_of=as_of, settings=config.segments)
     return details.with_columns(monetary_cents=(pl.col("monetary") * 100).cast(pl.Int64)).collect()
 
 

@@ -25,33 +25,65 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from loyalty_lake.config import Config, load_config
-from loyalty_lake.errors import (
-    BadFileError,
-    ConfigError,
-    ConservationError,
-    ContractViolation,
-    LakeBusyError,
-    LakePathError,
-    LandingError,
-    LoyaltyLakeError,
-    TableNotFoundError,
-    UnsettledRedemptions,
-)
-from loyalty_lake.io import catalog
-from loyalty_lake.io.lake import Lake
-from loyalty_lake.landing import AnomalyRates, GeneratorOptions, generate
-from loyalty_lake.pipeline import build, dq_report, ingest, inspect_landing, status
-from loyalty_lake.pipeline.build import reprocess_rejects as reprocess
-from loyalty_lake.pipeline.demo import demo
-from loyalty_lake.pipeline.statement import points_statement
+from loyalty_lake._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     import polars as pl
 
-    from loyalty_lake.io.lake import Layer
+    from loyalty_lake.config import Config, load_config
+    from loyalty_lake.errors import (
+        BadFileError,
+        ConfigError,
+        ConservationError,
+        ContractViolation,
+        LakeBusyError,
+        LakePathError,
+        LandingError,
+        LoyaltyLakeError,
+        TableNotFoundError,
+        UnsettledRedemptions,
+    )
+    from loyalty_lake.io.lake import Lake, Layer
+    from loyalty_lake.landing import AnomalyRates, GeneratorOptions, generate
+    from loyalty_lake.pipeline.build import build
+    from loyalty_lake.pipeline.build import reprocess_rejects as reprocess
+    from loyalty_lake.pipeline.demo import demo
+    from loyalty_lake.pipeline.ingest import ingest
+    from loyalty_lake.pipeline.inspect import inspect_landing
+    from loyalty_lake.pipeline.quality import dq_report
+    from loyalty_lake.pipeline.statement import points_statement
+    from loyalty_lake.pipeline.status import status
+else:
+    # Imported on first use: ``import loyalty_lake`` stays cheap (docs/performance.md).
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "loyalty_lake.config": ["Config", "load_config"],
+            "loyalty_lake.errors": [
+                "BadFileError",
+                "ConfigError",
+                "ConservationError",
+                "ContractViolation",
+                "LakeBusyError",
+                "LakePathError",
+                "LandingError",
+                "LoyaltyLakeError",
+                "TableNotFoundError",
+                "UnsettledRedemptions",
+            ],
+            "loyalty_lake.io.lake": ["Lake"],
+            "loyalty_lake.landing": ["AnomalyRates", "GeneratorOptions", "generate"],
+            "loyalty_lake.pipeline.build": ["build", "reprocess_rejects as reprocess"],
+            "loyalty_lake.pipeline.demo": ["demo"],
+            "loyalty_lake.pipeline.ingest": ["ingest"],
+            "loyalty_lake.pipeline.inspect": ["inspect_landing"],
+            "loyalty_lake.pipeline.quality": ["dq_report"],
+            "loyalty_lake.pipeline.statement": ["points_statement"],
+            "loyalty_lake.pipeline.status": ["status"],
+        },
+    )
 
 __version__ = "0.1.0"
 
@@ -64,6 +96,8 @@ def scan(
     ``lake`` is a :class:`Lake` or its root folder. A table of the catalogue
     that has not been built yet scans as an empty frame of its schema.
     """
+    from loyalty_lake.io import catalog
+
     return catalog.scan(lake, layer, name, version=version)
 
 

@@ -18,11 +18,10 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
-import polars_hash  # noqa: F401 - registers the .chash expression namespace
-
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
+
+    import polars as pl
 
 #: Bounded like real addresses (64 before the @, 255 after), so that a long run of text
 #: without an @ is scanned in linear time.
@@ -80,6 +79,10 @@ def pseudonym(value: pl.Expr, *, key: str | None) -> pl.Expr:
 
     Null stays null.
     """
+    # Here, not at the top: the terminal masks text with this module without loading polars.
+    import polars as pl
+    import polars_hash  # noqa: F401 - registers the .chash expression namespace
+
     if key is None:
         return pl.when(value.is_not_null()).then(pl.lit(MASK))
     normalised = value.str.strip_chars().str.to_lowercase()

@@ -12,7 +12,7 @@ PACKAGE = Path(loyalty_lake.__file__).parent
 #: Rooms from the bottom up (see docs/architecture.md); a module may import its
 #: own rank and those below, never above.
 RANKS: list[tuple[str, ...]] = [
-    ("codes", "errors", "progress"),
+    ("codes", "errors", "progress", "_lazy"),
     ("config",),
     ("landing.contract", "privacy"),
     ("landing", "bronze", "silver", "gold", "dictionary"),

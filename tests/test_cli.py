@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from loyalty_lake import cli
+from loyalty_lake import cli, pipeline
 from loyalty_lake.cli import app
 from loyalty_lake.gold.models import GOLD_MODELS
 from loyalty_lake.io import delta
@@ -270,7 +270,7 @@ def assert_refusal_is_masked(output: str) -> None:
 
 def test_refused_files_are_shown_masked_by_ingest(tmp_path: Path, monkeypatch, wide_consoles):
     report = IngestReport("b1", (REFUSED,), warnings=("Batch b1 has no usable [red]x.csv",))
-    monkeypatch.setattr(cli, "ingest", lambda *args, **kwargs: report)
+    monkeypatch.setattr(pipeline, "ingest", lambda *args, **kwargs: report)
     result = runner.invoke(app, ["ingest", str(tmp_path), "--lake", str(tmp_path / "lake")])
     assert result.exit_code == 1
     assert_refusal_is_masked(result.output)
@@ -279,7 +279,7 @@ def test_refused_files_are_shown_masked_by_ingest(tmp_path: Path, monkeypatch, w
 
 def test_refused_files_are_shown_masked_by_build(tmp_path: Path, monkeypatch, wide_consoles):
     report = BuildReport("0" * 32, (IngestReport("b1", (REFUSED,)),))
-    monkeypatch.setattr(cli, "build", lambda *args, **kwargs: report)
+    monkeypatch.setattr(pipeline, "build", lambda *args, **kwargs: report)
     result = runner.invoke(app, ["build", "--lake", str(tmp_path / "lake")])
     assert result.exit_code == 1  # a refused file is a data problem
     assert f"Rejected b1/{REFUSED.source_file}: " in result.output
@@ -301,7 +301,7 @@ def test_log_lines_are_masked_and_printable(tmp_path: Path, monkeypatch, wide_co
         )
         return []
 
-    monkeypatch.setattr(cli.operations, "status", logging_status)
+    monkeypatch.setattr(pipeline, "status", logging_status)
     result = invoke("status", "--lake", str(tmp_path / "lake"))
     assert "esc\\x1b[31m:x:: <email>, <phone> [bold]" in result.output
     assert_shown_as_text(result.output)

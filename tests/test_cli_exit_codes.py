@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from loyalty_lake import cli
+from loyalty_lake import pipeline
 from loyalty_lake.cli import app
 from loyalty_lake.codes import BadFileReason
 from loyalty_lake.errors import (
@@ -49,7 +50,7 @@ def test_each_error_exits_with_its_code(monkeypatch, tmp_path: Path, error, code
     def failing_status(*, lake):
         raise error
 
-    monkeypatch.setattr(cli.operations, "status", failing_status)
+    monkeypatch.setattr(pipeline, "status", failing_status)
     result = runner.invoke(app, ["status", "--lake", str(tmp_path / "lake")])
     assert result.exit_code == code == error.exit_code
     label = "Internal error:" if code is ExitCode.INTERNAL else "Error:"
@@ -61,7 +62,7 @@ def test_a_bug_exits_3_and_asks_for_a_report(monkeypatch, tmp_path: Path):
     def failing_status(*, lake):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli.operations, "status", failing_status)
+    monkeypatch.setattr(pipeline, "status", failing_status)
     result = runner.invoke(app, ["status", "--lake", str(tmp_path / "lake")])
     assert result.exit_code == 3
     assert "Internal error: RuntimeError: boom" in result.output
@@ -77,7 +78,7 @@ def test_ctrl_c_exits_130_without_a_traceback(monkeypatch, tmp_path: Path):
     def interrupted_status(*, lake):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli.operations, "status", interrupted_status)
+    monkeypatch.setattr(pipeline, "status", interrupted_status)
     result = runner.invoke(app, ["status", "--lake", str(tmp_path / "lake")])
     assert result.exit_code == 130
     assert result.output == "Interrupted.\n"
@@ -114,7 +115,7 @@ def _unbalanced_report() -> DqReport:
 
 @pytest.mark.parametrize("json", [False, True])
 def test_dq_exits_1_when_conservation_is_violated(monkeypatch, tmp_path: Path, json):
-    monkeypatch.setattr(cli, "dq_report", lambda **kwargs: _unbalanced_report())
+    monkeypatch.setattr(pipeline, "dq_report", lambda **kwargs: _unbalanced_report())
     args = ["dq", "--lake", str(tmp_path / "lake"), *(["--json"] if json else [])]
     result = runner.invoke(app, args)
     assert result.exit_code == 1
@@ -125,7 +126,9 @@ def test_reprocess_exits_1_when_conservation_breaks(monkeypatch, tmp_path: Path)
     def broken(lake, **kwargs):
         raise ConservationError("2 bronze rows of sales_lines are neither in silver nor rejects.")
 
-    monkeypatch.setattr(cli, "reprocess_rejects", broken)
+    # the module: the attribute loyalty_lake.pipeline.build is the function build()
+    pipeline_build = importlib.import_module("loyalty_lake.pipeline.build")
+    monkeypatch.setattr(pipeline_build, "reprocess_rejects", broken)
     result = runner.invoke(app, ["reprocess", "--lake", str(tmp_path / "lake")])
     assert result.exit_code == 1
     assert "neither in silver nor rejects" in result.output

@@ -21,13 +21,20 @@ from rich.logging import RichHandler
 from typer.testing import CliRunner
 
 import loyalty_lake as ll
-from loyalty_lake import cli
+from loyalty_lake import cli, landing, pipeline
 from loyalty_lake.cli import app, terminal
 from loyalty_lake.cli.show import plain
 from loyalty_lake.cli.terminal import Column, fitted_table
 from loyalty_lake.codes import FileStatus
 from loyalty_lake.io.delta import Commit
-from loyalty_lake.pipeline import DqReport, FileOutcome, IngestReport, TableStatus
+from loyalty_lake.pipeline import (
+    DqReport,
+    FileOutcome,
+    IngestReport,
+    TableStatus,
+    maintenance,
+    statement,
+)
 from loyalty_lake.pipeline.statement import Statement
 
 runner = CliRunner()
@@ -79,7 +86,7 @@ def assert_whole(output: str, *values: str) -> None:
 
 
 def test_points_at_80_columns_shows_whole_dates_and_ids(monkeypatch, narrow, tmp_path: Path):
-    monkeypatch.setattr(cli, "points_statement", lambda **kwargs: STATEMENT)
+    monkeypatch.setattr(statement, "points_statement", lambda **kwargs: STATEMENT)
     result = runner.invoke(app, ["points", "C0000041", "--lake", str(tmp_path / "lake")])
     assert result.exit_code == 0
     assert_whole(result.output, "2026-07-11", "2026-08-02", "T000000386", "RD0000071")
@@ -89,13 +96,13 @@ def test_points_at_80_columns_shows_whole_dates_and_ids(monkeypatch, narrow, tmp
 
 def test_points_on_a_wide_terminal_shows_every_column(monkeypatch, tmp_path: Path):
     monkeypatch.setattr(cli.console, "_width", 160)
-    monkeypatch.setattr(cli, "points_statement", lambda **kwargs: STATEMENT)
+    monkeypatch.setattr(statement, "points_statement", lambda **kwargs: STATEMENT)
     result = runner.invoke(app, ["points", "C0000041", "--lake", str(tmp_path / "lake")])
     assert_whole(result.output, "DEFAULT_BONUS", "2027-07-11", "transaction / redemption")
 
 
 def test_status_at_80_columns_shows_whole_names_and_times(monkeypatch, narrow, tmp_path: Path):
-    monkeypatch.setattr(cli.operations, "status", lambda *, lake: TABLES)
+    monkeypatch.setattr(pipeline, "status", lambda *, lake: TABLES)
     result = runner.invoke(app, ["status", "--lake", str(tmp_path / "lake")])
     assert result.exit_code == 0
     assert_whole(
@@ -109,7 +116,7 @@ def test_history_at_80_columns_shows_whole_times_and_batches(monkeypatch, narrow
         Commit(1, UPDATED, "RESTORE", None, {"operation": "restore gold/points_ledger to 0"}),
         Commit(0, UPDATED, "WRITE", 12_218, {"run_id": "28db31e6" * 4, "batch_id": "2026-10-31"}),
     ]
-    monkeypatch.setattr(cli.operations.maintenance, "history", lambda **kwargs: commits)
+    monkeypatch.setattr(maintenance, "history", lambda **kwargs: commits)
     result = runner.invoke(app, ["history", "gold/points_ledger", "--lake", str(tmp_path)])
     assert result.exit_code == 0
     assert_whole(result.output, "2026-12-06 02:24:05", "2026-10-31", "12,218")
@@ -126,7 +133,7 @@ def test_dq_at_80_columns_shows_whole_reasons(monkeypatch, narrow, tmp_path: Pat
         }
     )
     report = DqReport(summary=summary, examples=pl.DataFrame(), conservation=pl.DataFrame())
-    monkeypatch.setattr(cli, "dq_report", lambda **kwargs: report)
+    monkeypatch.setattr(pipeline, "dq_report", lambda **kwargs: report)
     result = runner.invoke(app, ["dq", "--lake", str(tmp_path / "lake")])
     assert result.exit_code == 0
     assert_whole(result.output, "UNKNOWN_ORIGINAL_TRANSACTION", "1,234,567")
@@ -147,7 +154,7 @@ def test_dq_examples_without_raw_values(monkeypatch, tmp_path: Path):
         schema_overrides={"raw_values": pl.String},
     )
     report = DqReport(summary=pl.DataFrame(), examples=examples, conservation=pl.DataFrame())
-    monkeypatch.setattr(cli, "dq_report", lambda **kwargs: report)
+    monkeypatch.setattr(pipeline, "dq_report", lambda **kwargs: report)
     result = runner.invoke(app, ["dq", "--lake", str(tmp_path / "lake")])
     assert result.exit_code == 0, result.output
     assert "2026-10-29/redemptions.csv row 71" in result.output
@@ -197,7 +204,7 @@ def test_logs_off_a_terminal_are_plain_lines_with_iso_times(monkeypatch, tmp_pat
         logging.getLogger("loyalty_lake.test").warning("%s\nsecond line of it", message)
         return []
 
-    monkeypatch.setattr(cli.operations, "status", logging_status)
+    monkeypatch.setattr(pipeline, "status", logging_status)
     result = runner.invoke(app, ["status", "--lake", str(tmp_path / "lake")])
     line = re.escape(f"{message}\\nsecond line of it")
     pattern = rf"^\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d WARNING loyalty_lake\.test: {line}$"
@@ -225,7 +232,7 @@ def test_logs_on_a_terminal_go_through_rich(monkeypatch):
 
 
 def test_points_json_is_plain_data(monkeypatch, tmp_path: Path):
-    monkeypatch.setattr(cli, "points_statement", lambda **kwargs: STATEMENT)
+    monkeypatch.setattr(statement, "points_statement", lambda **kwargs: STATEMENT)
     result = runner.invoke(app, ["points", "C0000041", "--json", "--lake", str(tmp_path)])
     assert result.exit_code == 0
     data = json.loads(result.stdout)
@@ -246,7 +253,7 @@ def test_points_json_is_plain_data(monkeypatch, tmp_path: Path):
 
 
 def test_status_json_lists_the_tables(monkeypatch, tmp_path: Path):
-    monkeypatch.setattr(cli.operations, "status", lambda *, lake: TABLES)
+    monkeypatch.setattr(pipeline, "status", lambda *, lake: TABLES)
     result = runner.invoke(app, ["status", "--json", "--lake", str(tmp_path / "lake")])
     assert result.exit_code == 0
     data = json.loads(result.stdout)
@@ -381,7 +388,7 @@ def test_help_shows_defaults_and_choices(monkeypatch):
 def test_choices_accept_any_case(monkeypatch, tmp_path: Path):
     formats = []
     monkeypatch.setattr(
-        cli, "export_gold", lambda *, lake, out, file_format: formats.append(file_format) or []
+        pipeline, "export_gold", lambda *, lake, out, file_format: formats.append(file_format) or []
     )
     result = runner.invoke(app, ["export", "--format", "CSV", "--lake", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -393,7 +400,7 @@ def test_choices_accept_any_case(monkeypatch, tmp_path: Path):
         options.append(chosen)
         raise KeyboardInterrupt  # stop before writing anything
 
-    monkeypatch.setattr(cli, "generate", generate)
+    monkeypatch.setattr(landing, "generate", generate)
     result = runner.invoke(app, ["generate", "--style", "Day_First", "--lake", str(tmp_path)])
     assert result.exit_code == 130
     assert options[0].styles == ("day_first",)
@@ -408,6 +415,6 @@ def test_ingest_table_keeps_file_names_whole(monkeypatch, narrow, tmp_path: Path
             ),
         ),
     )
-    monkeypatch.setattr(cli, "ingest", lambda *args, **kwargs: report)
+    monkeypatch.setattr(pipeline, "ingest", lambda *args, **kwargs: report)
     result = runner.invoke(app, ["ingest", str(tmp_path), "--lake", str(tmp_path / "lake")])
     assert_whole(result.output, "sales_lines_2026-10-31_store_S0042.csv")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from loyalty_lake import cli
+from loyalty_lake import pipeline
 from loyalty_lake.cli import app
 from loyalty_lake.cli.app import os_problem
 
@@ -111,7 +111,7 @@ def test_operating_system_errors_are_usage_errors(monkeypatch, tmp_path: Path, e
     def failing_status(*, lake):
         raise error
 
-    monkeypatch.setattr(cli.operations, "status", failing_status)
+    monkeypatch.setattr(pipeline, "status", failing_status)
     result = runner.invoke(app, ["status", "--lake", str(tmp_path / "lake")])
     assert result.exit_code == 2
     assert_usage_error(result.output, *texts)

@@ -1,6 +1,10 @@
 """The ``loyalty-lake`` command line: each command parses options and calls the library.
 
 What the commands print lives in :mod:`.show`, the terminal plumbing in :mod:`.terminal`.
+
+A command imports what it runs inside its function: ``loyalty-lake --help`` imports
+Typer, the options and the consoles only, and ``loyalty-lake status`` no transform
+(docs/performance.md, "Startup"; ``tests/test_cli_startup.py`` holds them to it).
 """
 
 from __future__ import annotations
@@ -15,18 +19,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from loyalty_lake.cli.show import (
-    print_build,
-    print_dq,
-    print_ingest,
-    print_json,
-    print_landing,
-    print_points,
-    print_segments,
-    print_silver,
-    print_statement,
-    print_status,
-)
 from loyalty_lake.cli.terminal import (
     Column,
     console,
@@ -37,20 +29,11 @@ from loyalty_lake.cli.terminal import (
 )
 from loyalty_lake.errors import ConfigError, ExitCode
 from loyalty_lake.io.export import ExportFormat  # noqa: TC001 - typer reads the annotations
-from loyalty_lake.landing import AnomalyRates, ExportStyle, GeneratorOptions, generate
-from loyalty_lake.pipeline import (
-    FileStatus,
-    build,
-    dq_report,
-    export_gold,
-    ingest,
-)
-from loyalty_lake.pipeline.build import reprocess_rejects
-from loyalty_lake.pipeline.demo import demo as run_demo
-from loyalty_lake.pipeline.statement import points_statement
+from loyalty_lake.landing import ExportStyle
 
 if TYPE_CHECKING:
     from loyalty_lake.io.lake import Lake
+    from loyalty_lake.landing import AnomalyRates
 
 from loyalty_lake.cli.app import (
     AsOfOption,
@@ -66,6 +49,8 @@ from loyalty_lake.cli.app import (
 
 
 def _parse_anomalies(values: list[str], *, clean: bool) -> AnomalyRates:
+    from loyalty_lake.landing import AnomalyRates
+
     rates = AnomalyRates.none() if clean else AnomalyRates()
     kinds = {f.name for f in fields(AnomalyRates)}
     changes: dict[str, float] = {}
@@ -133,6 +118,8 @@ def generate_command(
 
     Example: loyalty-lake generate --lines 20000 --style currency --style day_first
     """
+    from loyalty_lake.landing import GeneratorOptions, generate
+
     _, where = settings_of(lake, config)
     defaults = GeneratorOptions()
     try:
@@ -193,6 +180,9 @@ def ingest_command(
 
     Example: loyalty-lake ingest lake/landing/2026-10-31
     """
+    from loyalty_lake.cli.show import print_ingest
+    from loyalty_lake.pipeline import FileStatus, ingest
+
     _, where = settings_of(lake, config)
     with progress_bars() as bars:
         report = ingest(path, lake=where, batch_id=batch_id, progress=bars)
@@ -220,16 +210,32 @@ def build_command(
             "publishing it again from silver.",
         ),
     ] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Recompute all of gold from silver, not just the customers new rows touch "
+            "(the result is the same; see docs/operations.md, Incremental builds).",
+        ),
+    ] = False,
     lake: LakeOption = None,
     config: ConfigOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Land new batches, then build every layer. Running it twice changes nothing.
 
+    Gold is brought up to date incrementally when it can be; the output says
+    whether the build was incremental or full, and why.
+
     Exits with status 1 when a file or a batch was refused (the rest is built).
 
     Example: loyalty-lake build            # everything new under lake/landing
+
+    Example: loyalty-lake build --full     # recompute all of gold
     """
+    from loyalty_lake.cli.show import print_build
+    from loyalty_lake.pipeline import build
+
     settings, where = settings_of(lake, config)
     with progress_bars() as bars:
         report = build(
@@ -239,6 +245,7 @@ def build_command(
             as_of=as_of_date(as_of),
             progress=bars,
             keep_restored_gold=keep_restored_gold,
+            full=full,
         )
     print_build(report, where)
     if not report.clean:
@@ -257,6 +264,15 @@ def demo_command(
 
     Example: loyalty-lake demo --lake /tmp/demo-lake
     """
+    from loyalty_lake.cli.show import (
+        print_landing,
+        print_points,
+        print_segments,
+        print_silver,
+        print_status,
+    )
+    from loyalty_lake.pipeline.demo import demo as run_demo
+
     settings, where = settings_of(lake, config)
     with progress_bars() as bars:
         report = run_demo(lake=where, config=settings, as_of=as_of_date(as_of), progress=bars)
@@ -293,6 +309,9 @@ def dq_command(
 
     Example: loyalty-lake dq --batch 2026-10-31 --examples 5
     """
+    from loyalty_lake.cli.show import print_dq, print_json
+    from loyalty_lake.pipeline import dq_report
+
     settings, where = settings_of(lake, config)
     report = dq_report(lake=where, batch_id=batch, examples=examples, config=settings)
     if json:
@@ -316,6 +335,8 @@ def reprocess_command(
 
     Example: loyalty-lake reprocess --lake lake
     """
+    from loyalty_lake.pipeline.build import reprocess_rejects
+
     settings, where = settings_of(lake, config)
     report = reprocess_rejects(where, config=settings)
     console.print(f"Promoted {report.promoted:,} previously rejected row(s) into silver.")
@@ -336,6 +357,9 @@ def points_command(
 
     Example: loyalty-lake points C0000042
     """
+    from loyalty_lake.cli.show import print_json, print_statement
+    from loyalty_lake.pipeline.statement import points_statement
+
     _, where = settings_of(lake, config)
     statement = points_statement(lake=where, customer_id=customer_id)
     if json:
@@ -363,6 +387,8 @@ def export_command(
 
     Example: loyalty-lake export --format csv --out /tmp/bi
     """
+    from loyalty_lake.pipeline import export_gold
+
     _, where = settings_of(lake, config)
     files = export_gold(lake=where, out=out, file_format=file_format)
     for path in files:

@@ -22,13 +22,14 @@ import typer
 
 from loyalty_lake import __version__
 from loyalty_lake.cli.terminal import err_console, log_handler, shown
-from loyalty_lake.config import Config, load_config
 from loyalty_lake.errors import ConfigError, ExitCode, LakePathError, LoyaltyLakeError
 from loyalty_lake.io import lock
 from loyalty_lake.io.lake import Lake
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from loyalty_lake.config import Config
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -200,6 +201,8 @@ def settings_of(lake: Path | None, config: Path | None) -> tuple[Config, Lake]:
 
     Writers of the command wait for another one as long as ``lock_wait_seconds`` says.
     """
+    from loyalty_lake.config import load_config  # polars: not for --help
+
     settings = load_config(config, overrides={"lake_root": lake})
     lock.set_wait(settings.lock_wait_seconds)
     return settings, lake_at(settings.lake_root)

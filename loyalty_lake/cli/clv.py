@@ -15,12 +15,11 @@ from loyalty_lake.cli.app import (
     command,
     settings_of,
 )
-from loyalty_lake.cli.show import print_json
 from loyalty_lake.cli.terminal import Column, console, fitted_table, shown
-from loyalty_lake.pipeline.clv import ClvSummary, clv_summary
 
 if TYPE_CHECKING:
     from loyalty_lake.config import ClvConfig
+    from loyalty_lake.pipeline.clv import ClvSummary
 
 #: Parameters written otherwise than gold names them (BG/NBD's alpha as the papers write it).
 _SYMBOLS = {"alpha": "α"}
@@ -49,6 +48,9 @@ def clv_command(
 
     Example: loyalty-lake clv --json | jq '.top[0]'
     """
+    from loyalty_lake.cli.show import print_json
+    from loyalty_lake.pipeline.clv import clv_summary
+
     settings, where = settings_of(lake, config)
     summary = clv_summary(
         lake=where, top=top, min_repeat_customers=settings.clv.min_repeat_customers

@@ -6,14 +6,13 @@ from pathlib import Path  # noqa: TC003 - typer reads the annotations at run tim
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from loyalty_lake.cli.app import ConfigOption, VerboseOption, app, command, lake_at
 from loyalty_lake.cli.terminal import console, shown, shown_lines
-from loyalty_lake.config import load_config
-from loyalty_lake.pipeline import inspect_landing
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from loyalty_lake.pipeline.inspect import FileInspection, Finding, InspectReport
 
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -52,6 +51,9 @@ def inspect_command(
 
     Example: loyalty-lake inspect landing/2026-10-31 --toml fixes.toml
     """
+    from loyalty_lake.config import load_config
+    from loyalty_lake.pipeline import inspect_landing
+
     settings = load_config(config)
     where = lake_at(lake) if lake is not None else None
     report = inspect_landing(path, config=settings, lake=where)
@@ -78,6 +80,8 @@ def inspect_command(
 
 
 def _files_table(report: InspectReport) -> Table:
+    from rich.table import Table
+
     table = Table(title="Files")
     for column in ("file", "table", "lands", "read as"):
         table.add_column(column)
@@ -112,6 +116,8 @@ def _columns_note(f: FileInspection) -> str:
 
 
 def _columns_table(f: FileInspection) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"{shown(f.source_file)} → {f.table}")
     table.add_column("column")
     table.add_column("header")
@@ -139,6 +145,8 @@ def _columns_table(f: FileInspection) -> Table:
 
 
 def _findings_table(findings: tuple[Finding, ...]) -> Table:
+    from rich.table import Table
+
     table = Table(title="Findings")
     table.add_column("finding", no_wrap=True, min_width=max(len(f.kind.value) for f in findings))
     table.add_column("where")

@@ -10,13 +10,13 @@ import typer
 from loyalty_lake.cli.app import ConfigOption, LakeOption, VerboseOption, app, command, settings_of
 from loyalty_lake.cli.terminal import Column, console, err_console, fitted_table, shown
 from loyalty_lake.errors import ConfigError, ExitCode
-from loyalty_lake.io.notify import JsonLinesSink, Sink, WebhookSink, messages_path
-from loyalty_lake.pipeline.notify import DeliveryReport, deliver, due
 
 if TYPE_CHECKING:
     import polars as pl
 
     from loyalty_lake.io.lake import Lake
+    from loyalty_lake.io.notify import Sink
+    from loyalty_lake.pipeline.notify import DeliveryReport
 
 #: The webhook's timeout when --timeout is not given.
 DEFAULT_TIMEOUT = 10.0
@@ -84,6 +84,8 @@ def notify_command(
 
     Example: loyalty-lake notify --dry-run --limit 20
     """
+    from loyalty_lake.pipeline.notify import deliver, due
+
     _, where = settings_of(lake, config)
     if webhook is not None and out is not None:
         raise ConfigError(
@@ -111,6 +113,8 @@ def notify_command(
 
 def _sink(lake: Lake, webhook: str | None, out: Path | None, timeout: float | None) -> Sink:
     """The sink the options choose: the webhook, or the JSON Lines file."""
+    from loyalty_lake.io.notify import JsonLinesSink, WebhookSink, messages_path
+
     if webhook is not None:
         return WebhookSink(webhook, timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
     return JsonLinesSink(out or messages_path(lake))

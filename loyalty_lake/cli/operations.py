@@ -15,12 +15,11 @@ from loyalty_lake.cli.app import (
     command,
     settings_of,
 )
-from loyalty_lake.cli.show import print_history, print_json, print_status
 from loyalty_lake.cli.terminal import console, shown
-from loyalty_lake.pipeline import (
-    maintenance,
-    status,
-)
+
+#: Vacuum's default retention, a week: ``maintenance.DEFAULT_RETENTION_HOURS``, written here
+#: so that --help shows it without importing the maintenance code (a test keeps them equal).
+DEFAULT_RETENTION_HOURS = 7 * 24
 
 
 @app.command("history")
@@ -36,6 +35,9 @@ def history_command(
 
     Example: loyalty-lake history gold/customer_details
     """
+    from loyalty_lake.cli.show import print_history
+    from loyalty_lake.pipeline import maintenance
+
     _, where = settings_of(lake, config)
     print_history(table, maintenance.history(lake=where, table=table, limit=limit))
 
@@ -54,6 +56,8 @@ def restore_command(
 
     Example: loyalty-lake restore gold/points_ledger 3 --yes
     """
+    from loyalty_lake.pipeline import maintenance
+
     settings, where = settings_of(lake, config)
     if not yes:
         console.print(f"Would restore {shown(table)} to version {version}. Add --yes to do it.")
@@ -83,6 +87,8 @@ def optimize_command(
 
     Example: loyalty-lake optimize --lake lake
     """
+    from loyalty_lake.pipeline import maintenance
+
     _, where = settings_of(lake, config)
     done = maintenance.optimize(lake=where)
     compacted = sum(1 for t in done if t.files)
@@ -94,7 +100,7 @@ def optimize_command(
 def vacuum_command(
     retention_hours: Annotated[
         int, typer.Option(help="Keep the files of versions younger than this.")
-    ] = maintenance.DEFAULT_RETENTION_HOURS,
+    ] = DEFAULT_RETENTION_HOURS,
     yes: Annotated[bool, typer.Option("--yes", help="Delete (default: dry run).")] = False,
     lake: LakeOption = None,
     config: ConfigOption = None,
@@ -104,6 +110,8 @@ def vacuum_command(
 
     Example: loyalty-lake vacuum --retention-hours 168 --yes
     """
+    from loyalty_lake.pipeline import maintenance
+
     _, where = settings_of(lake, config)
     done = maintenance.vacuum(lake=where, retention_hours=retention_hours, dry_run=not yes)
     files = sum(t.files for t in done)
@@ -127,6 +135,9 @@ def status_command(
 
     Example: loyalty-lake status --lake lake --json
     """
+    from loyalty_lake.cli.show import print_json, print_status
+    from loyalty_lake.pipeline import status
+
     _, where = settings_of(lake, config)
     tables = status(lake=where)
     if json:

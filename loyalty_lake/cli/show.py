@@ -21,8 +21,6 @@ from rich.markup import escape
 
 from loyalty_lake.cli.terminal import Column, console, fitted_table, shown, shown_lines
 from loyalty_lake.codes import FileStatus
-from loyalty_lake.io import catalog
-from loyalty_lake.pipeline.inspect import id_rewrites_toml
 from loyalty_lake.privacy import masked, printable
 
 if TYPE_CHECKING:
@@ -108,8 +106,22 @@ def print_build(report: BuildReport, lake: Lake) -> None:
     """A build's report: landing, silver, points and segments."""
     print_landing(report)
     print_silver(report)
+    print_gold_mode(report)
     print_points(report)
     print_segments(report, lake)
+
+
+def print_gold_mode(report: BuildReport) -> None:
+    """Whether gold was brought up to date incrementally or recomputed in full, and why."""
+    gold = report.gold
+    if gold is None or gold.as_of is None:
+        return
+    if gold.mode == "incremental":
+        console.print(
+            f"Gold: incremental, {gold.recomputed:,} customers recomputed ({gold.reason})."
+        )
+    else:
+        console.print(f"Gold: full build, {gold.recomputed:,} customers ({gold.reason}).")
 
 
 def print_segments(report: BuildReport, lake: Lake) -> None:
@@ -121,6 +133,8 @@ def print_segments(report: BuildReport, lake: Lake) -> None:
     """
     if report.gold is None or "segment_summary" not in report.gold.tables:
         return
+    from loyalty_lake.io import catalog  # the contracts: not for `loyalty-lake status`
+
     summary = catalog.scan(lake, "gold", "segment_summary").collect().sort("segment")
     columns = [
         Column("segment"),
@@ -260,6 +274,8 @@ def print_dq(report: DqReport) -> None:
     _print_normalisations(report.normalisations)
     _print_references(report.references)
     if report.suggestions:
+        from loyalty_lake.pipeline.inspect import id_rewrites_toml
+
         console.print(
             "[bold]Unknown ids that match master keys[/] once case, padding or a prefix are "
             "ignored; to read them so, review and add to your configuration:"

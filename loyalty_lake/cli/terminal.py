@@ -1,4 +1,8 @@
-"""The terminal: consoles, data shown as inert text, tables that fit, log lines, progress bars."""
+"""The terminal: consoles, data shown as inert text, tables that fit, log lines, progress bars.
+
+Rich's tables, log handler and progress bars are imported when first used: a
+command that shows none of them (``--version``) does not load them.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,16 @@ from typing import TYPE_CHECKING, Literal, TextIO
 
 from rich.cells import cell_len
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
+from rich.text import Text  # loaded by rich.console anyway
 
 from loyalty_lake.privacy import masked, printable
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
+
+    from rich.progress import Progress, TaskID
+    from rich.table import Table
 
 #: Data is printed as it is: no emoji codes (``:x:``), no highlighting; markup is the CLI's own,
 #: every data value goes through :func:`shown`.
@@ -53,6 +57,8 @@ def log_handler() -> logging.Handler:
     """
     handler: logging.Handler
     if err_console.is_terminal:
+        from rich.logging import RichHandler
+
         handler = RichHandler(console=err_console, show_path=False, markup=False)
         handler.setFormatter(ShownLogFormatter("%(message)s"))
     else:
@@ -102,6 +108,8 @@ def fitted_table(title: str, columns: Sequence[Column], rows: Iterable[Sequence[
     narrow, headers wrap at spaces first, then droppable columns go, so a date
     or an id is never cut.
     """
+    from rich.table import Table
+
     cells = [list(row) for row in rows]
     values = [[row[i] for row in cells] for i in range(len(columns))]
     widths = [_width(c, v, header=cell_len(c.header)) for c, v in zip(columns, values, strict=True)]
@@ -168,6 +176,8 @@ def progress_bars() -> Iterator[Bars]:
 
     Only on a terminal: in a file, a pipe or a journal they would be stray lines.
     """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (
         TextColumn("{task.description}", markup=False),  # steps name files and batches
         BarColumn(),

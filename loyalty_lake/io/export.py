@@ -17,10 +17,10 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
-import polars as pl
-
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+
+    import polars as pl
 
 ExportFormat: TypeAlias = Literal["parquet", "csv"]
 #: A value starting with one of these is a formula to a spreadsheet (OWASP CSV injection).
@@ -29,6 +29,8 @@ FORMULA_START = r"^[=+\-@\t\r]"
 
 def neutralised(frame: pl.DataFrame) -> pl.DataFrame:
     """Text values that start like a formula, prefixed with a quote (``'=1+1``)."""
+    import polars as pl  # here: the command line reads ExportFormat without loading polars
+
     return frame.with_columns(
         pl.when(pl.col(name).str.contains(FORMULA_START))
         .then(pl.lit("'") + pl.col(name))

@@ -1,19 +1,25 @@
-"""Status: the lake's tables with their versions, row counts and last batch."""
+"""Status: the lake's tables with their versions, row counts and last batch.
+
+It reads the Delta tables only, never the catalogue, whose contracts load pandera:
+``loyalty-lake status`` stays quick (docs/performance.md, "Startup").
+"""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from loyalty_lake.io import catalog, delta
+from loyalty_lake.io import delta
 from loyalty_lake.io.lake import LAYERS, LakeLike, as_lake
 
 if TYPE_CHECKING:
     from datetime import datetime
+    from pathlib import Path
 
-    from loyalty_lake.io.lake import Layer
+    from loyalty_lake.io.lake import Lake, Layer
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,21 +35,37 @@ class TableStatus:
 
 
 def status(*, lake: LakeLike) -> list[TableStatus]:
-    """Every Delta table of the lake, layer by layer, sorted by name."""
+    """Every Delta table of the lake, layer by layer, sorted by name.
+
+    The tables' logs are read on threads (Delta reads without the GIL), then
+    their rows counted at the versions shown in one parallel collect.
+    """
     lake = as_lake(lake)
-    tables = []
-    for layer in LAYERS:
-        for path in catalog.present(lake, layer):
-            last = delta.last_commit(path)
-            rows = delta.scan_table(path).select(pl.len()).collect().item()
-            tables.append(
-                TableStatus(
-                    layer=layer,
-                    name=path.name,
-                    version=last.version,
-                    rows=rows,
-                    last_batch=last.metadata.get("batch_id"),
-                    updated_at=last.timestamp,
-                )
-            )
-    return tables
+    found = [(layer, path) for layer in LAYERS for path in _present(lake, layer)]
+    with ThreadPoolExecutor() as pool:
+        commits = list(pool.map(delta.last_commit, [path for _, path in found]))
+    counts = pl.collect_all(
+        [
+            delta.scan_table(path, version=commit.version).select(pl.len())
+            for (_, path), commit in zip(found, commits, strict=True)
+        ]
+    )
+    return [
+        TableStatus(
+            layer=layer,
+            name=path.name,
+            version=commit.version,
+            rows=count.item(),
+            last_batch=commit.metadata.get("batch_id"),
+            updated_at=commit.timestamp,
+        )
+        for (layer, path), commit, count in zip(found, commits, counts, strict=True)
+    ]
+
+
+def _present(lake: Lake, layer: Layer) -> list[Path]:
+    """The Delta tables in ``layer``'s folder, sorted by name, as ``catalog.present`` lists them."""
+    folder = lake.layer(layer)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_dir() and delta.table_exists(p))

@@ -23,17 +23,42 @@ The modules, in the order the generator uses them:
   clean history, one landing file (or a few related ones) each;
 - ``corruption``, ``sales_anomalies``, ``master_anomalies``: the injected anomalies;
 - ``history``: every table built from the seed, in a fixed order of random draws;
-- ``styles``, ``export``, ``settings``: export styles -- the same values written as
-  real exports write them -- the files they make, and the settings they need;
+- ``style_names``, ``styles``, ``export``, ``settings``: export styles -- their names,
+  the same values written as real exports write them -- the files they make, and
+  the settings they need;
 - ``batches``: :func:`generate`, writing the batch folders and their ground truth.
 """
 
 from __future__ import annotations
 
-from loyalty_lake.landing.generator.batches import GeneratedBatch, GeneratedDataset, generate
-from loyalty_lake.landing.generator.options import AnomalyRates, GeneratorOptions
-from loyalty_lake.landing.generator.settings import DatasetSettings
-from loyalty_lake.landing.generator.styles import ExportStyle
+from typing import TYPE_CHECKING
+
+from loyalty_lake._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from loyalty_lake.landing.generator.batches import (
+        GeneratedBatch,
+        GeneratedDataset,
+        generate,
+    )
+    from loyalty_lake.landing.generator.options import AnomalyRates, GeneratorOptions
+    from loyalty_lake.landing.generator.settings import DatasetSettings
+    from loyalty_lake.landing.generator.style_names import ExportStyle
+else:
+    # Imported on first use: ``--style`` lists the export styles without numpy or polars.
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        {
+            "loyalty_lake.landing.generator.batches": [
+                "GeneratedBatch",
+                "GeneratedDataset",
+                "generate",
+            ],
+            "loyalty_lake.landing.generator.options": ["AnomalyRates", "GeneratorOptions"],
+            "loyalty_lake.landing.generator.settings": ["DatasetSettings"],
+            "loyalty_lake.landing.generator.style_names": ["ExportStyle"],
+        },
+    )
 
 __all__ = [
     "AnomalyRates",
