@@ -99,11 +99,11 @@ def test_incremental_builds_killed_at_random_moments_converge(tmp_path):
         shutil.copytree(base, root)
         for night in nights:
             shutil.copytree(night, root / "landing" / night.name)
-        return root / "landing", root / "lake"
+        return root / "landing", ll.Lake(root / "lake")
 
     landing, clean = next_nights(tmp_path / "clean")
     started = time.monotonic()
-    subprocess.run(build_command(landing, clean), check=True, capture_output=True)
+    subprocess.run(build_command(landing, clean.root), check=True, capture_output=True)
     duration = time.monotonic() - started
 
     rng = random.Random(23)
@@ -111,14 +111,14 @@ def test_incremental_builds_killed_at_random_moments_converge(tmp_path):
     for attempt in range(KILLS // 2):
         landing, lake = next_nights(tmp_path / f"killed-{attempt}")
         process = subprocess.Popen(
-            build_command(landing, lake), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            build_command(landing, lake.root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         time.sleep(rng.uniform(0.1, 0.9 * duration))
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
             killed += 1
         process.wait()
-        subprocess.run(build_command(landing, lake), check=True, capture_output=True)
+        subprocess.run(build_command(landing, lake.root), check=True, capture_output=True)
         for name in SNAPSHOT_MODELS:
             assert table(lake, "gold", name).equals(table(clean, "gold", name)), (attempt, name)
         assert conservation(lake=lake)["balanced"].all()
