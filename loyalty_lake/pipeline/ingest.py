@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import logging
 import uuid
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,7 @@ from loyalty_lake.io.landing import (
     text_facts,
 )
 from loyalty_lake.io.lock import holds_lake
+from loyalty_lake.io.prefetch import prefetched
 from loyalty_lake.landing.contract import (
     LANDING_FILES,
     REQUIRED_FILES,
@@ -414,30 +416,31 @@ def _append_to_bronze(
                 state.error = _unreadable(name, exc)
                 raise state.error from exc
 
-        batches = bronze_chunks()
-        first = next(batches, None)
-        if first is None:
-            log.info("%s has a header and no rows; nothing to append", name)
-            return 0
-        reader = pa.RecordBatchReader.from_batches(schema, _prepend(first, batches))
-        try:
-            delta.write_table(
-                context.lake.table("bronze", spec.name),
-                reader,
-                mode="append",
-                add_columns=True,
-                metadata={
-                    "run_id": context.run_id,
-                    "layer": "bronze",
-                    "batch_id": lineage.batch_id,
-                    "source_file": lineage.source_file,
-                    "file_sha256": lineage.file_sha256,
-                },
-            )
-        except Exception:
-            if state.error is not None:  # raised by the file, not by the lake
-                raise state.error from None
-            raise
+        # The next chunk is read and converted on a thread while this one is written.
+        with closing(prefetched(bronze_chunks())) as batches:
+            first = next(batches, None)
+            if first is None:
+                log.info("%s has a header and no rows; nothing to append", name)
+                return 0
+            reader = pa.RecordBatchReader.from_batches(schema, _prepend(first, batches))
+            try:
+                delta.write_table(
+                    context.lake.table("bronze", spec.name),
+                    reader,
+                    mode="append",
+                    add_columns=True,
+                    metadata={
+                        "run_id": context.run_id,
+                        "layer": "bronze",
+                        "batch_id": lineage.batch_id,
+                        "source_file": lineage.source_file,
+                        "file_sha256": lineage.file_sha256,
+                    },
+                )
+            except Exception:
+                if state.error is not None:  # raised by the file, not by the lake
+                    raise state.error from None
+                raise
         return state.rows
 
     rows = consume_records(

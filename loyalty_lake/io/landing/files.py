@@ -78,8 +78,9 @@ def _scan(fh: BinaryIO, *, checksum: bool) -> FileFacts:
         nul = nul or b"\x00" in chunk
         data = np.frombuffer(chunk, dtype=np.uint8)
         feeds = np.flatnonzero(data == 10)
-        cr += chunk.count(b"\r")
-        crlf += chunk.count(b"\r\n") + (previous == 13 and data[0] == 10)
+        returns = chunk.count(b"\r")  # most files have none: then no CR LF either
+        cr += returns
+        crlf += (returns and chunk.count(b"\r\n")) + (previous == 13 and data[0] == 10)
         if feeds.size:
             starts = np.concatenate(([last_lf], feeds[:-1] + size))
             lengths = feeds + size - starts - 1
