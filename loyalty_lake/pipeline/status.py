@@ -10,8 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import polars as pl
-
 from loyalty_lake.io import delta
 from loyalty_lake.io.lake import LAYERS, LakeLike, as_lake
 
@@ -37,30 +35,30 @@ class TableStatus:
 def status(*, lake: LakeLike) -> list[TableStatus]:
     """Every Delta table of the lake, layer by layer, sorted by name.
 
-    The tables' logs are read on threads (Delta reads without the GIL), then
-    their rows counted at the versions shown in one parallel collect.
+    The tables' logs are read on threads (Delta reads without the GIL); rows
+    are counted from the logs' file statistics at the versions shown.
     """
     lake = as_lake(lake)
     found = [(layer, path) for layer in LAYERS for path in _present(lake, layer)]
     with ThreadPoolExecutor() as pool:
-        commits = list(pool.map(delta.last_commit, [path for _, path in found]))
-    counts = pl.collect_all(
-        [
-            delta.scan_table(path, version=commit.version).select(pl.len())
-            for (_, path), commit in zip(found, commits, strict=True)
-        ]
-    )
+        tables = list(pool.map(_version_and_rows, [path for _, path in found]))
     return [
         TableStatus(
             layer=layer,
             name=path.name,
             version=commit.version,
-            rows=count.item(),
+            rows=rows,
             last_batch=commit.metadata.get("batch_id"),
             updated_at=commit.timestamp,
         )
-        for (layer, path), commit, count in zip(found, commits, counts, strict=True)
+        for (layer, path), (commit, rows) in zip(found, tables, strict=True)
     ]
+
+
+def _version_and_rows(path: Path) -> tuple[delta.Commit, int]:
+    """The table's newest commit and its rows at that version."""
+    commit = delta.last_commit(path)
+    return commit, delta.row_count(path, version=commit.version)
 
 
 def _present(lake: Lake, layer: Layer) -> list[Path]:
