@@ -147,33 +147,51 @@ def with_line_points(
         rate = (
             pl.when(admits).then(pl.lit(rule["points_per_unit_spend"], dtype=RATE)).otherwise(rate)
         )
-    multiplier = _promotion_multiplier(promotions, day=day, category=category)
-    return lines.with_columns(
-        rule_id.alias("rule_id"),
-        multiplier.cast(RATE).alias("multiplier"),
-        line_points(pl.col("line_item_amount"), rate, multiplier).alias("points"),
+    multiplier = pl.col("_multiplier")
+    return (
+        _with_promotion_multiplier(lines, promotions)
+        .with_columns(
+            rule_id.alias("rule_id"),
+            multiplier.cast(RATE).alias("multiplier"),
+            line_points(pl.col("line_item_amount"), rate, multiplier).alias("points"),
+        )
+        .drop("_multiplier")
     )
 
 
-def _promotion_multiplier(promotions: pl.DataFrame, *, day: pl.Expr, category: pl.Expr) -> pl.Expr:
-    """The ``points_multiplier`` of the line's promotion when active for its category, else 1."""
-    promos = promotions.unique("promotion_id")
+def _with_promotion_multiplier(lines: pl.LazyFrame, promotions: pl.DataFrame) -> pl.LazyFrame:
+    """``lines`` with ``_multiplier``: their promotion's when active for their category, else 1.
 
-    def promo(column: str) -> pl.Expr:
-        return pl.col("promotion_id").replace_strict(
-            promos["promotion_id"], promos[column], default=None
-        )
-
-    promo_category = promo("applicable_category")
+    Promotions are few: they are joined to the lines (a lookup per attribute
+    would hash every line's promotion id once per attribute).
+    """
+    day, category = pl.col("rule_day"), pl.col("category")
+    promos = promotions.unique("promotion_id").select(
+        "promotion_id",
+        pl.col("start_date").alias("_start"),
+        pl.col("end_date").alias("_end"),
+        pl.col("points_multiplier").alias("_promotion_multiplier"),
+        pl.col("applicable_category").alias("_promotion_category"),
+    )
+    promo_category = pl.col("_promotion_category")
     active = (
-        (day >= promo("start_date"))
-        & (day <= promo("end_date"))
+        (day >= pl.col("_start"))
+        & (day <= pl.col("_end"))
         & (
             (promo_category.str.to_uppercase() == "ALL")
             | (promo_category.str.to_lowercase() == category.str.to_lowercase())
         )
     ).fill_null(False)
-    return pl.when(active).then(promo("points_multiplier")).otherwise(pl.lit(1, dtype=RATE))
+    return (
+        lines.join(promos.lazy(), on="promotion_id", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(active)
+            .then(pl.col("_promotion_multiplier"))
+            .otherwise(pl.lit(1, dtype=RATE))
+            .alias("_multiplier")
+        )
+        .drop("_start", "_end", "_promotion_multiplier", "_promotion_category")
+    )
 
 
 def _sale_context(sales_header: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
