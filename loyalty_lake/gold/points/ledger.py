@@ -70,8 +70,11 @@ def sequenced(events: pl.LazyFrame) -> pl.LazyFrame:
     Sorting by strings once here lets every later step keep or restore the
     order with integer keys only.
     """
+    customer = pl.col("customer_id")
+    # Sorted by customer first: a customer's number is a count of changes (no second sort).
+    starts = customer.ne_missing(customer.shift(1)) & customer.is_not_null()
     return events.sort(_ORDER).with_columns(
-        pl.col("customer_id").rank("dense").cast(pl.Int64).alias("_customer"),
+        pl.when(customer.is_not_null()).then(starts.cum_sum()).cast(pl.Int64).alias("_customer"),
         pl.int_range(pl.len(), dtype=pl.Int64).alias("_seq"),
     )
 
