@@ -49,9 +49,18 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def write_parts(folder: Path, frame: pl.LazyFrame, *, part: pl.Expr) -> None:
-    """Write ``frame`` split by the integer ``part`` of each row, streaming, in one pass."""
-    frame.with_columns(part.alias(_PART)).sink_parquet(
+def write_parts(folder: Path, frame: pl.LazyFrame, *, part: pl.Expr | str) -> None:
+    """Write ``frame`` split by the integer ``part`` of each row, streaming, in one pass.
+
+    ``part`` is an expression, or the name of the column of ``frame`` that holds
+    it (not written).
+    """
+    keyed = (
+        frame.with_columns(part.alias(_PART))
+        if isinstance(part, pl.Expr)
+        else frame.rename({part: _PART})
+    )
+    keyed.sink_parquet(
         pl.PartitionBy(folder, key=_PART, include_key=False),
         compression="lz4",
         row_group_size=_ROW_GROUP,

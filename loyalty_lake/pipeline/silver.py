@@ -41,7 +41,13 @@ from loyalty_lake.silver import reprocess as retry
 from loyalty_lake.silver import run
 from loyalty_lake.silver.models import SILVER_MODELS, Rejects, Warnings
 from loyalty_lake.silver.split import silver_rows
-from loyalty_lake.silver.tables import Checks, Known, OutlierStats, outlier_values
+from loyalty_lake.silver.tables import (
+    Checks,
+    Known,
+    OutlierStats,
+    SalesEvidence,
+    outlier_values,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -196,7 +202,7 @@ def _process(
         parts = _SalesParts.of(bronze, folder, checks=checks)
         outliers, evidence = None, None
         if parts.count > 1:  # each part is judged against the whole run's files
-            evidence = run.sales_evidence(bronze, checks=checks).collect()
+            evidence = SalesEvidence(*pl.collect_all(run.sales_evidence(bronze, checks=checks)))
             values = [
                 outlier_values(
                     part["sales_lines"],
@@ -262,7 +268,7 @@ PART_LINES = 2_000_000
 
 @dataclass(frozen=True, slots=True)
 class _SalesParts:
-    """A run's bronze sales, in parts of whole transactions (see :func:`run.sales_part`).
+    """A run's bronze sales, in parts of whole transactions (see :func:`run.with_sales_part`).
 
     Several parts are written once to a staging folder and read back one by one.
     """
@@ -278,9 +284,11 @@ class _SalesParts:
         parts = cls(count=max(-(-lines // PART_LINES), 1), bronze=bronze, folder=folder)
         if parts.count > 1:
             anchors = run.sales_anchors(bronze["sales_header"], checks=checks).collect()
-            part = run.sales_part(anchors, parts=parts.count, checks=checks)
             for name in run.SALES:
-                staging.write_parts(folder / name, bronze[name], part=part)
+                rows = run.with_sales_part(
+                    bronze[name], name, anchors, parts=parts.count, checks=checks
+                )
+                staging.write_parts(folder / name, rows, part=run.SALES_PART)
         return parts
 
     def __iter__(self) -> Iterator[dict[str, pl.LazyFrame]]:

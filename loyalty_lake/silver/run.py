@@ -8,7 +8,7 @@ A run checks the bronze files silver has not seen:
 2. the facts against those masters (:func:`checked_facts`): a transaction's
    header and lines together, all or nothing, the other facts alone. A big
    run checks its sales in parts of whole transactions (:func:`sales_anchors`
-   and :func:`sales_part` say which part a row belongs to);
+   and :func:`with_sales_part` say which part a row belongs to);
 3. every checked table splits once (:func:`outputs`) into its silver rows,
    rejects, warnings and per-file counts (:func:`processed_files`).
 
@@ -171,8 +171,14 @@ def checked_facts(
     return checked
 
 
-def sales_evidence(bronze: Mapping[str, pl.LazyFrame], *, checks: Checks) -> SalesEvidence:
-    """The facts of the whole run's sales files (see :class:`SalesEvidence`), lazily."""
+def sales_evidence(
+    bronze: Mapping[str, pl.LazyFrame], *, checks: Checks
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Plans of the facts of the whole run's sales files, headers and lines.
+
+    Collected, they make the :class:`~loyalty_lake.silver.tables.SalesEvidence`
+    of a run checked in parts.
+    """
     return tables.sales_evidence(bronze["sales_header"], bronze["sales_lines"], checks=checks)
 
 
@@ -202,17 +208,36 @@ def sales_anchors(header: pl.LazyFrame, *, checks: Checks) -> pl.LazyFrame:
     )
 
 
-def sales_part(anchors: pl.DataFrame, *, parts: int, checks: Checks) -> pl.Expr:
-    """The part (0 ≤ part < ``parts``) of a bronze sales header or line row.
+#: The column :func:`with_sales_part` adds.
+SALES_PART = "_sales_part"
+
+
+def with_sales_part(
+    bronze: pl.LazyFrame, table: str, anchors: pl.DataFrame, *, parts: int, checks: Checks
+) -> pl.LazyFrame:
+    """Bronze sales rows of ``table`` with their part (0 ≤ part < ``parts``) in ``_sales_part``.
 
     A hash of its transaction's anchor (:func:`sales_anchors`): the transaction
-    itself, or for a return the sale it names.
+    itself, or for a return the sale it names. The transaction id is read as the
+    table's checks read it, its reading's steps computed once, and the few
+    returns find their anchor by a join (a lookup by value over every row costs
+    several times more).
     """
-    transaction = checks.parser("sales_lines", staged=False).ident("transaction_id")
-    anchor = transaction.replace_strict(
-        anchors["transaction_id"], anchors["anchor"], default=transaction
+    p = checks.parser(table)
+    read = p.ident("transaction_id")  # registers the reading's steps: before prepared()
+    transaction, anchor = "_sales_transaction", "_sales_anchor"
+    named = anchors.lazy().rename({"transaction_id": transaction, "anchor": anchor})
+    return (
+        p.prepared(bronze)
+        .with_columns(read.alias(transaction))
+        .join(named, on=transaction, how="left")
+        .select(
+            *bronze.collect_schema().names(),
+            (pl.coalesce(anchor, transaction).hash(seed=0) % parts)
+            .cast(pl.Int64)
+            .alias(SALES_PART),
+        )
     )
-    return (anchor.hash(seed=0) % parts).cast(pl.Int64)
 
 
 # --- outputs -------------------------------------------------------------------------------

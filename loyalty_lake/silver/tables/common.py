@@ -112,7 +112,7 @@ def typed(
     parser: parse.Parser,
     parsers: Mapping[str, pl.Expr],
     *,
-    evidence: pl.LazyFrame | None = None,
+    evidence: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Keep the raw text in ``_raw``, parse the contract columns, flag the normalisations.
 
@@ -136,7 +136,7 @@ def typed(
             aggregation.over("_file_sha256").alias(name) for name, aggregation in facts.items()
         )
     elif facts and evidence is not None:
-        bronze = bronze.join(evidence, on="_file_sha256", how="left")
+        bronze = bronze.with_columns(_looked_up(evidence, facts))
     return bronze.with_columns(
         pl.struct(*spec.columns, "_extra").alias(RAW), **parser.flags(), **padded
     ).with_columns(**parsers)
@@ -144,6 +144,19 @@ def typed(
 
 #: The flag of a short row padded with nulls by landing (see :func:`typed`).
 PADDED_ROW = f"{parse.FLAG}(row)|{NormalisationKind.PADDED_ROW.value}"
+
+
+def _looked_up(evidence: pl.DataFrame, facts: Mapping[str, pl.Expr]) -> list[pl.Expr]:
+    """The file facts of each row, looked up by its file in ``evidence`` (a few rows).
+
+    A lookup by value, not a join: joining millions of rows to a handful costs
+    more than the checks it serves.
+    """
+    files = evidence["_file_sha256"]
+    return [
+        pl.col("_file_sha256").replace_strict(files, evidence[name], default=None).alias(name)
+        for name in facts
+    ]
 
 
 def file_evidence(bronze: pl.LazyFrame, parser: parse.Parser) -> pl.LazyFrame:

@@ -152,29 +152,26 @@ def checked_sales(
 
 @dataclass(frozen=True, slots=True)
 class SalesEvidence:
-    """Facts of whole sales files (a date column's order, a currency mix) for checking parts."""
+    """Facts of whole sales files (a date column's order, a currency mix) for checking parts.
 
-    header: pl.LazyFrame | None = None
-    lines: pl.LazyFrame | None = None
+    One row per ``_file_sha256``: the results of :func:`sales_evidence`'s plans.
+    """
 
-    def collect(self) -> SalesEvidence:
-        """The same facts computed now (one small row per file)."""
-        frames = [f for f in (self.header, self.lines) if f is not None]
-        done = iter(pl.collect_all(frames))
-        return SalesEvidence(
-            header=next(done).lazy() if self.header is not None else None,
-            lines=next(done).lazy() if self.lines is not None else None,
-        )
+    header: pl.DataFrame | None = None
+    lines: pl.DataFrame | None = None
 
 
-def sales_evidence(header: pl.LazyFrame, lines: pl.LazyFrame, *, checks: Checks) -> SalesEvidence:
-    """The file facts of the whole run's bronze sales, to check it part by part."""
+def sales_evidence(
+    header: pl.LazyFrame, lines: pl.LazyFrame, *, checks: Checks
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Plans of the file facts of the whole run's bronze sales (headers, lines).
+
+    Collected, they are the :class:`SalesEvidence` to check the run part by part.
+    """
     p_header, p_lines = checks.parser(SALES_HEADER.name), checks.parser(SALES_LINES.name)
     _header_parsers(p_header, checks)
     _line_parsers(p_lines)
-    return SalesEvidence(
-        header=file_evidence(header, p_header), lines=file_evidence(lines, p_lines)
-    )
+    return file_evidence(header, p_header), file_evidence(lines, p_lines)
 
 
 def _header_parsers(p: Parser, checks: Checks) -> dict[str, pl.Expr]:
@@ -209,7 +206,7 @@ def _checked_header_rows(
     known: Known,
     existing: pl.LazyFrame,
     checks: Checks,
-    evidence: pl.LazyFrame | None = None,
+    evidence: pl.DataFrame | None = None,
 ) -> tuple[pl.LazyFrame, list[Rule]]:
     p = checks.parser(SALES_HEADER.name)
     parsers = _header_parsers(p, checks)
@@ -246,7 +243,7 @@ def _checked_line_rows(
     existing: pl.LazyFrame,
     checks: Checks,
     outliers: OutlierStats | pl.LazyFrame | None,
-    evidence: pl.LazyFrame | None = None,
+    evidence: pl.DataFrame | None = None,
 ) -> tuple[pl.LazyFrame, list[Rule]]:
     frame, rules = _line_row_checks(
         bronze, known=known, existing=existing, checks=checks, evidence=evidence
@@ -262,7 +259,7 @@ def _line_row_checks(
     known: Known,
     existing: pl.LazyFrame,
     checks: Checks,
-    evidence: pl.LazyFrame | None = None,
+    evidence: pl.DataFrame | None = None,
 ) -> tuple[pl.LazyFrame, list[Rule]]:
     """Sales lines typed and judged by the rules of a line on its own (no outliers yet)."""
     p = checks.parser(SALES_LINES.name)
