@@ -538,7 +538,7 @@ def _profiled(staged: _Staged, checks: Checks, *, personal: frozenset[str]) -> _
     reading = profile.table_reading(staged.spec.name, checks=checks)
     facts = profile.evidence(staged.rows, reading).collect(engine="streaming")
     # Typed once, streaming, and staged: every summary below reads it.
-    typed = profile.typed_rows(staged.rows, reading, facts=facts.lazy())
+    typed = profile.typed_rows(staged.rows, reading, facts=facts)
     typed = typed.select(cs.exclude(cs.starts_with(STEP)))
     staging.write_parts(staged.scratch / "typed", typed, part=pl.lit(0))
     typed = staging.scan_part(staged.scratch / "typed", 0, schema=typed.collect_schema())

@@ -219,11 +219,11 @@ def evidence(bronze: pl.LazyFrame, reading: TableReading) -> pl.LazyFrame:
     return file_evidence(bronze, reading.parser)
 
 
-def typed_rows(bronze: pl.LazyFrame, reading: TableReading, *, facts: pl.LazyFrame) -> pl.LazyFrame:
+def typed_rows(bronze: pl.LazyFrame, reading: TableReading, *, facts: pl.DataFrame) -> pl.LazyFrame:
     """Bronze rows typed as silver types them, with ``_raw`` and the normalisation flags.
 
-    ``facts`` is :func:`evidence` of the same rows (computed once beforehand,
-    so that this plan streams).
+    ``facts`` is :func:`evidence` of the same rows, collected (computed once
+    beforehand, so that this plan streams).
     """
     spec = LANDING_FILES[reading.table]
     values = {column: r.value for column, r in reading.columns.items()}

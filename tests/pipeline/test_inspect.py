@@ -503,7 +503,7 @@ def test_columns_are_read_and_normalised_as_silvers_own_check_reads_them(table):
     checked = (masters | facts)[table].collect()
     reading = profile.table_reading(table, checks=checks)
     evidence = profile.evidence(bronze[table], reading).collect()
-    typed = profile.typed_rows(bronze[table], reading, facts=evidence.lazy())
+    typed = profile.typed_rows(bronze[table], reading, facts=evidence)
     typed = typed.collect().sort("_row_number")  # typed rows come in any order
     flags = [c for c in checked.columns if c.startswith("_n|")]
     assert flags
