@@ -16,12 +16,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 import pandera.errors
 import polars as pl
 
-from loyalty_lake.codes import FileStatus
+from loyalty_lake.codes import FileStatus, Reason, Severity
 from loyalty_lake.errors import ConservationError, ContractViolation
 from loyalty_lake.io import catalog, delta, staging
 from loyalty_lake.io.catalog import (
@@ -39,18 +40,23 @@ from loyalty_lake.progress import Progress, no_progress
 from loyalty_lake.silver import conservation as balance
 from loyalty_lake.silver import reprocess as retry
 from loyalty_lake.silver import run
-from loyalty_lake.silver.models import SILVER_MODELS, Rejects, Warnings
+from loyalty_lake.silver.models import SILVER_MODELS, Rejects, Warnings, schema
 from loyalty_lake.silver.split import silver_rows
 from loyalty_lake.silver.tables import (
+    LATER,
     Checks,
     Known,
+    Later,
     OutlierStats,
     SalesEvidence,
+    candidate_stats,
+    outlier_candidates,
+    outlier_lines,
     outlier_values,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
     from pathlib import Path
 
     import pandera.polars as pa
@@ -195,41 +201,22 @@ def _process(
             _write_master(lake, name, latest[name], meta)
 
     def write(checked: Mapping[str, pl.LazyFrame], *, replace: bool) -> None:
-        for name, rows in out.split(checked).items():
+        for name, rows in out.split(checked)[0].items():
             _write_fact(lake, name, rows, shas[name], meta, replace=replace)
 
     with staging.staging(lake.layer("silver") / "_staging") as folder:
         parts = _SalesParts.of(bronze, folder, checks=checks)
-        outliers, evidence = None, None
-        if parts.count > 1:  # each part is judged against the whole run's files
-            evidence = SalesEvidence(*pl.collect_all(run.sales_evidence(bronze, checks=checks)))
-            values = [
-                outlier_values(
-                    part["sales_lines"],
-                    known=known,
-                    existing=existing["sales_lines"],
-                    checks=checks,
-                    evidence=evidence,
-                )
-                for part in parts
-            ]
-            outliers = OutlierStats.of(pl.concat([v.collect() for v in values]).lazy()).collect()
-        for number, part in enumerate(parts):
-            if parts.count > 1:
-                log.info("Checking sales, part %d of %d", number + 1, parts.count)
-                progress("Checking sales, in parts", number, parts.count)
-            sales = run.checked_facts(
-                part,
-                known=known,
-                existing=existing,
-                checks=checks,
-                outliers=outliers,
-                evidence=evidence,
-                groups=[run.SALES],
-            )
-            write(sales, replace=number == 0)
-        if parts.count > 1:
-            progress("Checking sales, in parts", parts.count, parts.count)
+        _check_sales(
+            lake,
+            parts,
+            out,
+            known=known,
+            existing=existing,
+            checks=checks,
+            shas=shas,
+            meta=meta,
+            progress=progress,
+        )
     others = [group for group in run.FACT_CHECKS if group != run.SALES]
     write(
         run.checked_facts(bronze, known=known, existing=existing, checks=checks, groups=others),
@@ -259,6 +246,126 @@ def _process(
     ]
 
 
+def _check_sales(
+    lake: Lake,
+    parts: _SalesParts,
+    out: _Outputs,
+    *,
+    known: Known,
+    existing: Mapping[str, pl.LazyFrame],
+    checks: Checks,
+    shas: Mapping[str, list[str]],
+    meta: Mapping[str, str],
+    progress: Progress,
+) -> None:
+    """Check and write the run's sales, part by part.
+
+    Each part is judged against the whole run's files (their facts, and the
+    outlier statistics of all their clean lines). Where OUTLIER only warns (the
+    default), parts are checked without it and the lines it flags are judged
+    once all parts are done (:func:`_judge_outliers`): their verdicts only add
+    warnings. Where it rejects, the statistics are gathered first, in a pass
+    over the parts.
+    """
+    outliers: OutlierStats | Later | None = None
+    evidence = None
+    later = parts.count > 1 and checks.severity.get(Reason.OUTLIER) is Severity.WARN
+    if parts.count > 1:
+        evidence = SalesEvidence(*pl.collect_all(run.sales_evidence(parts.bronze, checks=checks)))
+        outliers = LATER if later else _outlier_stats(parts, known, existing, checks, evidence)
+    candidates: list[pl.DataFrame] = []
+    derive = {"sales_lines": partial(outlier_candidates, products=known.products)}
+    for number, part in enumerate(parts):
+        if parts.count > 1:
+            log.info("Checking sales, part %d of %d", number + 1, parts.count)
+            progress("Checking sales, in parts", number, parts.count)
+        sales = run.checked_facts(
+            part,
+            known=known,
+            existing=existing,
+            checks=checks,
+            outliers=outliers,
+            evidence=evidence,
+            groups=[run.SALES],
+        )
+        rows, derived = out.split(sales, derive=derive if later else {})
+        candidates += derived.values()
+        for name, table in rows.items():
+            _write_fact(lake, name, table, shas[name], meta, replace=number == 0)
+    if later:
+        _judge_outliers(
+            parts, candidates, out, known=known, existing=existing, checks=checks, evidence=evidence
+        )
+    if parts.count > 1:
+        progress("Checking sales, in parts", parts.count, parts.count)
+
+
+def _outlier_stats(
+    parts: _SalesParts,
+    known: Known,
+    existing: Mapping[str, pl.LazyFrame],
+    checks: Checks,
+    evidence: SalesEvidence,
+) -> OutlierStats:
+    """The outlier statistics of the clean lines of every part (a pass of their line rules)."""
+    values = [
+        outlier_values(
+            part["sales_lines"],
+            known=known,
+            existing=existing["sales_lines"],
+            checks=checks,
+            evidence=evidence,
+        )
+        for part in parts
+    ]
+    return OutlierStats.of(pl.concat([v.collect() for v in values]).lazy()).collect()
+
+
+def _judge_outliers(
+    parts: _SalesParts,
+    candidates: list[pl.DataFrame],
+    out: _Outputs,
+    *,
+    known: Known,
+    existing: Mapping[str, pl.LazyFrame],
+    checks: Checks,
+    evidence: SalesEvidence | None,
+) -> None:
+    """Judge OUTLIER on the parts' candidate lines, now that the whole run's statistics are known.
+
+    The transactions of the lines it flags (few) are checked again, with the
+    rule, and their lines' rejects and warnings replace those of the first check.
+    """
+    every = pl.concat(candidates).lazy()
+    stats = candidate_stats(every).collect()
+    flagged = outlier_lines(every, stats, checks.outlier_threshold).collect()
+    if flagged.is_empty():
+        return
+    log.info("Judging %d outlier lines against the whole run's statistics", flagged.height)
+    keys = flagged.lazy()
+    lines = [
+        run.with_sales_anchor(
+            part["sales_lines"].join(keys, on=["_file_sha256", "_row_number"], how="semi"),
+            "sales_lines",
+            parts.anchors,
+            checks=checks,
+        ).select(run.SALES_ANCHOR)
+        for part in parts
+    ]
+    groups = pl.concat(lines).unique().collect()[run.SALES_ANCHOR]
+    whole = {name: pl.concat([part[name] for part in parts]) for name in run.SALES}
+    rechecked = run.checked_facts(
+        run.anchored_rows(whole, parts.anchors, groups, checks=checks),
+        known=known,
+        existing=existing,
+        checks=checks,
+        outliers=stats,
+        evidence=evidence,
+        groups=[run.SALES],
+    )
+    out.amend("sales_lines", rechecked["sales_lines"], flagged)
+
+
 #: Sales lines checked at once. A bigger run checks its sales in parts of about
 #: this many lines, each part whole transactions (a return with its original
 #: sale), which bounds the memory of the checks (the run's outlier measures,
@@ -276,14 +383,19 @@ class _SalesParts:
     count: int
     bronze: Mapping[str, pl.LazyFrame]
     folder: Path
+    #: The returns' anchors (see :func:`run.sales_anchors`), when in several parts.
+    anchors: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     @classmethod
     def of(cls, bronze: Mapping[str, pl.LazyFrame], folder: Path, *, checks: Checks) -> _SalesParts:
         """Parts of about :data:`PART_LINES` lines, staged in ``folder`` when more than one."""
         lines = bronze["sales_lines"].select(pl.len()).collect().item()
-        parts = cls(count=max(-(-lines // PART_LINES), 1), bronze=bronze, folder=folder)
+        count = max(-(-lines // PART_LINES), 1)
+        if count == 1:
+            return cls(count=count, bronze=bronze, folder=folder)
+        anchors = run.sales_anchors(bronze["sales_header"], checks=checks).collect()
+        parts = cls(count=count, bronze=bronze, folder=folder, anchors=anchors)
         if parts.count > 1:
-            anchors = run.sales_anchors(bronze["sales_header"], checks=checks).collect()
             for name in run.SALES:
                 rows = run.with_sales_part(
                     bronze[name], name, anchors, parts=parts.count, checks=checks
@@ -316,15 +428,26 @@ class _Outputs:
     _normalisations: list[pl.DataFrame] = field(default_factory=list, init=False)
 
     def split(
-        self, checked: Mapping[str, pl.LazyFrame], *, silver: bool = True
-    ) -> dict[str, pl.DataFrame]:
-        """Evaluate checked tables once; keep their small outputs, return their silver rows."""
+        self,
+        checked: Mapping[str, pl.LazyFrame],
+        *,
+        silver: bool = True,
+        derive: Mapping[str, Callable[[pl.LazyFrame], pl.LazyFrame]] | None = None,
+    ) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
+        """Evaluate checked tables once; keep their small outputs, return their silver rows.
+
+        ``derive[name]`` makes one more output of table ``name``'s checked rows,
+        returned second.
+        """
+        derive = derive or {}
         plans = []
         for name, frame in checked.items():
-            table = run.outputs(name, frame, run_id=self.run_id, now=self.now)
+            table = run.outputs(
+                name, frame, run_id=self.run_id, now=self.now, derive=derive.get(name)
+            )
             plans += table.plans() if silver else table.plans()[1:]
         done = iter(pl.collect_all(plans))
-        rows = {}
+        rows, derived = {}, {}
         for name in checked:
             if silver:
                 rows[name] = _validated(name, next(done))
@@ -332,7 +455,32 @@ class _Outputs:
             self._warnings.append(next(done))
             self._counts.append(next(done))
             self._normalisations.append(next(done))
-        return rows
+            if name in derive:
+                derived[name] = next(done)
+        return rows, derived
+
+    def amend(self, name: str, checked: pl.LazyFrame, rows: pl.DataFrame) -> None:
+        """Replace the rejects and warnings of table ``name``'s ``rows`` by ``checked``'s.
+
+        ``rows`` (``_file_sha256``, ``_row_number``) were checked again, in
+        ``checked``, with a rule that only warns: whether they were accepted
+        stays, their messages and warnings may change, and their files' counts
+        of warned rows with them.
+        """
+        on = ["table", "file_sha256", "row_number"]
+        keys = rows.select(
+            pl.lit(name).alias("table"),
+            pl.col("_file_sha256").alias("file_sha256"),
+            pl.col("_row_number").cast(schema(Rejects)["row_number"]).alias("row_number"),
+        )
+        table = run.outputs(name, checked, run_id=self.run_id, now=self.now)
+        rejects, warnings = pl.collect_all(
+            [f.join(keys.lazy(), on=on, how="semi") for f in (table.rejects, table.warnings)]
+        )
+        before = self.warnings().join(keys, on=on, how="semi")
+        self._rejects = [self.rejects().join(keys, on=on, how="anti"), rejects]
+        self._warnings = [self.warnings().join(keys, on=on, how="anti"), warnings]
+        self._counts.append(run.warned_change(before, warnings))
 
     def rejects(self) -> pl.DataFrame:
         """Every reject of the run."""

@@ -35,6 +35,7 @@ from loyalty_lake.silver.tables import (
     MASTER_CHECKS,
     Checks,
     Known,
+    Later,
     OutlierStats,
     SalesEvidence,
     checked_inventory,
@@ -83,7 +84,7 @@ class FactCheck(Protocol):
         known: Known,
         existing: Mapping[str, pl.LazyFrame],
         checks: Checks,
-        outliers: OutlierStats | pl.LazyFrame | None,
+        outliers: OutlierStats | pl.LazyFrame | Later | None,
         evidence: SalesEvidence | None,
     ) -> dict[str, pl.LazyFrame]:
         """The checked rows of each table of the group."""
@@ -96,7 +97,7 @@ def _sales(
     known: Known,
     existing: Mapping[str, pl.LazyFrame],
     checks: Checks,
-    outliers: OutlierStats | pl.LazyFrame | None,
+    outliers: OutlierStats | pl.LazyFrame | Later | None,
     evidence: SalesEvidence | None,
 ) -> dict[str, pl.LazyFrame]:
     header, lines = checked_sales(
@@ -121,7 +122,7 @@ def _alone(name: str, check: Callable[..., pl.LazyFrame]) -> FactCheck:
         known: Known,
         existing: Mapping[str, pl.LazyFrame],
         checks: Checks,
-        outliers: OutlierStats | pl.LazyFrame | None,
+        outliers: OutlierStats | pl.LazyFrame | Later | None,
         evidence: SalesEvidence | None,
     ) -> dict[str, pl.LazyFrame]:
         return {name: check(bronze[name], known=known, existing=existing[name], checks=checks)}
@@ -145,7 +146,7 @@ def checked_facts(
     known: Known,
     existing: Mapping[str, pl.LazyFrame],
     checks: Checks,
-    outliers: OutlierStats | pl.LazyFrame | None = None,
+    outliers: OutlierStats | pl.LazyFrame | Later | None = None,
     evidence: SalesEvidence | None = None,
     groups: Sequence[tuple[str, ...]] | None = None,
 ) -> dict[str, pl.LazyFrame]:
@@ -208,24 +209,24 @@ def sales_anchors(header: pl.LazyFrame, *, checks: Checks) -> pl.LazyFrame:
     )
 
 
-#: The column :func:`with_sales_part` adds.
-SALES_PART = "_sales_part"
+#: The columns :func:`with_sales_anchor` and :func:`with_sales_part` add.
+SALES_ANCHOR, SALES_PART = "_sales_anchor", "_sales_part"
 
 
-def with_sales_part(
-    bronze: pl.LazyFrame, table: str, anchors: pl.DataFrame, *, parts: int, checks: Checks
+def with_sales_anchor(
+    bronze: pl.LazyFrame, table: str, anchors: pl.DataFrame, *, checks: Checks
 ) -> pl.LazyFrame:
-    """Bronze sales rows of ``table`` with their part (0 ≤ part < ``parts``) in ``_sales_part``.
+    """Bronze sales rows of ``table`` with their transaction's anchor in ``_sales_anchor``.
 
-    A hash of its transaction's anchor (:func:`sales_anchors`): the transaction
-    itself, or for a return the sale it names. The transaction id is read as the
-    table's checks read it, its reading's steps computed once, and the few
-    returns find their anchor by a join (a lookup by value over every row costs
-    several times more).
+    The anchor (:func:`sales_anchors`) is the transaction itself, or for a return
+    the sale it names: rows with the same anchor are checked together. The
+    transaction id is read as the table's checks read it, its reading's steps
+    computed once, and the few returns find their anchor by a join (a lookup by
+    value over every row costs several times more).
     """
     p = checks.parser(table)
     read = p.ident("transaction_id")  # registers the reading's steps: before prepared()
-    transaction, anchor = "_sales_transaction", "_sales_anchor"
+    transaction, anchor = "_sales_transaction", "_sales_return_anchor"
     named = anchors.lazy().rename({"transaction_id": transaction, "anchor": anchor})
     return (
         p.prepared(bronze)
@@ -233,11 +234,21 @@ def with_sales_part(
         .join(named, on=transaction, how="left")
         .select(
             *bronze.collect_schema().names(),
-            (pl.coalesce(anchor, transaction).hash(seed=0) % parts)
-            .cast(pl.Int64)
-            .alias(SALES_PART),
+            pl.coalesce(anchor, transaction).alias(SALES_ANCHOR),
         )
     )
+
+
+def with_sales_part(
+    bronze: pl.LazyFrame, table: str, anchors: pl.DataFrame, *, parts: int, checks: Checks
+) -> pl.LazyFrame:
+    """Bronze sales rows of ``table`` with their part (0 ≤ part < ``parts``) in ``_sales_part``.
+
+    A hash of the row's anchor (:func:`with_sales_anchor`).
+    """
+    anchored = with_sales_anchor(bronze, table, anchors, checks=checks)
+    part = (pl.col(SALES_ANCHOR).hash(seed=0) % parts).cast(pl.Int64).alias(SALES_PART)
+    return anchored.select(*bronze.collect_schema().names(), part)
 
 
 # --- outputs -------------------------------------------------------------------------------
@@ -252,14 +263,27 @@ class TableOutputs:
     warnings: pl.LazyFrame
     counts: pl.LazyFrame
     normalisations: pl.LazyFrame
+    #: What ``derive`` (given to :func:`outputs`) makes of the checked rows, if given.
+    derived: pl.LazyFrame | None = None
 
     def plans(self) -> list[pl.LazyFrame]:
-        """The plans, in field order (to collect them together)."""
-        return [self.silver, self.rejects, self.warnings, self.counts, self.normalisations]
+        """The plans, in field order (to collect them together); ``derived`` last, if any."""
+        plans = [self.silver, self.rejects, self.warnings, self.counts, self.normalisations]
+        return plans if self.derived is None else [*plans, self.derived]
 
 
-def outputs(name: str, checked: pl.LazyFrame, *, run_id: str, now: datetime) -> TableOutputs:
-    """Silver rows, rejects, warnings and per-file counts of checked table ``name``."""
+def outputs(
+    name: str,
+    checked: pl.LazyFrame,
+    *,
+    run_id: str,
+    now: datetime,
+    derive: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None,
+) -> TableOutputs:
+    """Silver rows, rejects, warnings and per-file counts of checked table ``name``.
+
+    ``derive`` makes one more output of the checked rows, evaluated with the others.
+    """
     spec = LANDING_FILES[name]
     frame = checked.cache()
     return TableOutputs(
@@ -268,6 +292,7 @@ def outputs(name: str, checked: pl.LazyFrame, *, run_id: str, now: datetime) -> 
         warnings=warning_rows(frame, spec, run_id=run_id, now=now),
         counts=file_counts(frame, name),
         normalisations=normalisations(frame, name),
+        derived=None if derive is None else derive(frame),
     )
 
 
@@ -309,6 +334,47 @@ def normalisations(checked: pl.LazyFrame, name: str) -> pl.LazyFrame:
             pl.col("_flag").str.split("|").list.get(2).alias("kind"),
             pl.col("rows").cast(pl.Int64),
         )
+    )
+
+
+def anchored_rows(
+    bronze: Mapping[str, pl.LazyFrame],
+    anchors: pl.DataFrame,
+    keep: pl.Series,
+    *,
+    checks: Checks,
+) -> dict[str, pl.LazyFrame]:
+    """The bronze sales rows (``bronze[name]`` of :data:`SALES`) whose anchor is in ``keep``.
+
+    Whole groups of rows checked together (see :func:`with_sales_anchor`): checked
+    again on their own, they get the verdicts they got among all the others.
+    """
+    return {
+        name: with_sales_anchor(bronze[name], name, anchors, checks=checks)
+        .filter(pl.col(SALES_ANCHOR).is_in(keep.implode()))
+        .drop(SALES_ANCHOR)
+        for name in SALES
+    }
+
+
+def warned_change(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
+    """Per-file counts (as :func:`file_counts`) that change warnings rows ``before`` to ``after``.
+
+    Only ``warned`` changes (added up by :func:`processed_files`): the rows
+    themselves were counted already.
+    """
+    per_file = ["table", "batch_id", "source_file", "file_sha256"]
+    changes = [
+        rows.group_by(per_file).agg((pl.len().cast(pl.Int64) * sign).alias("warned"))
+        for rows, sign in ((after, 1), (before, -1))
+    ]
+    none = pl.lit(0, dtype=pl.Int64)
+    return pl.concat(changes).select(
+        *per_file,
+        none.alias("bronze_rows"),
+        none.alias("accepted"),
+        none.alias("rejected"),
+        "warned",
     )
 
 

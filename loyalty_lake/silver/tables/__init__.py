@@ -22,7 +22,14 @@ from loyalty_lake.silver.tables.masters import (
     checked_promotions,
     checked_stores,
 )
-from loyalty_lake.silver.tables.outliers import OutlierStats
+from loyalty_lake.silver.tables.outliers import (
+    LATER,
+    Later,
+    OutlierStats,
+    candidate_stats,
+    outlier_candidates,
+    outlier_lines,
+)
 from loyalty_lake.silver.tables.sales import (
     SalesEvidence,
     checked_sales,
@@ -31,11 +38,14 @@ from loyalty_lake.silver.tables.sales import (
 )
 
 __all__ = [
+    "LATER",
     "MASTER_CHECKS",
     "Checks",
     "Known",
+    "Later",
     "OutlierStats",
     "SalesEvidence",
+    "candidate_stats",
     "checked_customers",
     "checked_inventory",
     "checked_loyalty_rules",
@@ -44,6 +54,8 @@ __all__ = [
     "checked_redemptions",
     "checked_sales",
     "checked_stores",
+    "outlier_candidates",
+    "outlier_lines",
     "outlier_values",
     "sales_evidence",
 ]

@@ -7,11 +7,18 @@ log unit price against the product's own usual price.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final, Literal
 
 import polars as pl
 
 from loyalty_lake.codes import Reason
 from loyalty_lake.silver.checks import Rule, has_own_reasons, is_rejected
+
+#: ``outliers=LATER`` leaves the OUTLIER rule out of a check, to be judged once the
+#: whole run's statistics are known (:func:`outlier_candidates`, :func:`outlier_lines`):
+#: a run checked in parts, where OUTLIER only warns.
+LATER: Final = "later"
+Later = Literal["later"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +101,17 @@ def with_outlier_scores(
         if isinstance(outliers, pl.LazyFrame):
             reference = with_outlier_measures(outliers, products)
             outliers = OutlierStats.of(reference.filter(pl.col("quantity") > 0))
-        lines = lines.join(outliers.quantity, on="_category", how="left").join(
-            outliers.unit_price, on="product_id", how="left"
-        )
+        lines = _joined(lines, outliers)
+    return _scored(lines)
+
+
+def _joined(lines: pl.LazyFrame, stats: OutlierStats) -> pl.LazyFrame:
+    return lines.join(stats.quantity, on="_category", how="left").join(
+        stats.unit_price, on="product_id", how="left"
+    )
+
+
+def _scored(lines: pl.LazyFrame) -> pl.LazyFrame:
     q_scale = pl.max_horizontal(1.4826 * pl.col("_q_mad"), pl.lit(1.0))
     p_scale = pl.max_horizontal(1.4826 * pl.col("_p_mad"), pl.lit(0.1))
     return lines.with_columns(
@@ -111,15 +126,56 @@ def outlier_rules(threshold: float) -> list[Rule]:
     return [
         Rule(
             Reason.OUTLIER,
-            clean & (pl.col("_q_score") > threshold),
+            clean & _far(threshold),
             pl.format("quantity {} is far above its category's usual", pl.col("quantity")),
         ),
         Rule(
             Reason.OUTLIER,
-            clean & (pl.col("_p_score").abs() > threshold),
+            clean & _far(threshold, quantity=False),
             pl.format(
                 "unit price {} is far from this product's usual",
                 (pl.col("line_item_amount") / pl.col("quantity")).round(2),
             ),
         ),
     ]
+
+
+def _far(threshold: float, *, quantity: bool = True) -> pl.Expr:
+    """The quantity's (or the unit price's) score is more than ``threshold`` off."""
+    return pl.col("_q_score") > threshold if quantity else pl.col("_p_score").abs() > threshold
+
+
+#: The sales rules a line's transaction adds after the line's own (see ``checked_sales``).
+_TRANSACTION_REASONS = (Reason.ORPHAN_LINE, Reason.PARENT_REJECTED)
+
+
+def outlier_candidates(lines: pl.LazyFrame, products: pl.DataFrame) -> pl.LazyFrame:
+    """The lines the OUTLIER rule judges, with their measures, from lines checked ``LATER``.
+
+    A line is judged when no rule of its own rejects it (its transaction's do
+    not count); those with a positive quantity make the statistics. Columns:
+    ``_file_sha256``, ``_row_number``, ``product_id``, ``_category``, ``_q``, ``_p``.
+    """
+    own = has_own_reasons(ignoring=[Reason.OUTLIER, *_TRANSACTION_REASONS])
+    return with_outlier_measures(lines.filter(own.not_()), products).select(
+        # Nearly every line is a candidate, held until the run's last part is checked:
+        # its file (a few per run) as a category, not 64 characters a line.
+        pl.col("_file_sha256").cast(pl.Categorical),
+        "_row_number",
+        "product_id",
+        "_category",
+        "_q",
+        "_p",
+    )
+
+
+def candidate_stats(candidates: pl.LazyFrame) -> OutlierStats:
+    """The statistics of a whole run's :func:`outlier_candidates` (their usable lines)."""
+    return OutlierStats.of(candidates.filter(pl.col("_q") > 0))
+
+
+def outlier_lines(candidates: pl.LazyFrame, stats: OutlierStats, threshold: float) -> pl.LazyFrame:
+    """The candidates (``_file_sha256``, ``_row_number``) the OUTLIER rule flags."""
+    scored = _scored(_joined(candidates, stats))
+    far = (_far(threshold) | _far(threshold, quantity=False)).fill_null(False)
+    return scored.filter(far).select(pl.col("_file_sha256").cast(pl.String), "_row_number")

@@ -39,6 +39,7 @@ from loyalty_lake.silver.tables.common import (
     typed,
 )
 from loyalty_lake.silver.tables.outliers import (
+    Later,
     OutlierStats,
     outlier_rules,
     usable_for_outliers,
@@ -60,7 +61,7 @@ def checked_sales(
     existing_header: pl.LazyFrame,
     existing_lines: pl.LazyFrame,
     checks: Checks,
-    outliers: OutlierStats | pl.LazyFrame | None = None,
+    outliers: OutlierStats | pl.LazyFrame | Later | None = None,
     evidence: SalesEvidence | None = None,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """Bronze sales headers and lines, typed and checked; a transaction is all or nothing.
@@ -69,8 +70,10 @@ def checked_sales(
     ``known`` frames one key column. ``existing_*`` are the silver tables
     (facts take new keys only). Outliers are judged by ``outliers``: statistics
     (:class:`OutlierStats`), reference lines to compute them from, or by
-    default the given lines' own clean lines. ``evidence`` holds the file facts
-    (:func:`sales_evidence`) when the rows are only a part of their files.
+    default the given lines' own clean lines; ``LATER`` leaves the rule out (see
+    :func:`~loyalty_lake.silver.tables.outliers.outlier_candidates`). ``evidence``
+    holds the file facts (:func:`sales_evidence`) when the rows are only a part
+    of their files.
     """
     evidence = evidence or SalesEvidence()
     header1, header_rules = _checked_header_rows(
@@ -242,12 +245,14 @@ def _checked_line_rows(
     known: Known,
     existing: pl.LazyFrame,
     checks: Checks,
-    outliers: OutlierStats | pl.LazyFrame | None,
+    outliers: OutlierStats | pl.LazyFrame | Later | None,
     evidence: pl.DataFrame | None = None,
 ) -> tuple[pl.LazyFrame, list[Rule]]:
     frame, rules = _line_row_checks(
         bronze, known=known, existing=existing, checks=checks, evidence=evidence
     )
+    if isinstance(outliers, str):  # LATER
+        return frame, rules
     outlier_checks = outlier_rules(checks.outlier_threshold)
     scored = with_outlier_scores(frame, known.products, outliers)
     return judged(scored, outlier_checks, checks), [*rules, *outlier_checks]
