@@ -394,14 +394,10 @@ class _SalesParts:
         if count == 1:
             return cls(count=count, bronze=bronze, folder=folder)
         anchors = run.sales_anchors(bronze["sales_header"], checks=checks).collect()
-        parts = cls(count=count, bronze=bronze, folder=folder, anchors=anchors)
-        if parts.count > 1:
-            for name in run.SALES:
-                rows = run.with_sales_part(
-                    bronze[name], name, anchors, parts=parts.count, checks=checks
-                )
-                staging.write_parts(folder / name, rows, part=run.SALES_PART)
-        return parts
+        for name in run.SALES:
+            rows = run.with_sales_part(bronze[name], name, anchors, parts=count, checks=checks)
+            staging.write_parts(folder / name, rows, part=run.SALES_PART)
+        return cls(count=count, bronze=bronze, folder=folder, anchors=anchors)
 
     def __iter__(self) -> Iterator[dict[str, pl.LazyFrame]]:
         """Each part's bronze sales headers and lines."""
