@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import loyalty_lake as ll
@@ -16,6 +17,12 @@ from loyalty_lake.io import delta
 from loyalty_lake.pipeline import build_gold, build_silver, ingest
 
 CONFIG = load_config(env={})
+#: References to a master that has not landed yet are rejected (curable) rather than
+#: accepted with an UNVERIFIED warning: with the default ("warn"), a fact landed
+#: before its masters is accepted for good, so the order of batches matters by design.
+ORDER_FREE = dataclasses.replace(
+    CONFIG, dq=dataclasses.replace(CONFIG.dq, unverified_references="reject")
+)
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
 GOLD = tuple(GOLD_MODELS)
 
@@ -25,14 +32,14 @@ def gold(lake, name: str) -> pl.DataFrame:
     return delta.scan_table(lake.table("gold", name)).collect().sort(pl.all())
 
 
-def build(lake, batches, *, as_of: date | None = None, step: bool = True) -> None:
+def build(lake, batches, *, as_of: date | None = None, step: bool = True, config=CONFIG) -> None:
     for batch in batches:
         ingest(batch, lake=lake)
         if step:
-            build_silver(lake=lake, config=CONFIG, run_id=f"s-{batch.name}", now=NOW)
+            build_silver(lake=lake, config=config, run_id=f"s-{batch.name}", now=NOW)
     if not step:
-        build_silver(lake=lake, config=CONFIG, run_id="s-all", now=NOW)
-    build_gold(lake=lake, config=CONFIG, run_id="g", as_of=as_of)
+        build_silver(lake=lake, config=config, run_id="s-all", now=NOW)
+    build_gold(lake=lake, config=config, run_id="g", as_of=as_of)
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +52,7 @@ def landing(tmp_path_factory):
 @pytest.mark.slow
 @settings(max_examples=4, deadline=None)
 @given(seed=st.integers(0, 1_000), order=st.permutations([0, 1, 2]))
+@example(seed=235, order=[1, 2, 0])  # a line naming an unknown promotion lands before them
 def test_incremental_equals_from_scratch_and_batch_order_does_not_matter(
     tmp_path_factory, seed, order
 ):
@@ -54,9 +62,9 @@ def test_incremental_equals_from_scratch_and_batch_order_does_not_matter(
     incremental = ll.Lake(root / "incremental")
     scratch = ll.Lake(root / "scratch")
     shuffled = ll.Lake(root / "shuffled")
-    build(incremental, landing)
-    build(scratch, landing, step=False)
-    build(shuffled, [landing[i] for i in order])
+    build(incremental, landing, config=ORDER_FREE)
+    build(scratch, landing, step=False, config=ORDER_FREE)
+    build(shuffled, [landing[i] for i in order], config=ORDER_FREE)
     for name in ("points_ledger", "customer_details"):
         expected = gold(scratch, name)
         assert expected.height > 0
