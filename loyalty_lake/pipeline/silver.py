@@ -274,7 +274,7 @@ def _check_sales(
         evidence = SalesEvidence(*pl.collect_all(run.sales_evidence(parts.bronze, checks=checks)))
         outliers = LATER if later else _outlier_stats(parts, known, existing, checks, evidence)
     candidates: list[pl.DataFrame] = []
-    derive = {"sales_lines": partial(outlier_candidates, products=known.products)}
+    derive = {"sales_lines": partial(outlier_candidates, products=known.products)} if later else {}
     for number, part in enumerate(parts):
         if parts.count > 1:
             log.info("Checking sales, part %d of %d", number + 1, parts.count)
@@ -288,7 +288,7 @@ def _check_sales(
             evidence=evidence,
             groups=[run.SALES],
         )
-        rows, derived = out.split(sales, derive=derive if later else {})
+        rows, derived = out.split(sales, derive=derive)
         candidates += derived.values()
         for name, table in rows.items():
             _write_fact(lake, name, table, shas[name], meta, replace=number == 0)
@@ -342,18 +342,16 @@ def _judge_outliers(
     if flagged.is_empty():
         return
     log.info("Judging %d outlier lines against the whole run's statistics", flagged.height)
-    keys = flagged.lazy()
-    lines = [
-        run.with_sales_anchor(
-            part["sales_lines"].join(keys, on=["_file_sha256", "_row_number"], how="semi"),
-            "sales_lines",
-            parts.anchors,
-            checks=checks,
-        ).select(run.SALES_ANCHOR)
-        for part in parts
-    ]
-    groups = pl.concat(lines).unique().collect()[run.SALES_ANCHOR]
     whole = {name: pl.concat([part[name] for part in parts]) for name in run.SALES}
+    lines = whole["sales_lines"].join(
+        flagged.lazy(), on=["_file_sha256", "_row_number"], how="semi"
+    )
+    groups = (
+        run.with_sales_anchor(lines, "sales_lines", parts.anchors, checks=checks)
+        .select(run.SALES_ANCHOR)
+        .unique()
+        .collect()[run.SALES_ANCHOR]
+    )
     rechecked = run.checked_facts(
         run.anchored_rows(whole, parts.anchors, groups, checks=checks),
         known=known,
@@ -473,9 +471,10 @@ class _Outputs:
         rejects, warnings = pl.collect_all(
             [f.join(keys.lazy(), on=on, how="semi") for f in (table.rejects, table.warnings)]
         )
-        before = self.warnings().join(keys, on=on, how="semi")
+        every_warning = self.warnings()
+        before = every_warning.join(keys, on=on, how="semi")
         self._rejects = [self.rejects().join(keys, on=on, how="anti"), rejects]
-        self._warnings = [self.warnings().join(keys, on=on, how="anti"), warnings]
+        self._warnings = [every_warning.join(keys, on=on, how="anti"), warnings]
         self._counts.append(run.warned_change(before, warnings))
 
     def rejects(self) -> pl.DataFrame:
