@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
+from loyalty_lake import memory
 from loyalty_lake.codes import (
     CONFIGURABLE,
     Reason,
@@ -225,10 +226,11 @@ class GoldConfig:
 
     A full build computes the per-customer stage one shard of customers at a
     time, a shard per ``shard_lines`` silver sales lines: memory follows the
-    shard, not the history. The result does not depend on it.
+    shard, not the history. None (the default): as many lines as the
+    ``memory_budget`` allows. The result does not depend on it.
     """
 
-    shard_lines: int = 5_000_000
+    shard_lines: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -254,6 +256,9 @@ class Config:
     timezone: str = "UTC"
     #: How long a command waits for another one writing to the lake (0: don't wait).
     lock_wait_seconds: int = 600
+    #: How much memory a build plans for: "auto" (half the machine's) or a size
+    #: such as "4GiB" (see :mod:`loyalty_lake.memory`).
+    memory_budget: str = "auto"
     loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
     segments: SegmentConfig = field(default_factory=SegmentConfig)
     dq: DataQualityConfig = field(default_factory=DataQualityConfig)
@@ -290,10 +295,12 @@ class Config:
             )
         _check_dq(self.dq)
         _check_clv(self.clv)
-        if self.gold.shard_lines < 1:
+        _check_memory_budget(self.memory_budget)
+        if self.gold.shard_lines is not None and self.gold.shard_lines < 1:
             raise ConfigError(
                 "Setting 'gold.shard_lines' must be 1 or more.",
-                hint="It is the number of sales lines per customer shard; the default is 5000000.",
+                hint="It is the number of sales lines per customer shard; "
+                "leave it out to size shards from 'memory_budget'.",
             )
         if min(self.notifications.expiring_within_days, self.notifications.lookback_days) < 0:
             raise ConfigError(
@@ -314,6 +321,22 @@ class Config:
                 "Setting 'segments.high_spender_share' must lie between 0 and 1.",
                 hint="The default 0.10 makes the top 10 % by monetary High Spenders.",
             )
+
+
+def _check_memory_budget(setting: str) -> None:
+    """Refuse a ``memory_budget`` that is not "auto" or a size of at least 64 MiB."""
+    hint = 'Write "auto" (half the machine\'s memory) or a size such as "4GiB" or "500MB".'
+    try:
+        budget = memory.budget_bytes(setting)
+    except ValueError:
+        raise ConfigError(
+            f"Setting 'memory_budget' is {setting!r}, not a size.", hint=hint
+        ) from None
+    if budget < memory.MIN_BUDGET:
+        raise ConfigError(
+            f"Setting 'memory_budget' is {setting!r}, below the smallest budget (64MiB).",
+            hint=hint,
+        )
 
 
 def _check_clv(clv: ClvConfig) -> None:

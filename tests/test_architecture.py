@@ -13,7 +13,7 @@ PACKAGE = Path(loyalty_lake.__file__).parent
 #: own rank and those below, never above.
 RANKS: list[tuple[str, ...]] = [
     ("codes", "errors", "progress", "_lazy"),
-    ("config",),
+    ("config", "memory"),
     ("landing.contract", "privacy"),
     ("landing", "bronze", "silver", "gold", "dictionary"),
     ("io",),
@@ -45,7 +45,9 @@ def modules() -> dict[str, Path]:
 def imported(path: Path) -> set[str]:
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        if isinstance(node, ast.ImportFrom) and node.module == "loyalty_lake":  # its modules
+            names |= {f"loyalty_lake.{a.name}" for a in node.names if a.name in modules()}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
         elif isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}

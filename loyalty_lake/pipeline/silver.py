@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import pandera.errors
 import polars as pl
 
+from loyalty_lake import memory
 from loyalty_lake.codes import FileStatus, Reason, Severity
 from loyalty_lake.errors import ConservationError, ContractViolation
 from loyalty_lake.io import catalog, delta, staging
@@ -118,7 +119,15 @@ def process_new_files(
     if not pending.height:
         return 0, ()
     checks = Checks.from_config(config, now=now)
-    outcomes = _process(lake, pending, checks=checks, run_id=run_id, progress=progress)
+    log.debug("Silver: memory budget %s", memory.describe(config.memory_budget))
+    outcomes = _process(
+        lake,
+        pending,
+        checks=checks,
+        part_lines=part_lines(config),
+        run_id=run_id,
+        progress=progress,
+    )
     return pending.height, tuple(outcomes)
 
 
@@ -166,7 +175,13 @@ def _masters(lake: Lake) -> Known:
 
 
 def _process(
-    lake: Lake, pending: pl.DataFrame, *, checks: Checks, run_id: str, progress: Progress
+    lake: Lake,
+    pending: pl.DataFrame,
+    *,
+    checks: Checks,
+    part_lines: int,
+    run_id: str,
+    progress: Progress,
 ) -> list[TableOutcome]:
     shas = {
         name: pending.filter(pl.col("table") == name)["file_sha256"].to_list()
@@ -205,7 +220,7 @@ def _process(
             _write_fact(lake, name, rows, shas[name], meta, replace=replace)
 
     with staging.staging(lake.layer("silver") / "_staging") as folder:
-        parts = _SalesParts.of(bronze, folder, checks=checks)
+        parts = _SalesParts.of(bronze, folder, checks=checks, part_lines=part_lines)
         _check_sales(
             lake,
             parts,
@@ -364,11 +379,20 @@ def _judge_outliers(
     out.amend("sales_lines", rechecked["sales_lines"], flagged)
 
 
-#: Sales lines checked at once. A bigger run checks its sales in parts of about
-#: this many lines, each part whole transactions (a return with its original
-#: sale), which bounds the memory of the checks (the run's outlier measures,
-#: rejects and warnings are still held whole).
-PART_LINES = 2_000_000
+#: Memory a part's check peaks at per sales line (measured on the benchmark's
+#: 10M-line batch: about 1.5 GiB for the run plus 450-700 bytes a line).
+LINE_BYTES = 800
+
+
+def part_lines(config: Config) -> int:
+    """Sales lines checked at once: as many as ``config.memory_budget`` allows.
+
+    A bigger run checks its sales in parts of about this many lines, each part
+    whole transactions (a return with its original sale), which bounds the
+    memory of the checks (the run's outlier measures, rejects and warnings are
+    still held whole). A part has costs of its own, so there are as few as fit.
+    """
+    return memory.rows_within(config.memory_budget, bytes_per_row=LINE_BYTES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,12 +409,16 @@ class _SalesParts:
     anchors: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     @classmethod
-    def of(cls, bronze: Mapping[str, pl.LazyFrame], folder: Path, *, checks: Checks) -> _SalesParts:
-        """Parts of about :data:`PART_LINES` lines, staged in ``folder`` when more than one."""
+    def of(
+        cls, bronze: Mapping[str, pl.LazyFrame], folder: Path, *, checks: Checks, part_lines: int
+    ) -> _SalesParts:
+        """Parts of about ``part_lines`` lines, staged in ``folder`` when more than one."""
         lines = bronze["sales_lines"].select(pl.len()).collect().item()
-        count = max(-(-lines // PART_LINES), 1)
+        count = max(-(-lines // part_lines), 1)
+        size = -(-lines // count)
         if count == 1:
             return cls(count=count, bronze=bronze, folder=folder)
+        log.info("Silver: %d sales lines, checked in %d parts of about %d", lines, count, size)
         anchors = run.sales_anchors(bronze["sales_header"], checks=checks).collect()
         for name in run.SALES:
             rows = run.with_sales_part(bronze[name], name, anchors, parts=count, checks=checks)

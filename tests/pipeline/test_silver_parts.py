@@ -62,7 +62,7 @@ def tables(lake: ll.Lake) -> dict[str, pl.DataFrame]:
 @pytest.mark.parametrize("one_run", [True, False], ids=["one run", "a run per batch"])
 def test_parts_give_the_same_silver_rejects_and_warnings(tmp_path, monkeypatch, landing, one_run):
     whole = built(tmp_path / "whole", landing, one_run=one_run)
-    monkeypatch.setattr(silver_pipeline, "PART_LINES", 700)
+    monkeypatch.setattr(silver_pipeline, "part_lines", lambda _config: 700)
     calls = []
     parts = built(
         tmp_path / "parts", landing, one_run=one_run, progress=lambda *call: calls.append(call)
@@ -86,7 +86,7 @@ def test_parts_give_the_same_result_when_outliers_reject(tmp_path, monkeypatch, 
     dq = dataclasses.replace(CONFIG.dq, severity={Reason.OUTLIER: Severity.REJECT})
     config = dataclasses.replace(CONFIG, dq=dq)
     whole = built(tmp_path / "whole", landing, one_run=True, config=config)
-    monkeypatch.setattr(silver_pipeline, "PART_LINES", 700)
+    monkeypatch.setattr(silver_pipeline, "part_lines", lambda _config: 700)
     parts = built(tmp_path / "parts", landing, one_run=True, config=config)
     assert whole[REJECTS].filter(pl.col("reason_codes").list.contains("OUTLIER")).height > 0
     assert parts.keys() == whole.keys()
@@ -114,7 +114,7 @@ def test_an_outlier_of_a_rejected_transaction_gets_the_same_reject(tmp_path, mon
         batches.append(SimpleNamespace(path=copy))
     dataset = SimpleNamespace(batches=batches)
     whole = built(tmp_path / "whole", dataset, one_run=True)
-    monkeypatch.setattr(silver_pipeline, "PART_LINES", 700)
+    monkeypatch.setattr(silver_pipeline, "part_lines", lambda _config: 700)
     parts = built(tmp_path / "parts", dataset, one_run=True)
     rejected = whole[REJECTS].filter(pl.col("row_number") == outlier["row_number"])
     rejected = rejected.filter(pl.col("file_sha256") == outlier["file_sha256"])
@@ -130,7 +130,7 @@ class Killed(Exception):
 
 def test_a_run_stopped_between_parts_converges_on_the_next(tmp_path, monkeypatch, landing):
     whole = built(tmp_path / "whole", landing, one_run=True)
-    monkeypatch.setattr(silver_pipeline, "PART_LINES", 700)
+    monkeypatch.setattr(silver_pipeline, "part_lines", lambda _config: 700)
     lake = ll.Lake(tmp_path / "parts" / "lake")
     for batch in landing.batches:
         ingest(batch.path, lake=lake)
@@ -160,7 +160,7 @@ def test_parts_without_any_return(tmp_path, monkeypatch):
     )
     whole = built(tmp_path / "whole", dataset, one_run=True)
     assert whole["sales_header"].filter(pl.col("transaction_type") == "RETURN").is_empty()
-    monkeypatch.setattr(silver_pipeline, "PART_LINES", 500)
+    monkeypatch.setattr(silver_pipeline, "part_lines", lambda _config: 500)
     parts = built(tmp_path / "parts", dataset, one_run=True)
     for name in TABLES:
         assert parts[name].equals(whole[name]), name
