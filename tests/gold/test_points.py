@@ -653,6 +653,18 @@ def test_expired_earn_and_bonus_lots_of_one_day_are_both_gone_for_a_later_redemp
     assert points.balances() == {"C1": 0, "C2": 10}
 
 
+def test_another_customers_expiry_never_counts_against_a_redemption():
+    """C1's points expired; C2, next in the ledger, redeems before any of theirs expire."""
+    batch = Batch()
+    batch.sale("T1", "C1", day(0), ("P_FOOD", "100.00"))
+    batch.redeem("R1", "C1", day(1), 10)  # verdicts are settled among customers who redeem
+    batch.sale("T2", "C2", date(2024, 12, 1), ("P_FOOD", "100.00"))
+    batch.redeem("R2", "C2", date(2025, 2, 1), 100)
+    points = run_points(batch, rules=[STANDARD], as_of=date(2025, 3, 1))
+    assert points.rejected == []
+    assert points.balances() == {"C1": 0, "C2": 0}
+
+
 # --------------------------------------------------------------------------------------
 # Expiry
 # --------------------------------------------------------------------------------------

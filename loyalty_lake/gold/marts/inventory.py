@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from loyalty_lake.codes import MONEY, EventType, TransactionType
+from loyalty_lake.gold.marts.sales import distinct_where
 
 if TYPE_CHECKING:
     from datetime import date
@@ -22,6 +23,15 @@ SELL_RATE_DAYS = 7
 
 _IS_SALE = pl.col("transaction_type") == TransactionType.SALE
 _KEYS = ("store_id", "product_id", "date")
+
+
+def _where(condition: pl.Expr, value: pl.Expr) -> pl.Expr:
+    """``value`` where ``condition`` holds, else null: for sums over millions of lines.
+
+    In a group-by, ``when`` keeps the rows in place where ``filter`` gathers
+    them (see :func:`~loyalty_lake.gold.marts.sales.distinct_where`).
+    """
+    return pl.when(condition).then(value)
 
 
 def inventory_daily(lines: pl.LazyFrame, inventory: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
@@ -36,8 +46,8 @@ def inventory_daily(lines: pl.LazyFrame, inventory: pl.LazyFrame, *, as_of: date
     rate (null without a snapshot or without a sale in the window).
     """
     sold = lines.group_by("store_id", "product_id", pl.col("transaction_date").alias("date")).agg(
-        pl.col("units").filter(_IS_SALE).sum().cast(pl.Int64).alias("units_sold"),
-        (-pl.col("units").filter(_IS_SALE.not_())).sum().cast(pl.Int64).alias("units_returned"),
+        _where(_IS_SALE, pl.col("units")).sum().cast(pl.Int64).alias("units_sold"),
+        _where(_IS_SALE.not_(), -pl.col("units")).sum().cast(pl.Int64).alias("units_returned"),
     )
     stock = (
         inventory.filter(pl.col("snapshot_date") <= as_of)
@@ -80,16 +90,13 @@ def store_days(lines: pl.LazyFrame) -> pl.LazyFrame:
     transaction has one day and one store), so gold keeps this table and an
     incremental build recomputes only the days that changed.
     """
+    is_member = pl.col("customer_id").is_not_null()
     return lines.group_by("store_id", pl.col("transaction_date").alias("date")).agg(
         pl.col("amount").sum().cast(MONEY).alias("revenue"),
-        pl.col("amount").filter(_IS_SALE).sum().cast(MONEY).alias("sale_revenue"),
-        pl.col("transaction_id").filter(_IS_SALE).n_unique().cast(pl.Int64).alias("transactions"),
-        pl.col("units").filter(_IS_SALE).sum().cast(pl.Int64).alias("units"),
-        pl.col("transaction_id")
-        .filter(_IS_SALE & pl.col("customer_id").is_not_null())
-        .n_unique()
-        .cast(pl.Int64)
-        .alias("member_transactions"),
+        _where(_IS_SALE, pl.col("amount")).sum().cast(MONEY).alias("sale_revenue"),
+        distinct_where(_IS_SALE, "transaction_id").alias("transactions"),
+        _where(_IS_SALE, pl.col("units")).sum().cast(pl.Int64).alias("units"),
+        distinct_where(_IS_SALE & is_member, "transaction_id").alias("member_transactions"),
     )
 
 

@@ -36,9 +36,10 @@ def customer_points(
     in_window = earned & (pl.col("event_date") > window_start)
     points = ledger.group_by("customer_id").agg(
         pl.col("points").sum().alias("total_loyalty_points"),
-        pl.col("points").filter(earned).sum().alias("lifetime_points_earned"),
-        pl.col("points").filter(in_window).sum().alias("_recent"),
-        pl.col("event_date").filter(in_window).min().alias("tier_window_from"),
+        # `when` rather than `filter`: a group-by over millions of events keeps its rows in place.
+        pl.when(earned).then(pl.col("points")).sum().alias("lifetime_points_earned"),
+        pl.when(in_window).then(pl.col("points")).sum().alias("_recent"),
+        pl.when(in_window).then(pl.col("event_date")).min().alias("tier_window_from"),
     )
     purchases = (
         sales_header.filter(
@@ -93,8 +94,9 @@ def next_expiry(ledger: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
     )
     return (
         ledger.filter(_IS_LOT)
-        .sort("customer_id", "sequence")
-        .with_columns(pl.col("points").cum_sum().over("customer_id").alias("_earned"))
+        .with_columns(
+            pl.col("points").cum_sum().over("customer_id", order_by="sequence").alias("_earned")
+        )
         .join(used, on="customer_id", how="left")
         .with_columns(pl.col("_used").fill_null(0))
         .with_columns(
@@ -108,8 +110,9 @@ def next_expiry(ledger: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
         .filter((pl.col("_left") > 0) & (pl.col("expires_on") > as_of))
         .group_by("customer_id", "expires_on")
         .agg(pl.col("_left").sum().alias("points_expiring"))
-        .sort("customer_id", "expires_on")
-        .group_by("customer_id", maintain_order=True)
-        .first()
-        .rename({"expires_on": "next_expiry_date"})
+        .group_by("customer_id")
+        .agg(
+            pl.col("expires_on").min().alias("next_expiry_date"),
+            pl.col("points_expiring").sort_by("expires_on").first(),
+        )
     )

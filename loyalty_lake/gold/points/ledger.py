@@ -44,6 +44,9 @@ _ORDER = [
 #: The ledger order as integers: customer, day, phase within the day, event.
 _SEQUENCE = ["_customer", "event_date", "_phase", "_seq"]
 _IS_LOT = pl.col("event_type").is_in([EventType.EARN, EventType.BONUS])
+_CUSTOMER = pl.col("_customer")
+#: The first of a customer's rows, in rows sorted by customer.
+_FIRST_OF_CUSTOMER = _CUSTOMER.ne_missing(_CUSTOMER.shift(1))
 #: Enough rounds for any customer's run of insufficient redemptions.
 MAX_REDEMPTION_ROUNDS = 100
 
@@ -100,18 +103,12 @@ def judged_ledger(
         pl.col("redemption_id").is_in(rejected_redemptions.implode()).not_().fill_null(True)
     )
     ordered = kept.with_columns(
-        pl.when(pl.col("points") > 0)
-        .then(pl.col("points"))
-        .otherwise(0)
-        .cum_sum()
-        .over("_customer")
-        .alias("_earned"),
-        pl.when(pl.col("points") < 0)
-        .then(-pl.col("points"))
-        .otherwise(0)
-        .cum_sum()
-        .over("_customer")
-        .alias("_consumed"),
+        running_sum(pl.when(pl.col("points") > 0).then(pl.col("points")).otherwise(0)).alias(
+            "_earned"
+        ),
+        running_sum(pl.when(pl.col("points") < 0).then(-pl.col("points")).otherwise(0)).alias(
+            "_consumed"
+        ),
     ).cache()
     lots = ordered.filter(_IS_LOT).with_columns(
         (
@@ -144,14 +141,11 @@ def _verdicts(ordered: pl.LazyFrame, expired_by: pl.LazyFrame) -> pl.LazyFrame:
     ``expired_by`` is each lot's cumulative expiry D (see the module docstring).
     """
     return (
-        ordered.filter(pl.col("event_type") == EventType.REDEEM)
-        .join_asof(
+        _as_of_day(
+            ordered.filter(pl.col("event_type") == EventType.REDEEM),
             expired_by,
             left_on="event_date",
             right_on="expires_on",
-            by="_customer",
-            strategy="backward",
-            check_sortedness=False,
         )
         .with_columns(
             (
@@ -176,22 +170,17 @@ def _expiry(
     ordered: pl.LazyFrame, lots: pl.LazyFrame, *, as_of: date
 ) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
     """FIFO expiry by cumulative maximum: lots with ``_expired``, EXPIRE events, and D per lot."""
-    consumed_before = (
-        ordered.group_by("_customer", "event_date")
-        .agg(pl.col("_consumed").max())
-        .with_columns(pl.col("event_date").dt.offset_by("1d").alias("_from"))
-        .select("_customer", "_from", pl.col("_consumed").alias("_consumed_before"))
-        .sort("_customer", "_from")
+    # What a customer consumed up to the end of each day: the day's last running total.
+    last_of_day = _CUSTOMER.ne_missing(_CUSTOMER.shift(-1)) | pl.col("event_date").ne_missing(
+        pl.col("event_date").shift(-1)
+    )
+    consumed_before = ordered.filter(last_of_day).select(
+        "_customer",
+        pl.col("event_date").dt.offset_by("1d").alias("_from"),
+        pl.col("_consumed").alias("_consumed_before"),
     )
     lots = (
-        lots.join_asof(
-            consumed_before,
-            left_on="expires_on",
-            right_on="_from",
-            by="_customer",
-            strategy="backward",
-            check_sortedness=False,
-        )
+        _as_of_day(lots, consumed_before, left_on="expires_on", right_on="_from")
         .with_columns(pl.col("_consumed_before").fill_null(0))
         .with_columns(
             pl.when(pl.col("expires_on") <= as_of)
@@ -205,8 +194,10 @@ def _expiry(
         .with_columns(
             (
                 pl.col("_expired_to_date")
-                - pl.col("_expired_to_date").shift(1, fill_value=0).over("_customer")
-            ).alias("_expired")
+                - pl.when(_FIRST_OF_CUSTOMER.not_()).then(pl.col("_expired_to_date").shift(1))
+            )
+            .fill_null(pl.col("_expired_to_date"))
+            .alias("_expired")
         )
         .cache()
     )
@@ -228,6 +219,49 @@ def _expiry(
         "_customer", "expires_on", "_expired_to_date"
     )
     return lots, expiries, expired_by
+
+
+def running_sum(value: pl.Expr) -> pl.Expr:
+    """``value`` summed over the customer's rows up to each row, in rows sorted by customer.
+
+    The running sum of every row less its value where the customer's rows
+    begin: no grouping, where ``cum_sum().over("_customer")`` hashes every row.
+    (Integer sums wrap alike on both sides, so the difference is exact.)
+    """
+    total = value.cum_sum()
+    return total - pl.when(_FIRST_OF_CUSTOMER).then(total - value).forward_fill()
+
+
+#: A customer and a day as one sortable integer: days span ±2²² (years ±11,000).
+_DAY_BITS = 23
+
+
+def _as_of_day(
+    left: pl.LazyFrame, right: pl.LazyFrame, *, left_on: str, right_on: str
+) -> pl.LazyFrame:
+    """``left`` with the other columns of the customer's last ``right`` row dated on or before.
+
+    An as-of join by customer and day (``left_on`` and ``right_on``) on one
+    integer key, both sides sorted by customer, then day: a join ``by`` the
+    customer hashes every row. ``right``'s other columns are null where the
+    customer has no such row.
+    """
+
+    def key(day: str) -> pl.Expr:
+        offset = 1 << (_DAY_BITS - 1)
+        return _CUSTOMER * (1 << _DAY_BITS) + (pl.col(day).cast(pl.Int64) + offset)
+
+    matched = "_as_of_customer"
+    columns = [c for c in right.collect_schema().names() if c not in {"_customer", right_on}]
+    found = right.select(key(right_on).alias("_key"), _CUSTOMER.alias(matched), *columns)
+    return (
+        left.with_columns(key(left_on).alias("_key"))
+        .join_asof(found, on="_key", strategy="backward", check_sortedness=False)
+        .with_columns(  # the row before the customer's first is another customer's
+            pl.when(pl.col(matched) == _CUSTOMER).then(pl.col(c)).alias(c) for c in columns
+        )
+        .drop("_key", matched)
+    )
 
 
 def settled_ledger(
@@ -278,11 +312,12 @@ def points_ledger(ledger: pl.LazyFrame) -> pl.LazyFrame:
 
     The published points ledger of a :func:`settled_ledger`.
     """
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
     return (
         ledger.sort(_SEQUENCE)
         .with_columns(
-            (pl.int_range(pl.len()).over("_customer") + 1).cast(pl.Int64).alias("sequence"),
-            pl.col("points").cum_sum().over("_customer").alias("balance_after"),
+            (row - pl.when(_FIRST_OF_CUSTOMER).then(row).forward_fill() + 1).alias("sequence"),
+            running_sum(pl.col("points")).alias("balance_after"),
         )
         .select(
             "customer_id",
