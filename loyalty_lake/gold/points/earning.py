@@ -121,10 +121,11 @@ def _valid(rule: dict[str, Any], *, day: pl.Expr, spend: pl.Expr) -> pl.Expr:
 
 
 def _in_category(rule: dict[str, Any], category: pl.Expr) -> pl.Expr:
+    """Whether ``rule`` applies to a line's ``category`` (lower case: names match in any case)."""
     wanted = str(rule["applicable_category"])
     if wanted.upper() == "ALL":
         return pl.lit(True)
-    return category.str.to_lowercase() == wanted.lower()
+    return category == wanted.lower()
 
 
 def with_line_points(
@@ -133,7 +134,8 @@ def with_line_points(
     """Add each line's earning ``rule_id``, ``multiplier`` and ``points``.
 
     ``lines`` has ``rule_day`` (the date rules are judged on), ``spend`` (the
-    transaction total), ``category``, ``line_item_amount`` and ``promotion_id``.
+    transaction total), ``category`` (in lower case: rules and promotions name
+    categories in any case), ``line_item_amount`` and ``promotion_id``.
     The rate is the most specific valid rule's (a category rule beats ``ALL``;
     among equals the highest rate); an active promotion for the line's
     category multiplies it. Lines no rule admits earn 0 with no rule id.
@@ -171,16 +173,13 @@ def _with_promotion_multiplier(lines: pl.LazyFrame, promotions: pl.DataFrame) ->
         pl.col("start_date").alias("_start"),
         pl.col("end_date").alias("_end"),
         pl.col("points_multiplier").alias("_promotion_multiplier"),
-        pl.col("applicable_category").alias("_promotion_category"),
+        pl.col("applicable_category").str.to_lowercase().alias("_promotion_category"),
     )
     promo_category = pl.col("_promotion_category")
     active = (
         (day >= pl.col("_start"))
         & (day <= pl.col("_end"))
-        & (
-            (promo_category.str.to_uppercase() == "ALL")
-            | (promo_category.str.to_lowercase() == category.str.to_lowercase())
-        )
+        & ((promo_category == "all") | (promo_category == category))
     ).fill_null(False)
     return (
         lines.join(promos.lazy(), on="promotion_id", how="left", maintain_order="left")
@@ -218,7 +217,8 @@ def scored_lines(
     """One row per line of a member's SALE or RETURN up to ``as_of``, with its points.
 
     A SALE line earns ``points``; a RETURN line reverses ``points`` (judged
-    under its original sale's rules), charged to the sale's customer.
+    under its original sale's rules), charged to the sale's customer. The
+    line's product ``category`` is in lower case.
     """
     original = sales_header.select(
         pl.col("transaction_id").alias("original_transaction_id"),
@@ -227,8 +227,8 @@ def scored_lines(
         pl.col("total_amount").alias("_original_total"),
     )
     categories = products.unique("product_id")
-    category = pl.col("product_id").replace_strict(
-        categories["product_id"], categories["product_category"], default=None
+    category = pl.col("product_id").replace_strict(  # lower case: see with_line_points
+        categories["product_id"], categories["product_category"].str.to_lowercase(), default=None
     )
     lines = (
         sales_lines.select(
