@@ -7,14 +7,17 @@ through :func:`polars.scan_delta`, so callers always get a LazyFrame.
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import polars as pl
-from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
+from deltalake import CommitProperties, DeltaTable, Schema, WriterProperties, write_deltalake
+from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
 
 from loyalty_lake.errors import TableNotFoundError
 from loyalty_lake.privacy import PRIVATE_LAYERS
@@ -116,6 +119,10 @@ def write_table(
     loyalty_lake publishes with other columns).
     """
     _make_parent(path)
+    if isinstance(data, pl.DataFrame) and not add_columns:  # a new schema: deltalake's writer
+        version = _write_files(path, data, mode=mode, metadata=metadata)
+        if version is not None:
+            return version
     arrow = data.to_arrow() if isinstance(data, pl.DataFrame) else data
     write_deltalake(
         str(path),
@@ -146,7 +153,7 @@ def replace_where(
     """
     if not values:
         return None
-    if not table_exists(path):
+    if not table_exists(path) or not _holds_any(path, column, values):
         if data.is_empty():
             return None
         return write_table(path, data, mode="append", metadata=metadata)
@@ -161,6 +168,83 @@ def replace_where(
         writer_properties=_WRITER,
     )
     return DeltaTable(str(path)).version()
+
+
+#: Rows per data file written by :func:`write_table` (a bigger frame is written in several).
+FILE_ROWS = 4 * 2**20
+#: Column types whose least and greatest values the log records for each file written
+#: here (readers skip files by them); others have their null counts only.
+_STATS_TYPES = (pl.String, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.Date)
+_ROWS_ADDED = "rows_added"
+
+
+def _write_files(
+    path: Path, data: pl.DataFrame, *, mode: WriteMode, metadata: Mapping[str, str]
+) -> int | None:
+    """Write ``data`` with polars' Parquet writer, then commit its files; None if not possible.
+
+    Polars encodes a frame in about half the time of deltalake's writer, and
+    smaller (zstd). The commit is deltalake's, in one transaction, with each
+    file's row count and statistics in the log. A table whose schema differs
+    from the frame's is left to deltalake's writer (which evolves or refuses it).
+    """
+    schema = Schema.from_arrow(data.head(0).to_arrow().schema)
+    table = DeltaTable(str(path)) if table_exists(path) else None
+    if table is not None and table.schema().to_json() != schema.to_json():
+        return None
+    path.mkdir(exist_ok=True)
+    actions = [
+        _written(path, data.slice(start, FILE_ROWS)) for start in range(0, data.height, FILE_ROWS)
+    ]
+    properties = _commit_properties({**metadata, _ROWS_ADDED: str(data.height)})
+    if table is None:
+        create_table_with_add_actions(
+            str(path), schema, actions, mode="append", commit_properties=properties
+        )
+    else:
+        added: list[AddAction | RemoveAction] = list(actions)
+        table.create_write_transaction(
+            added, mode=mode, schema=schema, commit_properties=properties
+        )
+    version = DeltaTable(str(path)).version()
+    log.debug("Wrote %s version %s (%s, %d rows)", path, version, mode, data.height)
+    return version
+
+
+def _written(path: Path, rows: pl.DataFrame) -> AddAction:
+    """Write ``rows`` as a new data file of the table at ``path``; its add action."""
+    name = f"part-{uuid.uuid4()}.parquet"
+    rows.write_parquet(path / name, row_group_size=ROW_GROUP_ROWS)
+    ranged = [c for c, dtype in rows.schema.items() if dtype in _STATS_TYPES]
+    bounds = rows.select(
+        *(pl.col(c).min().alias(f"min|{c}") for c in ranged),
+        *(pl.col(c).max().alias(f"max|{c}") for c in ranged),
+    ).row(0, named=True)
+
+    def values(kind: str) -> dict[str, object]:
+        found = {c: bounds[f"{kind}|{c}"] for c in ranged}
+        return {
+            c: v.isoformat() if isinstance(v, date) else v
+            for c, v in found.items()
+            if v is not None
+        }
+
+    stats = {
+        "numRecords": rows.height,
+        "minValues": values("min"),
+        "maxValues": values("max"),
+        "nullCount": dict(zip(rows.columns, rows.null_count().row(0), strict=True)),
+    }
+    written = (path / name).stat()
+    return AddAction(
+        name, written.st_size, {}, int(written.st_mtime * 1000), True, json.dumps(stats)
+    )
+
+
+def _holds_any(path: Path, column: str, values: Sequence[str]) -> bool:
+    """Whether the table at ``path`` has a row whose ``column`` is one of ``values``."""
+    found = scan_table(path).filter(pl.col(column).is_in(list(values))).select(column).head(1)
+    return found.collect().height > 0
 
 
 def merge(
@@ -264,13 +348,21 @@ def _commit(entry: Mapping[str, Any]) -> Commit:
         version=int(entry["version"]),
         timestamp=datetime.fromtimestamp(entry["timestamp"] / 1000, tz=UTC),
         operation=str(entry.get("operation", "")),
-        rows_added=metrics.get("num_added_rows"),
+        rows_added=_rows_added(entry, metrics),
         metadata={
             key.removeprefix(METADATA_PREFIX): str(value)
             for key, value in entry.items()
-            if key.startswith(METADATA_PREFIX)
+            if key.startswith(METADATA_PREFIX) and key != METADATA_PREFIX + _ROWS_ADDED
         },
     )
+
+
+def _rows_added(entry: Mapping[str, Any], metrics: Mapping[str, Any]) -> int | None:
+    """Rows a commit added: deltalake's metrics, or what :func:`_write_files` recorded."""
+    if "num_added_rows" in metrics:
+        return int(metrics["num_added_rows"])
+    recorded = entry.get(METADATA_PREFIX + _ROWS_ADDED)
+    return None if recorded is None else int(recorded)
 
 
 def restore_table(path: Path, version: int, *, metadata: Mapping[str, str]) -> int:

@@ -1,10 +1,14 @@
-"""Counting a Delta table's rows from its log, as ``loyalty-lake status`` does."""
+"""Writing Delta tables (polars files, one commit) and counting their rows from the log."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import polars as pl
+import pytest
+from deltalake.exceptions import SchemaMismatchError
 
 from loyalty_lake.io import delta
 
@@ -47,3 +51,63 @@ def test_files_without_statistics_are_counted_by_a_scan(tmp_path: Path, monkeypa
 
     monkeypatch.setattr(delta.DeltaTable, "get_add_actions", unknown_counts)
     assert delta.row_count(path) == 2
+
+
+def test_frames_are_written_by_polars_and_committed_with_their_statistics(tmp_path, monkeypatch):
+    path = tmp_path / "table"
+    monkeypatch.setattr(delta, "FILE_ROWS", 2)  # a frame of 5 rows in three files
+    rows = pl.DataFrame(
+        {
+            "key": ["c", "a", None, "e", "b"],
+            "day": [date(2026, 1, 3), date(2026, 1, 1), None, None, date(2026, 1, 2)],
+            "amount": [Decimal("1.50"), None, Decimal("2.00"), Decimal("0.10"), Decimal("9.99")],
+        }
+    )
+    version = delta.write_table(path, rows, mode="append", metadata=META)
+    assert version == 0
+    assert delta.scan_table(path).collect().equals(rows)
+    (commit,) = delta.table_history(path)
+    assert commit.rows_added == 5
+    assert commit.metadata == META  # what the commit records for itself stays out of it
+    files = pl.DataFrame(delta.DeltaTable(str(path)).get_add_actions(flatten=True))
+    assert files["num_records"].to_list() == [2, 2, 1]
+    assert files["min.key"].to_list() == ["a", "e", "b"]
+    assert files["max.day"].to_list() == [date(2026, 1, 3), None, date(2026, 1, 2)]
+    assert files["null_count.amount"].to_list() == [1, 0, 0]
+    if "min.amount" in files.columns:  # decimals: no bounds recorded
+        assert files["min.amount"].is_null().all()
+    assert scanned_where(path, pl.col("key") == "b") == 1  # readers may skip files by them
+    assert scanned_where(path, pl.col("day") > date(2026, 1, 2)) == 1
+
+
+def scanned_where(path: Path, condition: pl.Expr) -> int:
+    return delta.scan_table(path).filter(condition).select(pl.len()).collect().item()
+
+
+def test_a_frame_of_another_schema_is_left_to_deltalake(tmp_path: Path):
+    path = tmp_path / "table"
+    delta.write_table(path, pl.DataFrame({"key": ["a"]}), mode="append", metadata=META)
+    delta.write_table(path, pl.DataFrame({"key": [1]}), mode="append", metadata=META)  # cast
+    with pytest.raises(SchemaMismatchError):
+        delta.write_table(path, pl.DataFrame({"other": ["b"]}), mode="append", metadata=META)
+    assert delta.scan_table(path).collect().sort("key")["key"].to_list() == ["1", "a"]
+    wider = pl.DataFrame({"key": ["b"], "extra": [2]})
+    delta.write_table(path, wider, mode="append", metadata=META, add_columns=True)
+    assert delta.scan_table(path).collect().sort("key")["extra"].to_list() == [None, None, 2]
+
+
+def test_replacing_rows_no_file_holds_appends_and_an_overwrite_removes_every_file(tmp_path):
+    path = tmp_path / "table"
+    rows = pl.DataFrame({"sha": ["x", "x", "y"], "value": [1, 2, 3]})
+    delta.replace_where(path, rows, column="sha", values=["x", "y"], metadata=META)
+    again = delta.replace_where(path, rows, column="sha", values=["x", "y"], metadata=META)
+    assert again == 1
+    assert delta.row_count(path) == 3  # replaced, not doubled
+    more = pl.DataFrame({"sha": ["z"], "value": [4]})
+    assert delta.replace_where(path, more, column="sha", values=["z"], metadata=META) == 2
+    assert delta.table_history(path, limit=1)[0].rows_added == 1
+    nothing = more.head(0)
+    assert delta.replace_where(path, nothing, column="sha", values=["w"], metadata=META) is None
+    delta.write_table(path, more, mode="overwrite", metadata=META)
+    assert delta.scan_table(path).collect().equals(more)
+    assert len(delta.DeltaTable(str(path)).file_uris()) == 1
