@@ -12,6 +12,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
@@ -23,7 +24,7 @@ from loyalty_lake.errors import TableNotFoundError
 from loyalty_lake.privacy import PRIVATE_LAYERS
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Collection, Iterable, Mapping, Sequence
 
     import pyarrow as pa
 
@@ -196,7 +197,20 @@ def _write_files(
     actions = [
         _written(path, data.slice(start, FILE_ROWS)) for start in range(0, data.height, FILE_ROWS)
     ]
-    properties = _commit_properties({**metadata, _ROWS_ADDED: str(data.height)})
+    return _commit_files(path, table, actions, schema, mode, metadata, data.height)
+
+
+def _commit_files(
+    path: Path,
+    table: DeltaTable | None,
+    actions: list[AddAction],
+    schema: Schema,
+    mode: WriteMode,
+    metadata: Mapping[str, str],
+    rows: int,
+) -> int:
+    """Commit the data files ``actions`` name (creating the table if ``table`` is None)."""
+    properties = _commit_properties({**metadata, _ROWS_ADDED: str(rows)})
     if table is None:
         create_table_with_add_actions(
             str(path), schema, actions, mode="append", commit_properties=properties
@@ -207,15 +221,72 @@ def _write_files(
             added, mode=mode, schema=schema, commit_properties=properties
         )
     version = DeltaTable(str(path)).version()
-    log.debug("Wrote %s version %s (%s, %d rows)", path, version, mode, data.height)
+    log.debug("Wrote %s version %s (%s, %d rows)", path, version, mode, rows)
     return version
 
 
-def _written(path: Path, rows: pl.DataFrame) -> AddAction:
-    """Write ``rows`` as a new data file of the table at ``path``; its add action."""
+def append_frames(
+    path: Path,
+    frames: Iterable[pl.DataFrame],
+    *,
+    schema: pl.Schema,
+    metadata: Mapping[str, str],
+    bounds: Collection[str] | None = None,
+) -> int | None:
+    """Append every frame of ``frames`` to the table at ``path`` in one commit; its version.
+
+    Frames are read one at a time and each is written as a data file as it
+    comes, so memory holds one frame. If ``frames`` raises, the files written
+    so far are removed and nothing is committed. None when there was no row.
+    A table of another schema (one written by an older loyalty_lake) gets the
+    frames through deltalake's writer, which adds the columns it lacks.
+    ``bounds`` limits the columns whose bounds the log records (default: all
+    it can), which readers filter by.
+    """
+    _make_parent(path)
+    frames = (frame.select(pl.col(c).cast(t) for c, t in schema.items()) for frame in frames)
+    arrow = pl.DataFrame(schema=schema).to_arrow().schema
+    table = DeltaTable(str(path)) if table_exists(path) else None
+    if table is not None and table.schema().to_json() != Schema.from_arrow(arrow).to_json():
+        first = next(frames, None)
+        if first is None:
+            return None
+        import pyarrow  # only here: `loyalty-lake status` reads the log without it
+
+        batches = (
+            batch for frame in chain([first], frames) for batch in frame.to_arrow().to_batches()
+        )
+        reader = pyarrow.RecordBatchReader.from_batches(arrow, batches)
+        return write_table(path, reader, mode="append", metadata=metadata, add_columns=True)
+    path.mkdir(exist_ok=True)
+    actions: list[AddAction] = []
+    try:
+        for frame in frames:
+            if frame.height:
+                actions.append(_written(path, frame, bounds=bounds))
+    except BaseException:
+        for action in actions:
+            (path / action.path).unlink(missing_ok=True)
+        raise
+    if not actions:
+        return None
+    rows = sum(json.loads(action.stats)["numRecords"] for action in actions)
+    return _commit_files(path, table, actions, Schema.from_arrow(arrow), "append", metadata, rows)
+
+
+def _written(path: Path, rows: pl.DataFrame, *, bounds: Collection[str] | None = None) -> AddAction:
+    """Write ``rows`` as a new data file of the table at ``path``; its add action.
+
+    The action records the file's rows, null counts and the least and greatest
+    values of the ``bounds`` columns (default: every column of a type that has them).
+    """
     name = f"part-{uuid.uuid4()}.parquet"
     rows.write_parquet(path / name, row_group_size=ROW_GROUP_ROWS)
-    ranged = [c for c, dtype in rows.schema.items() if dtype in _STATS_TYPES]
+    ranged = [
+        c
+        for c, dtype in rows.schema.items()
+        if dtype in _STATS_TYPES and (bounds is None or c in bounds)
+    ]
     bounds = rows.select(
         *(pl.col(c).min().alias(f"min|{c}") for c in ranged),
         *(pl.col(c).max().alias(f"max|{c}") for c in ranged),

@@ -392,12 +392,12 @@ def _append_to_bronze(
     header = read_header(fh, name=name)
     aliases = column_aliases(spec, context.limits.column_aliases)
     mapping = map_header(header.names, spec, source_file=name, aliases=aliases)
-    schema = pl.DataFrame(schema=bronze_schema(spec)).to_arrow().schema
+    schema = bronze_schema(spec)
 
     def write(chunks: Iterator[pl.DataFrame]) -> int:
         state = _ChunkState()
 
-        def bronze_chunks() -> Iterator[pa.RecordBatch]:
+        def bronze_chunks() -> Iterator[pl.DataFrame]:
             try:
                 for chunk in chunks:
                     rows = bronze_rows(
@@ -408,7 +408,7 @@ def _append_to_bronze(
                         facts.text_size, state.bytes_read + int(chunk.estimated_size())
                     )
                     context.progress(f"  {name}", state.bytes_read, facts.text_size)
-                    yield from rows.to_arrow().cast(schema).to_batches()
+                    yield rows
             except (BadFileError, NotSimpleCsv) as exc:
                 state.error = exc
                 raise
@@ -417,18 +417,13 @@ def _append_to_bronze(
                 raise state.error from exc
 
         # The next chunk is read and converted on a thread while this one is written.
-        with closing(prefetched(bronze_chunks())) as batches:
-            first = next(batches, None)
-            if first is None:
-                log.info("%s has a header and no rows; nothing to append", name)
-                return 0
-            reader = pa.RecordBatchReader.from_batches(schema, _prepend(first, batches))
+        with closing(prefetched(bronze_chunks())) as chunks_read:
             try:
-                delta.write_table(
+                version = delta.append_frames(
                     context.lake.table("bronze", spec.name),
-                    reader,
-                    mode="append",
-                    add_columns=True,
+                    chunks_read,
+                    schema=schema,
+                    bounds=[c for c in schema if c.startswith("_")],  # lineage, not raw text
                     metadata={
                         "run_id": context.run_id,
                         "layer": "bronze",
@@ -441,6 +436,8 @@ def _append_to_bronze(
                 if state.error is not None:  # raised by the file, not by the lake
                     raise state.error from None
                 raise
+        if version is None:
+            log.info("%s has a header and no rows; nothing to append", name)
         return state.rows
 
     rows = consume_records(
@@ -461,11 +458,6 @@ class _ChunkState:
     rows: int = 0
     bytes_read: int = 0
     error: BadFileError | NotSimpleCsv | None = None
-
-
-def _prepend(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    yield first
-    yield from rest
 
 
 def _record(

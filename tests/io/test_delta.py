@@ -111,3 +111,42 @@ def test_replacing_rows_no_file_holds_appends_and_an_overwrite_removes_every_fil
     delta.write_table(path, more, mode="overwrite", metadata=META)
     assert delta.scan_table(path).collect().equals(more)
     assert len(delta.DeltaTable(str(path)).file_uris()) == 1
+
+
+SCHEMA = pl.Schema({"key": pl.String, "value": pl.Int64})
+
+
+def test_frames_are_appended_one_file_each_in_one_commit(tmp_path: Path):
+    path = tmp_path / "table"
+    frames = [pl.DataFrame({"key": ["a", "b"], "value": [1, 2]}), pl.DataFrame(schema=SCHEMA)]
+    frames.append(pl.DataFrame({"key": ["c"], "value": [3]}))
+    assert delta.append_frames(path, iter(frames), schema=SCHEMA, metadata=META) == 0
+    assert delta.scan_table(path).collect().sort("key")["value"].to_list() == [1, 2, 3]
+    assert len(delta.DeltaTable(str(path)).file_uris()) == 2  # the empty frame wrote nothing
+    assert delta.table_history(path)[0].rows_added == 3
+    assert delta.append_frames(path, iter([]), schema=SCHEMA, metadata=META) is None
+    assert delta.table_version(path) == 0
+
+
+def test_frames_that_fail_half_way_leave_no_commit_and_no_file(tmp_path: Path):
+    path = tmp_path / "table"
+    first = pl.DataFrame({"key": ["a"], "value": [1]})
+    delta.write_table(path, first, mode="append", metadata=META)
+    files = sorted(p.name for p in path.glob("*.parquet"))
+
+    def failing():
+        yield pl.DataFrame({"key": ["b"], "value": [2]})
+        raise OSError("the file went away")
+
+    with pytest.raises(OSError, match="went away"):
+        delta.append_frames(path, failing(), schema=SCHEMA, metadata=META)
+    assert delta.table_version(path) == 0
+    assert sorted(p.name for p in path.glob("*.parquet")) == files
+
+
+def test_frames_for_a_table_of_an_older_schema_add_their_columns(tmp_path: Path):
+    path = tmp_path / "table"
+    delta.write_table(path, pl.DataFrame({"key": ["a"]}), mode="append", metadata=META)
+    frames = iter([pl.DataFrame({"key": ["b"], "value": [2]})])
+    assert delta.append_frames(path, frames, schema=SCHEMA, metadata=META) == 1
+    assert delta.scan_table(path).collect().sort("key")["value"].to_list() == [None, 2]
