@@ -182,6 +182,13 @@ class DataQualityConfig:
     id_rewrites: tuple[IdRewrite, ...] = ()
 
 
+class ByteSize(str):
+    """A size setting: ``"auto"``, ``"4GiB"``, or a number of bytes (a TOML integer too)."""
+
+
+AUTO_BUDGET = ByteSize("auto")
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class LandingConfig:
     """Limits of the landing reader: a value beyond them makes its row MALFORMED_ROW."""
@@ -258,7 +265,7 @@ class Config:
     lock_wait_seconds: int = 600
     #: How much memory a build plans for: "auto" (half the machine's) or a size
     #: such as "4GiB" (see :mod:`loyalty_lake.memory`).
-    memory_budget: str = "auto"
+    memory_budget: ByteSize = AUTO_BUDGET
     loyalty: LoyaltyConfig = field(default_factory=LoyaltyConfig)
     segments: SegmentConfig = field(default_factory=SegmentConfig)
     dq: DataQualityConfig = field(default_factory=DataQualityConfig)
@@ -555,7 +562,8 @@ def _convert(tp: Any, value: Any, *, key: str, where: str) -> Any:
     try:
         return _convert_scalar(tp, value)
     except (ValueError, InvalidOperation, TypeError) as exc:
-        raise _bad_value(key, value, getattr(tp, "__name__", str(tp)), where) from exc
+        expected = "a size" if tp is ByteSize else getattr(tp, "__name__", str(tp))
+        raise _bad_value(key, value, expected, where) from exc
 
 
 def _boolean(value: Any) -> bool:
@@ -587,6 +595,12 @@ def _text(value: Any) -> str:
     return value
 
 
+def _size(value: Any) -> ByteSize:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise TypeError(value)
+    return ByteSize(str(value).strip())
+
+
 #: How a TOML or environment value becomes each scalar type of the configuration.
 _SCALARS: dict[Any, Any] = {
     bool: _boolean,
@@ -598,6 +612,7 @@ _SCALARS: dict[Any, Any] = {
     ),
     Path: lambda value: Path(str(value)),
     str: _text,
+    ByteSize: _size,
 }
 
 

@@ -29,6 +29,10 @@ UNKNOWN_MACHINE = 8 * 2**30
 _UNITS = {
     "": 1,
     "b": 1,
+    "k": 2**10,  # as in -Xmx4g and ulimit
+    "m": 2**20,
+    "g": 2**30,
+    "t": 2**40,
     "kb": 10**3,
     "mb": 10**6,
     "gb": 10**9,
@@ -48,8 +52,9 @@ _CGROUP_LIMITS = (
 def parse_size(text: str) -> int:
     """Bytes of a size such as ``"4GiB"``, ``"1.5 GB"`` or ``"800000000"``.
 
-    Units are B, KB, MB, GB, TB (powers of 1000) and KiB, MiB, GiB, TiB
-    (powers of 1024), in any case. Raises ``ValueError`` for anything else.
+    Units are B, KB, MB, GB, TB (powers of 1000) and KiB, MiB, GiB, TiB, or
+    K, M, G, T (powers of 1024), in any case. Raises ``ValueError`` for
+    anything else.
     """
     match = _SIZE.fullmatch(text)
     unit = _UNITS.get(match.group(2).lower()) if match else None
@@ -79,9 +84,12 @@ def machine_memory() -> int | None:
 
 
 def budget_bytes(setting: str) -> int:
-    """The bytes a ``memory_budget`` setting plans for (see the module docstring)."""
+    """The bytes a ``memory_budget`` setting plans for (see the module docstring).
+
+    ``"auto"`` plans for at least :data:`MIN_BUDGET`, however small the machine.
+    """
     if setting.strip().lower() == "auto":
-        return int((machine_memory() or UNKNOWN_MACHINE) * AUTO_SHARE)
+        return max(MIN_BUDGET, int((machine_memory() or UNKNOWN_MACHINE) * AUTO_SHARE))
     return parse_size(setting)
 
 
@@ -95,6 +103,9 @@ def describe(setting: str) -> str:
     return f"{budget} (auto: {AUTO_SHARE:.0%} of {seen})"
 
 
-def rows_within(setting: str, *, bytes_per_row: int) -> int:
-    """How many rows costing ``bytes_per_row`` at their step's peak fit the budget (at least 1)."""
-    return max(1, budget_bytes(setting) // bytes_per_row)
+def rows_within(setting: str, *, bytes_per_row: int, fixed: int = 0, least: int = 1) -> int:
+    """How many rows fit the budget, at ``bytes_per_row`` each beyond a ``fixed`` cost.
+
+    Never fewer than ``least``: below some size, parts cost more than they save.
+    """
+    return max(least, (budget_bytes(setting) - fixed) // bytes_per_row)

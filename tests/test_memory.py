@@ -19,13 +19,14 @@ from loyalty_lake.pipeline import silver as silver_pipeline
         ("512mib", 512 * 2**20),
         (" 2 TB ", 2 * 10**12),
         ("64KiB", 64 * 1024),
+        ("4G", 4 * 2**30),
     ],
 )
 def test_sizes(text, size):
     assert memory.parse_size(text) == size
 
 
-@pytest.mark.parametrize("text", ["", "lots", "4 GiBs", "-1GB", "1e9", "GB"])
+@pytest.mark.parametrize("text", ["", "lots", "4 GiBs", "-1GB", "1e9", "GB", "4X"])
 def test_not_sizes(text):
     with pytest.raises(ValueError, match="not a size"):
         memory.parse_size(text)
@@ -61,8 +62,26 @@ def test_a_bad_budget_is_named_with_a_hint(value, message):
     assert "4GiB" in err.value.hint
 
 
+def test_auto_plans_for_at_least_the_smallest_budget(monkeypatch):
+    monkeypatch.setattr(memory, "machine_memory", lambda: 100 * 2**20)  # a tiny container
+    assert memory.budget_bytes("auto") == memory.MIN_BUDGET
+    assert load_config(env={}).memory_budget == "auto"  # accepted, not refused
+
+
+def test_a_budget_is_a_size_in_text_or_a_number_of_bytes(tmp_path):
+    path = tmp_path / "ll.toml"
+    path.write_text("memory_budget = 8000000000\n")
+    assert memory.budget_bytes(load_config(path, env={}).memory_budget) == 8 * 10**9
+    path.write_text("memory_budget = true\n")
+    with pytest.raises(ConfigError, match="which is not a size"):
+        load_config(path, env={})
+
+
 def test_silver_parts_follow_the_budget():
-    config = load_config(env={"LOYALTY_LAKE_MEMORY_BUDGET": "800MB"})
-    assert silver_pipeline.part_lines(config) == 800_000_000 // silver_pipeline.LINE_BYTES
-    bigger = load_config(env={"LOYALTY_LAKE_MEMORY_BUDGET": "8GB"})
-    assert silver_pipeline.part_lines(bigger) == 10 * silver_pipeline.part_lines(config)
+    def part_lines(budget: str) -> int:
+        return silver_pipeline.part_lines(load_config(env={"LOYALTY_LAKE_MEMORY_BUDGET": budget}))
+
+    fixed, per_line = silver_pipeline.RUN_BYTES, silver_pipeline.LINE_BYTES
+    assert part_lines("8GB") == (8 * 10**9 - fixed) // per_line
+    assert part_lines("16GB") == (16 * 10**9 - fixed) // per_line
+    assert part_lines("64MiB") == silver_pipeline.LEAST_PART_LINES  # less than the run's own

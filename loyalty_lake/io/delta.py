@@ -11,7 +11,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
@@ -177,6 +177,8 @@ FILE_ROWS = 4 * 2**20
 #: here (readers skip files by them); others have their null counts only.
 _STATS_TYPES = (pl.String, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.Date)
 _ROWS_ADDED = "rows_added"
+#: The longest text a file's bounds record (deltalake's own writer keeps 32 characters).
+_BOUND_CHARS = 64
 
 
 def _write_files(
@@ -194,10 +196,30 @@ def _write_files(
     if table is not None and table.schema().to_json() != schema.to_json():
         return None
     path.mkdir(exist_ok=True)
-    actions = [
-        _written(path, data.slice(start, FILE_ROWS)) for start in range(0, data.height, FILE_ROWS)
-    ]
+    slices = (data.slice(start, FILE_ROWS) for start in range(0, data.height, FILE_ROWS))
+    actions = _written_files(path, slices)
     return _commit_files(path, table, actions, schema, mode, metadata, data.height)
+
+
+def _written_files(
+    path: Path, frames: Iterable[pl.DataFrame], *, bounds: Collection[str] | None = None
+) -> list[AddAction]:
+    """Write each frame with rows as a data file of the table at ``path``; their add actions.
+
+    If writing fails (or ``frames`` raises), the files written so far are removed.
+    (A failed commit leaves its files: deltalake may have committed before
+    failing, and ``vacuum`` removes files no version uses.)
+    """
+    actions: list[AddAction] = []
+    try:
+        for frame in frames:
+            if frame.height:
+                actions.append(_written(path, frame, bounds=bounds))
+    except BaseException:
+        for action in actions:
+            (path / action.path).unlink(missing_ok=True)
+        raise
+    return actions
 
 
 def _commit_files(
@@ -259,15 +281,7 @@ def append_frames(
         reader = pyarrow.RecordBatchReader.from_batches(arrow, batches)
         return write_table(path, reader, mode="append", metadata=metadata, add_columns=True)
     path.mkdir(exist_ok=True)
-    actions: list[AddAction] = []
-    try:
-        for frame in frames:
-            if frame.height:
-                actions.append(_written(path, frame, bounds=bounds))
-    except BaseException:
-        for action in actions:
-            (path / action.path).unlink(missing_ok=True)
-        raise
+    actions = _written_files(path, frames, bounds=bounds)
     if not actions:
         return None
     rows = sum(json.loads(action.stats)["numRecords"] for action in actions)
@@ -278,27 +292,38 @@ def _written(path: Path, rows: pl.DataFrame, *, bounds: Collection[str] | None =
     """Write ``rows`` as a new data file of the table at ``path``; its add action.
 
     The action records the file's rows, null counts and the least and greatest
-    values of the ``bounds`` columns (default: every column of a type that has them).
+    values of the ``bounds`` columns (default: every column of a type that has
+    them). Text longer than :data:`_BOUND_CHARS` in a column, or a date beyond
+    year 9999, gives that column no bounds: the log stays small and readable.
     """
     name = f"part-{uuid.uuid4()}.parquet"
-    rows.write_parquet(path / name, row_group_size=ROW_GROUP_ROWS)
-    ranged = [
-        c
+    try:
+        rows.write_parquet(path / name, row_group_size=ROW_GROUP_ROWS)
+    except BaseException:
+        (path / name).unlink(missing_ok=True)
+        raise
+    ranged = {
+        c: dtype
         for c, dtype in rows.schema.items()
         if dtype in _STATS_TYPES and (bounds is None or c in bounds)
-    ]
-    bounds = rows.select(
-        *(pl.col(c).min().alias(f"min|{c}") for c in ranged),
-        *(pl.col(c).max().alias(f"max|{c}") for c in ranged),
+    }
+
+    def bound(column: str, dtype: pl.DataType, extreme: pl.Expr) -> pl.Expr:
+        if dtype == pl.String:  # whole values, or none when one is long
+            short = pl.col(column).str.len_chars().max() <= _BOUND_CHARS
+            return pl.when(short).then(extreme)
+        if dtype == pl.Date:  # ISO text with a four-digit year, as the log writes dates
+            text = extreme.dt.to_string("%Y-%m-%d")
+            return pl.when(text.str.len_chars() == 10).then(text)
+        return extreme
+
+    found = rows.select(
+        *(bound(c, t, pl.col(c).min()).alias(f"min|{c}") for c, t in ranged.items()),
+        *(bound(c, t, pl.col(c).max()).alias(f"max|{c}") for c, t in ranged.items()),
     ).row(0, named=True)
 
     def values(kind: str) -> dict[str, object]:
-        found = {c: bounds[f"{kind}|{c}"] for c in ranged}
-        return {
-            c: v.isoformat() if isinstance(v, date) else v
-            for c, v in found.items()
-            if v is not None
-        }
+        return {c: found[f"{kind}|{c}"] for c in ranged if found[f"{kind}|{c}"] is not None}
 
     stats = {
         "numRecords": rows.height,

@@ -278,9 +278,13 @@ def plan_gold(
     )
 
 
-#: Memory the per-customer stage peaks at per silver sales line (measured on the
-#: benchmark's 10M-line lake: 3.7 GiB for the stage in one shard).
-LINE_BYTES = 500
+#: Memory the per-customer stage peaks at: about RUN_BYTES, plus LINE_BYTES per
+#: silver sales line of a shard (measured on the benchmark's 10M-line lake: 3.7
+#: GiB for the whole build's gold in one shard).
+RUN_BYTES = 2**29
+LINE_BYTES = 350
+#: The smallest shard: below it, a shard's fixed costs outweigh the memory it saves.
+LEAST_SHARD_LINES = 500_000
 
 
 def customer_shards(lake: Lake, config: Config) -> int:
@@ -290,7 +294,7 @@ def customer_shards(lake: Lake, config: Config) -> int:
     """
     lines = catalog.scan(lake, "silver", "sales_lines").select(pl.len()).collect().item()
     per_shard = config.gold.shard_lines or memory.rows_within(
-        config.memory_budget, bytes_per_row=LINE_BYTES
+        config.memory_budget, bytes_per_row=LINE_BYTES, fixed=RUN_BYTES, least=LEAST_SHARD_LINES
     )
     shards = max(1, -(-lines // per_shard))
     log.info("Gold: %d sales lines, %d customer shard(s) of at most %d", lines, shards, per_shard)

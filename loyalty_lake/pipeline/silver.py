@@ -379,9 +379,12 @@ def _judge_outliers(
     out.amend("sales_lines", rechecked["sales_lines"], flagged)
 
 
-#: Memory a part's check peaks at per sales line (measured on the benchmark's
-#: 10M-line batch: about 1.5 GiB for the run plus 450-700 bytes a line).
+#: Memory a run's check peaks at: about RUN_BYTES, plus LINE_BYTES per sales line
+#: of a part (measured on the benchmark's 10M-line batch: 1.5 GiB plus 450-700 bytes).
+RUN_BYTES = 3 * 2**29
 LINE_BYTES = 800
+#: The smallest part: below it, a part's fixed costs outweigh the memory it saves.
+LEAST_PART_LINES = 200_000
 
 
 def part_lines(config: Config) -> int:
@@ -392,7 +395,9 @@ def part_lines(config: Config) -> int:
     memory of the checks (the run's outlier measures, rejects and warnings are
     still held whole). A part has costs of its own, so there are as few as fit.
     """
-    return memory.rows_within(config.memory_budget, bytes_per_row=LINE_BYTES)
+    return memory.rows_within(
+        config.memory_budget, bytes_per_row=LINE_BYTES, fixed=RUN_BYTES, least=LEAST_PART_LINES
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,3 +150,43 @@ def test_frames_for_a_table_of_an_older_schema_add_their_columns(tmp_path: Path)
     frames = iter([pl.DataFrame({"key": ["b"], "value": [2]})])
     assert delta.append_frames(path, frames, schema=SCHEMA, metadata=META) == 1
     assert delta.scan_table(path).collect().sort("key")["value"].to_list() == [None, 2]
+
+
+def test_long_text_and_far_dates_get_no_bounds(tmp_path: Path):
+    """A reject's raw values can hold a whole row: the log must not copy it."""
+    path = tmp_path / "table"
+    rows = pl.DataFrame(
+        {
+            "raw": ["x" * 200_000, "a"],
+            "key": ["k1", "k2"],
+            "day": [date(2024, 1, 1), date(2024, 1, 1)],
+        }
+    ).with_columns(pl.col("day").dt.offset_by("120000mo").alias("far"))  # year 12024
+    delta.write_table(path, rows, mode="append", metadata=META)
+    log = path / "_delta_log" / "00000000000000000000.json"
+    assert log.stat().st_size < 5_000
+    files = pl.DataFrame(delta.DeltaTable(str(path)).get_add_actions(flatten=True))
+    assert files["min.key"].to_list() == ["k1"]
+    for column in ("min.raw", "max.far"):
+        assert column not in files.columns or files[column].is_null().all()
+    assert delta.scan_table(path).collect().equals(rows)
+
+
+def test_a_write_that_fails_leaves_no_file(tmp_path: Path, monkeypatch):
+    path = tmp_path / "table"
+    delta.write_table(path, pl.DataFrame({"key": ["a"]}), mode="append", metadata=META)
+    files = sorted(p.name for p in path.glob("*.parquet"))
+    monkeypatch.setattr(delta, "FILE_ROWS", 1)
+    written = pl.DataFrame.write_parquet
+
+    def full_disk(self, file, **kwargs):
+        if self["key"][0] == "c":
+            file.write_bytes(b"half a file")
+            raise OSError("No space left on device")
+        return written(self, file, **kwargs)
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        delta.write_table(path, pl.DataFrame({"key": ["b", "c"]}), mode="append", metadata=META)
+    assert sorted(p.name for p in path.glob("*.parquet")) == files
+    assert delta.table_version(path) == 0

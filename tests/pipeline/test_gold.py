@@ -163,6 +163,8 @@ def test_shards_follow_the_memory_budget(landing, tmp_path, monkeypatch):
     lines = delta.scan_table(lake.table("silver", "sales_lines")).select(pl.len()).collect().item()
     assert customer_shards(lake, CONFIG) == 1
     small = dataclasses.replace(CONFIG, memory_budget="64MiB")
+    monkeypatch.setattr(gold_pipeline, "RUN_BYTES", 0)
+    monkeypatch.setattr(gold_pipeline, "LEAST_SHARD_LINES", 1)
     monkeypatch.setattr(gold_pipeline, "LINE_BYTES", 2**26 // (lines // 3))
     per_shard = 2**26 // gold_pipeline.LINE_BYTES  # about a third of the lines
     assert customer_shards(lake, small) == -(-lines // per_shard) >= 3
