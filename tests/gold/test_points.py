@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from loyalty_lake.config import Config, LoyaltyConfig, TierThresholds
-from loyalty_lake.gold.points.balances import customer_points
+from loyalty_lake.gold.points.balances import customer_points, next_expiry
 from loyalty_lake.gold.points.earning import line_points
 from loyalty_lake.gold.points.ledger import first_insufficient, judged_ledger
 from loyalty_lake.gold.tables import SilverTables, gold_tables
@@ -1247,6 +1247,19 @@ def test_without_returns_balances_never_go_negative(scenario):
         earned = total.get("EARN", 0) + total.get("BONUS", 0)
         consumed = -total.get("REDEEM", 0) - total.get("REVERSAL", 0)
         assert -total.get("EXPIRE", 0) <= earned - consumed
+
+
+@settings(max_examples=30, deadline=None)
+@given(scenarios(), st.randoms(use_true_random=False))
+def test_the_next_expiry_does_not_depend_on_the_ledgers_row_order(scenario, rng):
+    """A customer statement reads its ledger from the lake, in no particular order."""
+    ledger = scenario.run().ledger
+    as_of = ledger["event_date"].min() if ledger.height else date(2025, 1, 1)
+    expected = next_expiry(ledger.lazy(), as_of=as_of).collect().sort("customer_id")
+    order = _shuffled(range(ledger.height), rng)
+    shuffled = ledger[order] if ledger.height else ledger
+    again = next_expiry(shuffled.lazy(), as_of=as_of).collect().sort("customer_id")
+    assert_frame_equal(again, expected)
 
 
 def _shuffled(rows: Sequence[Any], rng: random.Random) -> list[Any]:
