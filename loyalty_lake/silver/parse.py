@@ -166,7 +166,8 @@ class Parser:
         crosswalk.
         """
         value = self.text(column)
-        floated = value.str.contains(_ID_FLOAT)
+        # A step: the reading and the normalisation flag test it once.
+        floated = self._step(column, "floated", value.str.contains(_ID_FLOAT))
         self._flag(column, NormalisationKind.INTEGRAL_FLOAT, floated)
         value = self._step(
             column, "ident", pl.when(floated).then(value.str.replace(r"\.0+$", "")).otherwise(value)
@@ -194,7 +195,7 @@ class Parser:
     def integer(self, column: str) -> pl.Expr:
         """A whole number within 64 bits: ``3``, ``-2``, ``+7``, ``03``, ``3.0`` (never ``2.5``)."""
         value = self.text(column)
-        floated = value.str.contains(_INTEGRAL_FLOAT)
+        floated = self._step(column, "floated", value.str.contains(_INTEGRAL_FLOAT))
         self._flag(column, NormalisationKind.INTEGRAL_FLOAT, floated)
         self._flag(column, NormalisationKind.LEADING_ZEROS, value.str.contains(_LEADING_ZEROS))
         whole = pl.when(floated).then(value.str.replace(r"\.0+$", "")).otherwise(value)
