@@ -112,15 +112,18 @@ def write_table(
 ) -> int:
     """Write ``data`` to the Delta table at ``path`` in one commit; return its version.
 
-    The table is created on first write. ``metadata`` is stored in the commit
-    under ``loyalty_lake.<key>``. A reader that raises aborts the write: nothing
-    is committed. ``add_columns`` lets an append add columns the table lacks
-    (a table written by an older loyalty_lake); the old rows read them as null.
+    A frame is written by polars' Parquet writer (:func:`_write_files`); a
+    stream of record batches, or a frame whose columns differ from the
+    table's, by deltalake's. The table is created on first write. ``metadata``
+    is stored in the commit under ``loyalty_lake.<key>``. A reader that raises
+    aborts the write: nothing is committed. ``add_columns`` lets an append add
+    columns the table lacks (a table written by an older loyalty_lake); the old
+    rows read them as null.
     ``new_schema`` lets an overwrite change the table's schema (a table a newer
     loyalty_lake publishes with other columns).
     """
     _make_parent(path)
-    if isinstance(data, pl.DataFrame) and not add_columns:  # a new schema: deltalake's writer
+    if isinstance(data, pl.DataFrame) and not add_columns:  # added columns: deltalake's writer
         version = _write_files(path, data, mode=mode, metadata=metadata)
         if version is not None:
             return version
