@@ -103,7 +103,7 @@ def describe(setting: str) -> str:
     return f"{budget} (auto: {AUTO_SHARE:.0%} of {seen})"
 
 
-def rows_within(setting: str, *, bytes_per_row: int, fixed: int = 0, least: int = 1) -> int:
+def rows_within(setting: str, *, bytes_per_row: int, fixed: int, least: int) -> int:
     """How many rows fit the budget, at ``bytes_per_row`` each beyond a ``fixed`` cost.
 
     Never fewer than ``least``: below some size, parts cost more than they save.
