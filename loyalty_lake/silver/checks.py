@@ -302,8 +302,9 @@ def with_duplicates(
     ).drop("_shared")
     if existing is None:
         return frame
-    frame = frame.cache()  # read twice: for its keys and for the join
-    silver = existing.join(frame.select(key).unique(), on=list(key), how="semi").select(
+    # Silver holds a key once. Joined whole: narrowing it to the frame's keys
+    # first costs a unique of every key, more than the join saves.
+    silver = existing.select(
         *key,
         pl.col("_batch_id").alias("_silver_batch"),
         pl.struct(compare).alias("_silver_values"),
