@@ -94,9 +94,9 @@ def store_days(lines: pl.LazyFrame) -> pl.LazyFrame:
     return lines.group_by("store_id", pl.col("transaction_date").alias("date")).agg(
         pl.col("amount").sum().cast(MONEY).alias("revenue"),
         _where(_IS_SALE, pl.col("amount")).sum().cast(MONEY).alias("sale_revenue"),
-        distinct_where(_IS_SALE, "transaction_id").alias("transactions"),
+        distinct_where(_IS_SALE, "transaction").alias("transactions"),
         _where(_IS_SALE, pl.col("units")).sum().cast(pl.Int64).alias("units"),
-        distinct_where(_IS_SALE & is_member, "transaction_id").alias("member_transactions"),
+        distinct_where(_IS_SALE & is_member, "transaction").alias("member_transactions"),
     )
 
 

@@ -170,7 +170,7 @@ def _promoted_sales(promos: pl.LazyFrame, sales: pl.LazyFrame) -> pl.LazyFrame:
         .agg(
             pl.col("amount").sum().alias("promoted_revenue"),
             pl.col("units").sum().cast(pl.Int64).alias("promoted_units"),
-            pl.col("transaction_id").n_unique().cast(pl.Int64).alias("promoted_transactions"),
+            pl.col("transaction").n_unique().cast(pl.Int64).alias("promoted_transactions"),
         )
     )
 

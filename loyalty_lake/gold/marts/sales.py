@@ -36,8 +36,11 @@ def sale_lines(
     booked on the return's date. ``customer_id`` is the member the line counts
     against: a return's is the member of its original sale, as for its points
     and RFM's ``monetary`` (:func:`~loyalty_lake.gold.rfm.charged_customers`).
-    The marts count distinct transactions and members over millions of lines:
-    their ids are categorical here (cheap to count), strings again in every mart.
+    The marts count distinct transactions and members over millions of lines,
+    cheap to count as numbers: a line's ``transaction`` is a number of its
+    transaction, unique in the frame (silver holds a transaction once; the
+    marts only count them), and ``customer_id`` is categorical (a string again
+    in every mart).
     """
     categories = products.unique("product_id")
     is_return = pl.col("transaction_type") == TransactionType.RETURN
@@ -46,7 +49,8 @@ def sale_lines(
         dated &= pl.col("transaction_date") >= since
     header = charged_customers(sales_header.filter(dated), originals=sales_header).select(
         "transaction_id",
-        pl.col("transaction_id").cast(pl.Categorical).alias("_transaction"),
+        # Numbering costs nothing; a categorical of millions of ids costs a second.
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("transaction"),
         pl.col("customer_id").cast(pl.Categorical),
         "store_id",
         "transaction_date",
@@ -58,7 +62,6 @@ def sale_lines(
         )
         .join(header, on="transaction_id")
         .drop("transaction_id")
-        .rename({"_transaction": "transaction_id"})
         .with_columns(
             pl.col("product_id")
             .replace_strict(categories["product_id"], categories["product_category"], default=None)
@@ -104,7 +107,7 @@ def distinct_where(condition: pl.Expr, column: str) -> pl.Expr:
 def sales_and_members() -> list[pl.Expr]:
     """Distinct SALE ``transactions`` and distinct members among them (``customers``)."""
     return [
-        distinct_where(_IS_SALE, "transaction_id").alias("transactions"),
+        distinct_where(_IS_SALE, "transaction").alias("transactions"),
         distinct_where(_IS_SALE, "customer_id").alias("customers"),
     ]
 
@@ -166,7 +169,7 @@ def member_sales_daily(lines: pl.LazyFrame) -> pl.LazyFrame:
         lines.filter(pl.col("customer_id").is_not_null())
         .group_by("customer_id", pl.col("transaction_date").alias("date"))
         .agg(
-            distinct_where(_IS_SALE, "transaction_id").alias("transactions"),
+            distinct_where(_IS_SALE, "transaction").alias("transactions"),
             net_revenue(),
             returned(),
         )
@@ -189,7 +192,7 @@ def product_sales_daily(
             pl.col("category").first(),
             net_revenue(),
             net_units(),
-            distinct_where(_IS_SALE, "transaction_id").alias("transactions"),
+            distinct_where(_IS_SALE, "transaction").alias("transactions"),
         )
         .join(names, on="product_id", how="left")
         .join(stores.select("store_id", "store_region"), on="store_id", how="left")
