@@ -576,15 +576,6 @@ class Parser:
         return f"{prefix}{column}" in self._flags
 
 
-def working_columns(names: Sequence[str]) -> list[str]:
-    """The columns of a reading's steps and file facts among ``names``.
-
-    They serve the parsed values and flags only: once those are computed,
-    carrying them through the checks would cost more than they are worth.
-    """
-    return [name for name in names if name.startswith((STEP, _FACT))]
-
-
 def flag_columns(names: Sequence[str]) -> list[str]:
     """The normalisation flag columns among ``names``."""
     return [name for name in names if name.startswith(FLAG)]

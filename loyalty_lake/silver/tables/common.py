@@ -120,8 +120,7 @@ def typed(
     are added beside them. The file facts they need (a date column's order, a
     currency mix) are computed over each file's rows here, or taken from
     ``evidence`` (one row per ``_file_sha256``, see :func:`file_evidence`) when
-    ``bronze`` is only a part of its files; the reading's own working columns
-    are dropped once they are read. A short row that landing padded
+    ``bronze`` is only a part of its files. A short row that landing padded
     (``_padded``) is counted as PADDED_ROW of the column ``(row)``. Bronze
     tables landed before malformed rows were kept lack ``_malformed``: their
     rows are all well-formed.
@@ -138,10 +137,9 @@ def typed(
         )
     elif facts and evidence is not None:
         bronze = bronze.with_columns(_looked_up(evidence, facts))
-    frame = bronze.with_columns(
+    return bronze.with_columns(
         pl.struct(*spec.columns, "_extra").alias(RAW), **parser.flags(), **padded
     ).with_columns(**parsers)
-    return frame.drop(parse.working_columns(frame.collect_schema().names()))
 
 
 #: The flag of a short row padded with nulls by landing (see :func:`typed`).

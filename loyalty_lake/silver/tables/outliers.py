@@ -114,11 +114,10 @@ def _joined(lines: pl.LazyFrame, stats: OutlierStats) -> pl.LazyFrame:
 def _scored(lines: pl.LazyFrame) -> pl.LazyFrame:
     q_scale = pl.max_horizontal(1.4826 * pl.col("_q_mad"), pl.lit(1.0))
     p_scale = pl.max_horizontal(1.4826 * pl.col("_p_mad"), pl.lit(0.1))
-    measures = ["_category", "_q", "_p", "_q_median", "_p_median", "_q_mad", "_p_mad"]
     return lines.with_columns(
         ((pl.col("_q") - pl.col("_q_median")) / q_scale).alias("_q_score"),
         ((pl.col("_p") - pl.col("_p_median")) / p_scale).alias("_p_score"),
-    ).drop(measures)  # only the scores are judged and quoted
+    )
 
 
 def outlier_rules(threshold: float) -> list[Rule]:

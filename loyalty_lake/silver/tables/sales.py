@@ -92,22 +92,19 @@ def checked_sales(
     lines1 = lines1.cache()
 
     per_transaction = ["transaction_id", "_batch_id"]
-    # Lines are grouped by their own batch (duplicates are counted apart: they
-    # are no line of the transaction), then each group goes to its header's batch.
-    counted = pl.col("_dup_message").is_null()
-    line_groups = (
-        lines1.filter(pl.col("transaction_id").is_not_null())
+    # Lines are grouped by their own batch, then each group goes to its header's batch.
+    groups = header_batches(
+        lines1.filter(pl.col("transaction_id").is_not_null()).select(per_transaction).unique(),
+        header1,
+    ).cache()
+    line_totals = (
+        lines1.filter(pl.col("_dup_message").is_null() & pl.col("transaction_id").is_not_null())
         .group_by(per_transaction)
         .agg(
-            (counted & is_rejected()).any().alias("_lines_rejected"),
-            pl.when(counted).then(pl.col("line_item_amount")).sum().alias("_lines_amount"),
-            counted.sum().alias("_lines"),
+            is_rejected().any().alias("_lines_rejected"),
+            pl.col("line_item_amount").sum().alias("_lines_amount"),
+            pl.len().alias("_lines"),
         )
-        .cache()
-    )
-    groups = header_batches(line_groups.select(per_transaction), header1).cache()
-    line_totals = (
-        line_groups.filter(pl.col("_lines") > 0)
         .join(groups, on=per_transaction)
         .group_by("transaction_id", pl.col(HEADER_BATCH).alias("_batch_id"))
         .agg(pl.col("_lines_rejected").any(), pl.col("_lines_amount", "_lines").sum())
